@@ -1,0 +1,1 @@
+"""Records service: enterprises, government records and the built-in identity provider."""

@@ -1,0 +1,52 @@
+"""Enterprise directory API."""
+
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+
+from bluemap_records.enterprises import service
+from bluemap_records.enterprises.repository import EnterpriseRepository
+from bluemap_records.enterprises.schemas import EnterpriseCreate, EnterprisePublic
+from bluemap_records.uscc import normalise_uscc
+from bluemap_shared.auth import Admin, CurrentPrincipal, Operator
+from bluemap_shared.problems import InvalidInput, NotFound
+from bluemap_shared.runtime import SessionDep
+
+router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=EnterprisePublic)
+async def register_enterprise(data: EnterpriseCreate, session: SessionDep, principal: Admin) -> EnterprisePublic:
+    """Register an enterprise in the caller's tenant (EnterpriseRegistered)."""
+    enterprise = await service.register_enterprise(session, principal.tenant_id, data)
+    return EnterprisePublic.model_validate(enterprise)
+
+
+@router.get("", response_model=list[EnterprisePublic])
+async def search_enterprises(
+    session: SessionDep,
+    principal: Operator,
+    uscc: str | None = None,
+    q: str | None = Query(default=None, max_length=100, description="Substring of the legal name"),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> list[EnterprisePublic]:
+    """Find enterprises of the caller's tenant by USCC or by a substring of the name."""
+    repository = EnterpriseRepository(session)
+    if uscc:
+        try:
+            code = normalise_uscc(uscc)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+        found = await repository.get_by_uscc(principal.tenant_id, code)
+        return [EnterprisePublic.model_validate(found)] if found else []
+    rows = await repository.search(principal.tenant_id, name_contains=q, limit=limit)
+    return [EnterprisePublic.model_validate(e) for e in rows]
+
+
+@router.get("/{enterprise_id}", response_model=EnterprisePublic)
+async def get_enterprise(enterprise_id: UUID, session: SessionDep, principal: CurrentPrincipal) -> EnterprisePublic:
+    """One enterprise; enterprise staff see only their own."""
+    if not principal.is_operator and principal.enterprise_id != enterprise_id:
+        raise NotFound("No such enterprise.")
+    enterprise = await service.get_enterprise(session, principal.tenant_id, enterprise_id)
+    return EnterprisePublic.model_validate(enterprise)

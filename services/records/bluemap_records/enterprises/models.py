@@ -1,0 +1,29 @@
+"""Enterprise directory tables."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bluemap_shared.db import UTCDateTime, utcnow
+from bluemap_shared.ids import uuid7
+
+
+class Enterprise(SQLModel, table=True):
+    """An enterprise in one tenant's directory, identified by its USCC."""
+
+    __tablename__ = "enterprises"
+    __table_args__ = (UniqueConstraint("tenant_id", "uscc", name="uq_enterprises_tenant_uscc"),)
+
+    id: UUID = Field(default_factory=uuid7, primary_key=True)
+    tenant_id: str = Field(max_length=64, index=True)
+    uscc: str = Field(max_length=18)
+    name: str = Field(max_length=200)
+    name_en: str | None = Field(default=None, max_length=300)
+    region_code: str | None = Field(default=None, max_length=6)
+    industry: str | None = Field(default=None, max_length=200)
+    registered_emails: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="active", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

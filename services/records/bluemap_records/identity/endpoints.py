@@ -1,0 +1,80 @@
+"""Token endpoint, JWKS and OIDC discovery of the built-in identity provider."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, status
+
+from bluemap_records.identity import service
+from bluemap_records.identity.keys import SigningKey
+from bluemap_records.identity.schemas import TokenResponse, UserCreate, UserPublic
+from bluemap_records.settings import RecordsSettings
+from bluemap_shared.auth import Admin, CurrentPrincipal
+from bluemap_shared.runtime import RuntimeDep, SessionDep
+
+router = APIRouter(tags=["identity"])
+
+
+def _key(request: Request) -> SigningKey:
+    return request.app.state.signing_key  # type: ignore[no-any-return]
+
+
+@router.post("/v1/auth/token", response_model=TokenResponse)
+async def token(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    username: Annotated[str, Form(description="The user's email")],
+    password: Annotated[str, Form()],
+    tenant: Annotated[str | None, Form()] = None,
+) -> TokenResponse:
+    """OAuth 2.0 password grant: a signed access token that every service verifies on its own."""
+    settings: RecordsSettings = runtime.settings  # type: ignore[assignment]
+    user = await service.authenticate(session, tenant or settings.default_tenant, username, password)
+    access_token = service.issue_token(
+        _key(request),
+        user,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        lifetime=settings.token_lifetime_seconds,
+    )
+    return TokenResponse(access_token=access_token, expires_in=settings.token_lifetime_seconds)
+
+
+@router.get("/v1/auth/me")
+async def me(principal: CurrentPrincipal) -> dict[str, Any]:
+    """The caller as the token describes them."""
+    return {
+        "subject": principal.subject,
+        "tenant_id": principal.tenant_id,
+        "roles": sorted(principal.roles),
+        "enterprise_id": principal.enterprise_id,
+        "name": principal.name,
+    }
+
+
+@router.post("/v1/users", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+async def create_user(data: UserCreate, session: SessionDep, principal: Admin) -> UserPublic:
+    """Create a login in the admin's tenant."""
+    return UserPublic.model_validate(await service.create_user(session, principal.tenant_id, data))
+
+
+@router.get("/.well-known/jwks.json")
+async def jwks(request: Request) -> dict[str, Any]:
+    """Public keys that verify the tokens."""
+    return _key(request).jwks()
+
+
+@router.get("/.well-known/openid-configuration")
+async def openid_configuration(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    """OIDC discovery, so an external identity provider can take this one's place."""
+    base = str(request.base_url).rstrip("/")
+    return {
+        "issuer": runtime.settings.token_issuer,
+        "token_endpoint": f"{base}/v1/auth/token",
+        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "grant_types_supported": ["password"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "claims_supported": ["sub", "tenant_id", "roles", "enterprise_id", "name", "email"],
+    }

@@ -1,0 +1,28 @@
+"""Users of the built-in identity provider."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bluemap_shared.db import UTCDateTime, utcnow
+from bluemap_shared.ids import uuid7
+
+
+class User(SQLModel, table=True):
+    """A login: operator staff (admin, reviewer) or an enterprise's staff."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),)
+
+    id: UUID = Field(default_factory=uuid7, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    email: str = Field(max_length=320)
+    password_hash: str = Field(max_length=200)
+    display_name: str = Field(default="", max_length=200)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    enterprise_id: UUID | None = Field(default=None, foreign_key="enterprises.id")
+    locale: str = Field(default="zh", max_length=10)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

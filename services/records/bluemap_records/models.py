@@ -1,0 +1,13 @@
+"""Every table of the records database (what its migrations manage)."""
+
+from bluemap_records.enterprises.models import Enterprise
+from bluemap_records.identity.models import User
+from bluemap_records.records.models import Record
+from bluemap_shared.messaging.models import MESSAGING_TABLES
+
+TABLES = (
+    Enterprise.__table__,  # type: ignore[attr-defined]
+    Record.__table__,  # type: ignore[attr-defined]
+    User.__table__,  # type: ignore[attr-defined]
+    *MESSAGING_TABLES,
+)

@@ -1,0 +1,1 @@
+"""Event kernel shared by the Blue Map services."""

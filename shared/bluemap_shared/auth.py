@@ -1,0 +1,151 @@
+"""Bearer tokens: every service verifies them on its own against the issuer's JWKS."""
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
+from uuid import UUID
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from bluemap_shared.problems import Forbidden, Unauthorized
+
+ADMIN = "admin"
+REVIEWER = "reviewer"
+ENTERPRISE = "enterprise"
+OPERATOR_ROLES = frozenset({ADMIN, REVIEWER})
+ALGORITHMS = ["RS256", "ES256", "EdDSA"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a subject in one tenant, with roles and, for enterprise staff, an enterprise."""
+
+    subject: str
+    tenant_id: str
+    roles: frozenset[str]
+    enterprise_id: UUID | None = None
+    name: str = ""
+
+    @property
+    def is_operator(self) -> bool:
+        return bool(self.roles & OPERATOR_ROLES)
+
+
+class KeySource(Protocol):
+    async def signing_key(self, kid: str) -> Any: ...
+
+
+class StaticJwks:
+    """Keys handed over at composition time (the embedded default, tests)."""
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self._keys = {k["kid"]: jwt.PyJWK(k).key for k in jwks["keys"]}
+
+    async def signing_key(self, kid: str) -> Any:
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise Unauthorized("Token signed by an unknown key.") from None
+
+
+class HttpJwks:
+    """Fetches the issuer's JWKS and caches it; refetches on an unknown kid, at most every 30 s."""
+
+    def __init__(self, url: str, *, ttl: float = 300.0, min_refresh: float = 30.0) -> None:
+        self._url = url
+        self._ttl = ttl
+        self._min_refresh = min_refresh
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _refresh(self) -> None:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(self._url)
+            response.raise_for_status()
+        self._keys = {k["kid"]: jwt.PyJWK(k).key for k in response.json()["keys"]}
+        self._fetched_at = time.monotonic()
+
+    async def signing_key(self, kid: str) -> Any:
+        if kid not in self._keys or time.monotonic() - self._fetched_at > self._ttl:
+            async with self._lock:
+                since = time.monotonic() - self._fetched_at
+                if since > self._ttl or (kid not in self._keys and since > self._min_refresh):
+                    try:
+                        await self._refresh()
+                    except (httpx.HTTPError, KeyError, ValueError) as exc:
+                        if kid not in self._keys:
+                            raise Unauthorized("The token issuer's keys are unavailable.") from exc
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise Unauthorized("Token signed by an unknown key.") from None
+
+
+class TokenVerifier:
+    """Checks signature, issuer, audience and expiry; maps claims onto a Principal."""
+
+    def __init__(self, keys: KeySource, *, issuer: str, audience: str) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+            key = await self._keys.signing_key(str(header.get("kid", "")))
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"Invalid token: {exc}") from exc
+        enterprise = claims.get("enterprise_id")
+        return Principal(
+            subject=claims["sub"],
+            tenant_id=claims["tenant_id"],
+            roles=frozenset(claims.get("roles", [])),
+            enterprise_id=UUID(enterprise) if enterprise else None,
+            name=claims.get("name", ""),
+        )
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """The caller, from the Authorization header; 401 without a valid token."""
+    if credentials is None:
+        raise Unauthorized("A bearer token is required.")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: str) -> Any:
+    """Dependency: the caller must hold one of roles."""
+    wanted = frozenset(roles)
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.roles & wanted:
+            raise Forbidden(f"Requires one of the roles: {', '.join(sorted(wanted))}.")
+        return principal
+
+    return Depends(check)
+
+
+Operator = Annotated[Principal, require_roles(ADMIN, REVIEWER)]
+Admin = Annotated[Principal, require_roles(ADMIN)]
+EnterpriseUser = Annotated[Principal, require_roles(ENTERPRISE)]

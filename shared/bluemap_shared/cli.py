@@ -1,0 +1,52 @@
+"""Command line of every service: serve it alone (distributed mode) or migrate its database."""
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from typing import Protocol
+
+import uvicorn
+from fastapi import FastAPI
+
+from bluemap_shared.http import standalone_app
+from bluemap_shared.logging import configure_logging
+from bluemap_shared.messaging.transport import InProcessTransport, KafkaTransport, Transport
+from bluemap_shared.runtime import ServiceRuntime
+from bluemap_shared.settings import ServiceSettings
+
+
+class Service(Protocol):
+    runtime: ServiceRuntime
+    app: FastAPI
+
+
+def transport_for(settings: ServiceSettings, client_id: str) -> Transport:
+    """Kafka when configured, else the in-process bus (which only reaches this process)."""
+    if settings.transport == "kafka":
+        return KafkaTransport(settings.kafka_bootstrap, client_id=client_id, partitions=settings.kafka_topic_partitions)
+    return InProcessTransport()
+
+
+def service_main(name: str, bootstrap: Callable[[], Service], argv: list[str] | None = None) -> None:
+    """`serve` runs the service at /api/<name>; `migrate` upgrades its database to head."""
+    parser = argparse.ArgumentParser(prog=f"bluemap-{name}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run this service alone")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    commands.add_parser("migrate", help="apply pending database migrations")
+    args = parser.parse_args(argv)
+
+    service = bootstrap()
+    settings = service.runtime.settings
+    configure_logging(settings.log_level, settings.log_json)
+    if args.command == "migrate":
+        asyncio.run(service.runtime.migrate())
+        return
+    uvicorn.run(
+        standalone_app(service.runtime, service.app),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        access_log=False,
+    )

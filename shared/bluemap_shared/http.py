@@ -1,0 +1,93 @@
+"""FastAPI app factory shared by the services: problems, health, trace context, access log."""
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from bluemap_shared.events.envelope import current_traceparent, new_traceparent
+from bluemap_shared.problems import install_problem_handlers
+from bluemap_shared.runtime import ServiceRuntime, running
+
+log = structlog.get_logger()
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: database, broker and storage reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        runtime: ServiceRuntime = request.app.state.runtime
+        checks = await runtime.check_readiness()
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "service": runtime.name, "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return router
+
+
+def create_service_app(
+    runtime: ServiceRuntime, *, title: str, description: str, routers: Iterable[APIRouter], version: str = "1.0.0"
+) -> FastAPI:
+    """The service's own API app; the caller mounts it under /api/<service>."""
+    app = FastAPI(title=title, description=description, version=version)
+    app.state.runtime = runtime
+    app.state.token_verifier = runtime.token_verifier
+    install_problem_handlers(app)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def trace_and_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        traceparent = new_traceparent(request.headers.get("traceparent"))
+        token = current_traceparent.set(traceparent)
+        started = time.perf_counter()
+        try:
+            with structlog.contextvars.bound_contextvars(trace_id=traceparent.split("-")[1], service=runtime.name):
+                response = await call_next(request)
+                if request.url.path.rsplit("/", 1)[-1] not in ("healthz", "readyz"):
+                    log.info(
+                        "http.request",
+                        method=request.method,
+                        path=request.url.path,
+                        status=response.status_code,
+                        ms=round((time.perf_counter() - started) * 1000, 1),
+                    )
+            response.headers["traceparent"] = traceparent
+            return response
+        finally:
+            current_traceparent.reset(token)
+
+    return app
+
+
+def mount_path(service: str) -> str:
+    return f"/api/{service}"
+
+
+def standalone_app(runtime: ServiceRuntime, service_app: FastAPI, extra: Iterable[Mount] = ()) -> Starlette:
+    """Distributed mode: one service per process, at the same path as in the embedded default."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await runtime.transport.start()
+        try:
+            async with running(runtime):
+                log.info("service.started", service=runtime.name)
+                yield
+        finally:
+            await runtime.transport.stop()
+
+    return Starlette(routes=[*extra, Mount(mount_path(runtime.name), app=service_app)], lifespan=lifespan)

@@ -1,0 +1,163 @@
+"""Transactional outbox: events are rows in the service's own transaction; a relay sends them."""
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, delete, exists, select
+from sqlalchemy.orm import aliased
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bluemap_shared.db import SessionMaker, on_commit, utcnow
+from bluemap_shared.events.envelope import Envelope, IntegrationEvent, Message, current_traceparent
+from bluemap_shared.messaging.models import OutboxMessage
+from bluemap_shared.messaging.transport import Transport
+
+log = structlog.get_logger()
+
+_relay_wakers: dict[str, Callable[[], None]] = {}
+
+
+def emit(session: AsyncSession, event: IntegrationEvent, *, tenant_id: str) -> Envelope[Any]:
+    """Stage an event in the caller's transaction; the relay sends it once that commits."""
+    service: str = session.info["service"]
+    envelope = Envelope(
+        data=event,
+        tenant_id=tenant_id,
+        source=f"/bluemap/{service}",
+        subject=event.subject(),
+        traceparent=current_traceparent.get(),
+    )
+    message = envelope.to_message()
+    session.add(
+        OutboxMessage(
+            event_id=envelope.id,
+            tenant_id=tenant_id,
+            topic=message.topic,
+            key=envelope.subject,
+            event_type=envelope.type,
+            headers=[[k, v.decode()] for k, v in message.headers],
+            payload=message.value,
+        )
+    )
+    waker = _relay_wakers.get(service)
+    if waker is not None:
+        on_commit(session, waker)
+    return envelope
+
+
+class OutboxRelay:
+    """Publishes pending outbox rows in order per key; safe to run in many processes at once.
+
+    Rows are claimed with FOR UPDATE SKIP LOCKED (PostgreSQL) and marked published in the same
+    transaction, so a crash mid-batch leaves them pending and the next poll sends them again.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        sessionmaker: SessionMaker,
+        transport: Transport,
+        *,
+        batch_size: int = 200,
+        poll_interval: float = 1.0,
+        max_backoff: float = 60.0,
+        retention: timedelta = timedelta(days=7),
+    ) -> None:
+        self.service = service
+        self._sessionmaker = sessionmaker
+        self._transport = transport
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._max_backoff = max_backoff
+        self._retention = retention
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Ask the relay to look for new rows now instead of at the next poll."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Publish until cancelled; the poll also sweeps rows a crashed process left pending."""
+        _relay_wakers[self.service] = self.wake
+        polls = 0
+        try:
+            while True:
+                self._wakeup.clear()
+                try:
+                    sent = await self.publish_pending()
+                except Exception:
+                    log.exception("outbox.relay_failed", service=self.service)
+                    sent = 0
+                if sent:
+                    continue
+                polls += 1
+                if polls % 3600 == 0:
+                    await self.purge_published()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
+                except TimeoutError:
+                    pass
+        finally:
+            _relay_wakers.pop(self.service, None)
+
+    async def publish_pending(self) -> int:
+        """Send one batch of due rows; return how many were published."""
+        now = utcnow()
+        earlier = aliased(OutboxMessage)
+        blocked_by_earlier = exists().where(
+            and_(
+                earlier.key == OutboxMessage.key,
+                earlier.published_at.is_(None),  # type: ignore[union-attr]
+                earlier.id < OutboxMessage.id,  # type: ignore[operator]
+            )
+        )
+        query = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.published_at.is_(None),  # type: ignore[union-attr]
+                OutboxMessage.next_attempt_at <= now,  # type: ignore[operator]
+                ~blocked_by_earlier,
+            )
+            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._sessionmaker() as session, session.begin():
+            rows = list((await session.execute(query)).scalars())
+            if not rows:
+                return 0
+            messages = [
+                Message(
+                    topic=row.topic,
+                    key=row.key.encode(),
+                    value=row.payload,
+                    headers=[(k, v.encode()) for k, v in row.headers],
+                )
+                for row in rows
+            ]
+            try:
+                await self._transport.publish(messages)
+            except Exception as exc:
+                for row in rows:
+                    row.attempts += 1
+                    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    backoff = min(self._max_backoff, 0.5 * 2 ** min(row.attempts, 16))
+                    row.next_attempt_at = now + timedelta(seconds=backoff)
+                log.warning("outbox.publish_failed", service=self.service, rows=len(rows), error=str(exc))
+                return 0
+            published_at = utcnow()
+            for row in rows:
+                row.published_at = published_at
+            log.debug("outbox.published", service=self.service, rows=len(rows))
+            return len(rows)
+
+    async def purge_published(self) -> None:
+        """Forget rows published longer ago than the retention period."""
+        cutoff = utcnow() - self._retention
+        async with self._sessionmaker() as session, session.begin():
+            await session.execute(
+                delete(OutboxMessage).where(OutboxMessage.published_at < cutoff)  # type: ignore[arg-type,operator]
+            )

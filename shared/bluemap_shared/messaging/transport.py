@@ -1,0 +1,175 @@
+"""Two transports behind one interface: Kafka (aiokafka) and an in-process bus."""
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from bluemap_shared.events.envelope import Message
+from bluemap_shared.failpoints import failpoint
+
+log = structlog.get_logger()
+
+
+class MessageProcessor(Protocol):
+    """What a consumer does with one message; must not raise."""
+
+    async def process(self, message: Message) -> None: ...
+
+
+class Transport(Protocol):
+    """Publishes messages and feeds consumer groups."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        """Return only when every message is durably accepted, in order per key."""
+
+    async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
+        """Feed the group's share of the topics to processor until cancelled."""
+
+    async def ensure_topics(self, topics: Iterable[str]) -> None: ...
+
+    async def ping(self) -> None: ...
+
+
+def dead_letter_topic(consumer: str) -> str:
+    """One dead-letter topic per consumer group, since each group fails for its own reasons."""
+    return f"bluemap.dlt.{consumer}"
+
+
+class InProcessTransport:
+    """The embedded default: delivers each message to every subscribed group before returning.
+
+    Publishing waits for the consumers' transactions, so the outbox row is marked published only
+    after every consumer committed it: a crash loses nothing, and the relay resends on restart.
+    """
+
+    def __init__(self) -> None:
+        self._groups: dict[str, list[tuple[str, MessageProcessor]]] = defaultdict(list)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        for message in messages:
+            for _group, processor in self._groups.get(message.topic, ()):
+                await processor.process(message)
+
+    async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
+        subscriptions = [(topic, (group, processor)) for topic in topics]
+        for topic, entry in subscriptions:
+            self._groups[topic].append(entry)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            for topic, entry in subscriptions:
+                self._groups[topic].remove(entry)
+
+    async def ensure_topics(self, topics: Iterable[str]) -> None:
+        return None
+
+    async def ping(self) -> None:
+        return None
+
+
+class KafkaTransport:
+    """Kafka through aiokafka: idempotent producer with acks=all, manual offset commits."""
+
+    def __init__(self, bootstrap: str, *, client_id: str, partitions: int = 3) -> None:
+        self._bootstrap = bootstrap
+        self._client_id = client_id
+        self._partitions = partitions
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        if self._producer is None:
+            raise RuntimeError("Kafka transport not started")
+        # Queue all, then wait: the idempotent producer keeps per-partition order without
+        # paying one round trip per message.
+        futures = [
+            await self._producer.send(m.topic, value=m.value, key=m.key, headers=list(m.headers))
+            for m in messages
+        ]
+        await asyncio.gather(*futures)
+
+    async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
+        consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=self._bootstrap,
+            client_id=f"{self._client_id}-consumer",
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=500,
+        )
+        await consumer.start()
+        log.info("consumer.started", group=group, topics=sorted(consumer.subscription()))
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000)
+                for partition, records in batches.items():
+                    for record in records:
+                        await processor.process(
+                            Message(
+                                topic=record.topic,
+                                key=record.key,
+                                value=record.value or b"",
+                                headers=tuple(record.headers),
+                                partition=record.partition,
+                                offset=record.offset,
+                            )
+                        )
+                    await failpoint("consumer.before_offset_commit")
+                    # Committed only after every handler transaction of the batch committed.
+                    await consumer.commit({partition: records[-1].offset + 1})
+        finally:
+            await consumer.stop()
+
+    async def ensure_topics(self, topics: Iterable[str]) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin")
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            wanted = [
+                NewTopic(name=t, num_partitions=self._partitions, replication_factor=1)
+                for t in sorted(set(topics) - existing)
+            ]
+            if wanted:
+                try:
+                    await admin.create_topics(wanted)
+                except TopicAlreadyExistsError:
+                    pass
+                log.info("kafka.topics_created", topics=[t.name for t in wanted])
+        finally:
+            await admin.close()
+
+    async def ping(self) -> None:
+        if self._producer is None:
+            raise RuntimeError("Kafka transport not started")
+        await self._producer.client.fetch_all_metadata()

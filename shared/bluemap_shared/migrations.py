@@ -1,0 +1,59 @@
+"""Alembic glue: each service keeps its own migrations, for its own tables, in its own database."""
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from bluemap_shared.db import create_engine
+
+
+def alembic_config(package: str, database_url: str) -> Config:
+    """Config for `<package>/migrations`, independent of the working directory."""
+    config = Config()
+    config.set_main_option("script_location", f"{package}:migrations")
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+async def upgrade_to_head(package: str, database_url: str) -> None:
+    """Apply every pending migration of one service (runs in a worker thread)."""
+    await asyncio.to_thread(command.upgrade, alembic_config(package, database_url), "head")
+
+
+def run_env(tables: Iterable[Table]) -> None:
+    """Body of a service's migrations/env.py, limited to that service's tables."""
+    names = {t.name for t in tables}
+
+    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        table = obj if type_ == "table" else getattr(obj, "table", None)
+        return table is None or getattr(table, "name", name) in names
+
+    url = context.config.get_main_option("sqlalchemy.url") or ""
+
+    def migrate(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=SQLModel.metadata,
+            include_object=include_object,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                await connection.run_sync(migrate)
+                await connection.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())

@@ -1,0 +1,178 @@
+"""A service's composition root: database, transport, outbox relay, consumer, background loops."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bluemap_shared.auth import TokenVerifier
+from bluemap_shared.db import SessionMaker, create_engine, create_sessionmaker, ping
+from bluemap_shared.events.catalog import TOPICS
+from bluemap_shared.messaging.inbox import EventConsumer
+from bluemap_shared.messaging.outbox import OutboxRelay
+from bluemap_shared.messaging.transport import Transport, dead_letter_topic
+from bluemap_shared.migrations import upgrade_to_head
+from bluemap_shared.settings import ServiceSettings
+
+log = structlog.get_logger()
+
+Check = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ServiceRuntime:
+    """Everything one service needs at run time, built once by its bootstrap()."""
+
+    name: str
+    package: str
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessionmaker: SessionMaker
+    transport: Transport
+    relay: OutboxRelay
+    consumer: EventConsumer
+    token_verifier: TokenVerifier | None = None
+    readiness: dict[str, Check] = field(default_factory=dict)
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_start: list[Check] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        package: str,
+        settings: ServiceSettings,
+        transport: Transport,
+        *,
+        token_verifier: TokenVerifier | None = None,
+    ) -> "ServiceRuntime":
+        url = settings.database_url or settings.sqlite_url(name)
+        engine = create_engine(url)
+        sessionmaker = create_sessionmaker(engine, service=name)
+        runtime = cls(
+            name=name,
+            package=package,
+            settings=settings,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            transport=transport,
+            relay=OutboxRelay(
+                name,
+                sessionmaker,
+                transport,
+                batch_size=settings.outbox_batch_size,
+                poll_interval=settings.outbox_poll_interval,
+            ),
+            consumer=EventConsumer(
+                name,
+                sessionmaker,
+                transport,
+                max_attempts=settings.consumer_max_attempts,
+                backoff_seconds=settings.consumer_backoff_seconds,
+            ),
+            token_verifier=token_verifier,
+        )
+        runtime.readiness["database"] = lambda: ping(engine)
+        runtime.readiness["broker"] = transport.ping
+        return runtime
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.database_url or self.settings.sqlite_url(self.name)
+
+    async def migrate(self) -> None:
+        await upgrade_to_head(self.package, self.database_url)
+
+    async def prepare(self) -> None:
+        """Migrate, make sure topics exist, run start hooks; no loops yet."""
+        await self.migrate()
+        own_topic = f"bluemap.{self.name}"
+        topics = set(self.consumer.topics) | {dead_letter_topic(self.name)}
+        if own_topic in TOPICS:
+            topics.add(own_topic)
+        await self.transport.ensure_topics(topics)
+        for hook in self.on_start:
+            await hook()
+
+    def start_consumer(self) -> None:
+        self._spawn(self.consumer.run, "consumer")
+
+    def start_relay_and_background(self) -> None:
+        self._spawn(self.relay.run, "relay")
+        for loop in self.background:
+            self._spawn(loop, getattr(loop, "__name__", "background"))
+
+    def _spawn(self, loop: Callable[[], Awaitable[None]], what: str) -> None:
+        async def guarded() -> None:
+            while True:
+                try:
+                    await loop()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # A loop that dies silently stops a service without anyone noticing.
+                    log.exception("runtime.loop_crashed", service=self.name, loop=what)
+                    await asyncio.sleep(1.0)
+
+        self._tasks.append(asyncio.create_task(guarded(), name=f"{self.name}.{what}"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.engine.dispose()
+
+    async def check_readiness(self) -> dict[str, str]:
+        results: dict[str, str] = {}
+        for name, check in self.readiness.items():
+            try:
+                await asyncio.wait_for(check(), timeout=5)
+                results[name] = "ok"
+            except Exception as exc:
+                results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
+        return results
+
+
+@asynccontextmanager
+async def running(*runtimes: ServiceRuntime) -> AsyncIterator[None]:
+    """Start services sharing one transport: every consumer subscribes before any relay sends."""
+    started: list[ServiceRuntime] = []
+    try:
+        for runtime in runtimes:
+            await runtime.prepare()
+        for runtime in runtimes:
+            runtime.start_consumer()
+            started.append(runtime)
+        await asyncio.sleep(0)
+        for runtime in runtimes:
+            runtime.start_relay_and_background()
+        yield
+    finally:
+        for runtime in reversed(started):
+            await runtime.stop()
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the endpoint returns, rolled back if it raises."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    async with runtime.sessionmaker() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]

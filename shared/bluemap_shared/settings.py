@@ -1,0 +1,48 @@
+"""Settings every service shares; each service subclasses with its own env prefix."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class ServiceSettings(BaseSettings):
+    """Common settings: database, event transport, logging, token verification."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_nested_delimiter="__")
+
+    environment: Environment = "development"
+    database_url: str = ""
+    data_dir: Path = Path("var/data")
+    transport: Literal["inprocess", "kafka"] = "inprocess"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_topic_partitions: int = 3
+    log_level: str = "INFO"
+    log_json: bool = True
+    outbox_poll_interval: float = 1.0
+    outbox_batch_size: int = 200
+    consumer_max_attempts: int = 5
+    consumer_backoff_seconds: float = 0.2
+    jwks_url: str = ""
+    token_issuer: str = "bluemap"
+    token_audience: str = "bluemap"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def sqlite_url(self, service: str) -> str:
+        """Embedded default: one SQLite file per service under data_dir."""
+        return f"sqlite+aiosqlite:///{self.data_dir / service}.db"
+
+    @model_validator(mode="after")
+    def _refuse_development_shortcuts_in_production(self) -> "ServiceSettings":
+        if self.environment == "production":
+            if not self.database_url or self.database_url.startswith("sqlite"):
+                raise ValueError("production needs database_url pointing at PostgreSQL")
+            if self.transport != "kafka":
+                raise ValueError("production needs transport=kafka")
+            if not self.jwks_url:
+                raise ValueError("production needs jwks_url")
+        return self
