@@ -23,7 +23,12 @@ class Service(Protocol):
 def transport_for(settings: ServiceSettings, client_id: str) -> Transport:
     """Kafka when configured, else the in-process bus (which only reaches this process)."""
     if settings.transport == "kafka":
-        return KafkaTransport(settings.kafka_bootstrap, client_id=client_id, partitions=settings.kafka_topic_partitions)
+        return KafkaTransport(
+            settings.kafka_bootstrap,
+            client_id=client_id,
+            partitions=settings.kafka_topic_partitions,
+            namespace=settings.kafka_namespace,
+        )
     return InProcessTransport()
 
 

@@ -78,7 +78,10 @@ def mount_path(service: str) -> str:
 
 
 def standalone_app(runtime: ServiceRuntime, service_app: FastAPI, extra: Iterable[Mount] = ()) -> Starlette:
-    """Distributed mode: one service per process, at the same path as in the embedded default."""
+    """Distributed mode: one service per process, at the same path as in the embedded default.
+
+    extra mounts come after the API, so a site mounted at "/" does not shadow it.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -90,4 +93,4 @@ def standalone_app(runtime: ServiceRuntime, service_app: FastAPI, extra: Iterabl
         finally:
             await runtime.transport.stop()
 
-    return Starlette(routes=[*extra, Mount(mount_path(runtime.name), app=service_app)], lifespan=lifespan)
+    return Starlette(routes=[Mount(mount_path(runtime.name), app=service_app), *extra], lifespan=lifespan)

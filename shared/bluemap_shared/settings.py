@@ -20,6 +20,7 @@ class ServiceSettings(BaseSettings):
     transport: Literal["inprocess", "kafka"] = "inprocess"
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 3
+    kafka_namespace: str = ""
     log_level: str = "INFO"
     log_json: bool = True
     outbox_poll_interval: float = 1.0

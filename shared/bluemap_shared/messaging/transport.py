@@ -86,8 +86,10 @@ class InProcessTransport:
 class KafkaTransport:
     """Kafka through aiokafka: idempotent producer with acks=all, manual offset commits."""
 
-    def __init__(self, bootstrap: str, *, client_id: str, partitions: int = 3) -> None:
+    def __init__(self, bootstrap: str, *, client_id: str, partitions: int = 3, namespace: str = "") -> None:
         self._bootstrap = bootstrap
+        # Prefixes topics and group ids, so several deployments (or test runs) share one cluster.
+        self._namespace = namespace
         self._client_id = client_id
         self._partitions = partitions
         self._producer: AIOKafkaProducer | None = None
@@ -113,17 +115,17 @@ class KafkaTransport:
         # Queue all, then wait: the idempotent producer keeps per-partition order without
         # paying one round trip per message.
         futures = [
-            await self._producer.send(m.topic, value=m.value, key=m.key, headers=list(m.headers))
+            await self._producer.send(self._namespace + m.topic, value=m.value, key=m.key, headers=list(m.headers))
             for m in messages
         ]
         await asyncio.gather(*futures)
 
     async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
         consumer = AIOKafkaConsumer(
-            *topics,
+            *(self._namespace + t for t in topics),
             bootstrap_servers=self._bootstrap,
             client_id=f"{self._client_id}-consumer",
-            group_id=group,
+            group_id=self._namespace + group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=500,
@@ -137,7 +139,7 @@ class KafkaTransport:
                     for record in records:
                         await processor.process(
                             Message(
-                                topic=record.topic,
+                                topic=record.topic.removeprefix(self._namespace),
                                 key=record.key,
                                 value=record.value or b"",
                                 headers=tuple(record.headers),
@@ -158,7 +160,7 @@ class KafkaTransport:
             existing = set(await admin.list_topics())
             wanted = [
                 NewTopic(name=t, num_partitions=self._partitions, replication_factor=1)
-                for t in sorted(set(topics) - existing)
+                for t in sorted({self._namespace + t for t in topics} - existing)
             ]
             if wanted:
                 try:

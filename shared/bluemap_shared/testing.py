@@ -1,0 +1,132 @@
+"""Pytest plugin: real servers for integration tests, fresh databases, token helpers.
+
+The session starts PostgreSQL, Kafka, an S3 server and Mailpit through deploy/local/servers.sh
+(unless BLUEMAP_TEST_SERVERS=external, when the BLUEMAP_* variables already point at them).
+"""
+
+import asyncio
+import os
+import re
+import shlex
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SERVERS = REPO / "deploy" / "local" / "servers.sh"
+
+
+def _server_env() -> dict[str, str]:
+    out = subprocess.run(["bash", str(SERVERS), "env"], check=True, capture_output=True, text=True).stdout
+    env: dict[str, str] = {}
+    for line in out.splitlines():
+        match = re.match(r"export (\w+)=(.*)", line.strip())
+        if match:
+            env[match[1]] = shlex.split(match[2])[0] if match[2] else ""
+    return env
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[dict[str, str]]:
+    """Connection settings of the real servers; started here unless told they run already."""
+    if os.environ.get("BLUEMAP_TEST_SERVERS") != "external":
+        subprocess.run(["bash", str(SERVERS), "start"], check=True)
+    env = _server_env()
+    env.update({k: v for k, v in os.environ.items() if k.startswith("BLUEMAP_") and k in env})
+    yield env
+
+
+def _asyncpg_dsn(dsn: str, database: str) -> str:
+    base, _, _ = dsn.rpartition("/")
+    return f"{base}/{database}"
+
+
+@pytest.fixture(scope="session")
+def create_database(servers: dict[str, str]) -> Iterator[Callable[[str], Awaitable[str]]]:
+    """Factory: a fresh PostgreSQL database per call, as a SQLAlchemy asyncpg URL; dropped at the end."""
+    admin_dsn = servers["BLUEMAP_PG_DSN"]
+    created: list[str] = []
+
+    async def create(prefix: str) -> str:
+        name = f"t_{prefix}_{uuid.uuid4().hex[:10]}"
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        created.append(name)
+        return _asyncpg_dsn(admin_dsn, name).replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    yield create
+
+    async def drop_all() -> None:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            for name in created:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop_all())
+
+
+class Mailpit:
+    """Reads mail back from Mailpit's REST API."""
+
+    def __init__(self, api: str) -> None:
+        self.api = api.rstrip("/")
+
+    async def messages(self, to: str | None = None) -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            params = {"query": f"to:{to}"} if to else None
+            path = "/api/v1/search" if to else "/api/v1/messages"
+            response = await client.get(self.api + path, params=params)
+            response.raise_for_status()
+            return list(response.json().get("messages") or [])
+
+    async def message(self, message_id: str) -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(f"{self.api}/api/v1/message/{message_id}")
+            response.raise_for_status()
+            return dict(response.json())
+
+    async def wait_for(self, to: str, *, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """Wait until `to` has at least count messages; return them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = await self.messages(to)
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def mailpit(servers: dict[str, str]) -> Mailpit:
+    return Mailpit(servers["BLUEMAP_MAILPIT_API"])
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, interval: float = 0.1) -> Any:
+    """Poll check until it returns a truthy value; fail with its last value or error."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = await check()
+            if last:
+                return last
+        except AssertionError as exc:
+            last = exc
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last: {last!r}")
+
+
+@pytest.fixture
+async def kafka_topic_prefix() -> AsyncIterator[str]:
+    yield f"t{uuid.uuid4().hex[:8]}"
