@@ -9,6 +9,8 @@
 # Caches (downloads, builds) live in <repo>/.cache, runtime state in <repo>/var/local-servers
 # (BLUEMAP_SERVERS_DIR overrides). Ports: BLUEMAP_PG_PORT, BLUEMAP_KAFKA_PORT,
 # BLUEMAP_KAFKA_CONTROLLER_PORT, BLUEMAP_S3_PORT, BLUEMAP_SMTP_PORT, BLUEMAP_MAILPIT_HTTP_PORT.
+# Per-server functions are dispatched as "${prefix}_launch" etc., which shellcheck cannot follow.
+# shellcheck disable=SC2317
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,6 +40,7 @@ MAILPIT_VERSION=v1.33.1
 
 START_TIMEOUT="${BLUEMAP_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${BLUEMAP_STOP_TIMEOUT:-30}"
+LOCK_TIMEOUT="${BLUEMAP_LOCK_TIMEOUT:-300}"
 ALL_SERVERS=(postgres kafka s3 mailpit)
 
 KAFKA_LIBS="$CACHE_DIR/kafka-libs"
@@ -83,13 +86,17 @@ java_cmd() {
     fi
 }
 
-# Runs mvn with a private local repository so nothing lands in ~/.m2.
+# Runs mvn with a private local repository so nothing lands in ~/.m2; output only on failure.
 mvn_copy_deps() {
-    local pom=$1 out=$2
+    local pom=$1 out=$2 mvnlog
     shift 2
     need_cmd mvn maven
-    mvn -B -q -Dstyle.color=never -f "$pom" -Dmaven.repo.local="$CACHE_DIR/m2" "$@" \
-        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out"
+    mvnlog="$CACHE_DIR/mvn-$(basename "$(dirname "$pom")").log"
+    if ! mvn -B -f "$pom" -Dmaven.repo.local="$CACHE_DIR/m2" "$@" \
+        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out" >"$mvnlog" 2>&1; then
+        log_tail "$mvnlog"
+        return 1
+    fi
 }
 
 file_sha() { sha256sum "$1" | cut -d' ' -f1; }
@@ -106,11 +113,12 @@ pid_alive() {
 }
 
 # setsid + nohup: the server must outlive this script and the terminal that ran it.
+# 9>&-: a server inheriting the lock fd would hold the lock for its whole life.
 launch() {
     local pidfile=$1 logfile=$2
     shift 2
     [[ -f "$logfile" ]] && mv -f "$logfile" "$logfile.1"
-    nohup setsid "$@" >"$logfile" 2>&1 </dev/null &
+    nohup setsid "$@" >"$logfile" 2>&1 </dev/null 9>&- &
     printf '%s\n' "$!" >"$pidfile"
 }
 
@@ -280,7 +288,8 @@ pg_running() {
     pg_run "$PG_BIN/pg_ctl" status -D "$(pg_data)" >/dev/null 2>&1
 }
 
-pg_ready() { "$PG_BIN/pg_isready" -q -h "$HOST" -p "$PG_PORT" -t 1; }
+# -U/-d: the default (OS user) role does not exist, and the server would log a FATAL per probe.
+pg_ready() { "$PG_BIN/pg_isready" -q -h "$HOST" -p "$PG_PORT" -U "$PG_SUPERUSER" -d postgres -t 1; }
 
 pg_launch() {
     pg_install
@@ -289,7 +298,7 @@ pg_launch() {
     require_port_free postgres "$PG_PORT"
     pg_init_cluster
     pg_write_conf
-    pg_run "$PG_BIN/pg_ctl" start -W -D "$(pg_data)" -l "$(pg_log)" >/dev/null
+    pg_run "$PG_BIN/pg_ctl" start -W -D "$(pg_data)" -l "$(pg_log)" >/dev/null 9>&-
 }
 
 pg_wait() { wait_ready postgres "$(pg_log)" pg_ready pg_running; }
@@ -375,8 +384,9 @@ EOF
 # Sets KAFKA_JVM to the java command line shared by the storage tool and the broker.
 kafka_jvm() {
     KAFKA_JVM=("$(java_cmd)" -Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20
-        -Djava.awt.headless=true -Dlog4j2.configurationFile="$SCRIPT_DIR/kafka/log4j2.xml"
-        -Dkafka.logs.dir="$KAFKA_DIR" -cp "$KAFKA_LIBS/*")
+        -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true
+        -Dlog4j2.configurationFile="$SCRIPT_DIR/kafka/log4j2.xml" -Dkafka.logs.dir="$KAFKA_DIR"
+        -cp "$KAFKA_LIBS/*")
 }
 
 kafka_running() { pid_alive "$KAFKA_PID" "$KAFKA_PROPS"; }
@@ -463,7 +473,9 @@ s3_launch() {
     s3_write_props
     local java
     java="$(java_cmd)"
-    launch "$S3_PID" "$S3_LOG" "$java" -Xms64m -Xmx256m -XX:+UseSerialGC -Djava.awt.headless=true \
+    launch "$S3_PID" "$S3_LOG" "$java" -Xms64m -Xmx256m -XX:+UseSerialGC \
+        -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true \
+        -Dlogback.configurationFile="$SCRIPT_DIR/s3proxy/logback.xml" \
         -cp "$S3PROXY_LIBS/*" org.gaul.s3proxy.Main --properties "$S3_PROPS"
 }
 
@@ -512,6 +524,7 @@ mailpit_install() {
 mailpit_running() { pid_alive "$MAILPIT_PID" "$MAILPIT_DB"; }
 mailpit_ready() { curl -sf -o /dev/null -m 2 "http://$HOST:$MAILPIT_HTTP_PORT/readyz" 2>/dev/null; }
 
+# Offline machine: no update check, and no reverse DNS per SMTP connection.
 mailpit_launch() {
     mailpit_install
     need_cmd curl curl
@@ -522,7 +535,7 @@ mailpit_launch() {
     launch "$MAILPIT_PID" "$MAILPIT_LOG" "$MAILPIT_BIN" \
         --smtp "$HOST:$SMTP_PORT" --listen "$HOST:$MAILPIT_HTTP_PORT" \
         --smtp-auth-accept-any --smtp-auth-allow-insecure \
-        --database "$MAILPIT_DB" --disable-version-check
+        --database "$MAILPIT_DB" --disable-version-check --smtp-disable-rdns
 }
 
 mailpit_wait() { wait_ready mailpit "$MAILPIT_LOG" mailpit_ready mailpit_running; }
@@ -559,7 +572,7 @@ resolve_names() {
 take_lock() {
     mkdir -p "$STATE_DIR"
     exec 9>"$STATE_DIR/.lock"
-    flock 9
+    flock -w "$LOCK_TIMEOUT" 9 || die "another servers.sh run holds $STATE_DIR/.lock for over ${LOCK_TIMEOUT}s"
 }
 
 cmd_install() {
@@ -586,13 +599,19 @@ cmd_start() {
 }
 
 cmd_stop() {
-    local prefix
+    local prefix pid pids=() rc=0
     resolve_names "$@"
     [[ -d "$STATE_DIR" ]] || return 0
     take_lock
+    # In parallel: each server needs a second or two to shut down cleanly.
     for prefix in "${PREFIXES[@]}"; do
-        "${prefix}_stop"
+        "${prefix}_stop" &
+        pids+=("$!")
     done
+    for pid in "${pids[@]}"; do
+        wait "$pid" || rc=1
+    done
+    return "$rc"
 }
 
 cmd_status() {
@@ -674,4 +693,5 @@ main() {
     esac
 }
 
-main "$@"
+# Same line: a running instance never reads a later edit of this file.
+main "$@"; exit

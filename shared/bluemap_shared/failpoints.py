@@ -1,6 +1,6 @@
 """Fail points for crash tests: named places where a test can freeze a process.
 
-BLUEMAP_FAILPOINTS="mail.before_send=pause,consumer.before_offset_commit=pause"
+BLUEMAP_FAILPOINTS="mail.before_send=pause,consumer.after_handle_commit=pause"
 A paused process writes <BLUEMAP_FAILPOINT_DIR>/<name>.hit and waits, so a test can kill -9 it there.
 """
 

@@ -6,11 +6,14 @@ from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from bluemap_shared.db import create_engine
+
+
+MIGRATION_LOCK_KEY = 0x626C75656D6170  # "bluemap"; released when the connection closes
 
 
 def alembic_config(package: str, database_url: str) -> Config:
@@ -51,6 +54,9 @@ def run_env(tables: Iterable[Table]) -> None:
         engine = create_engine(url)
         try:
             async with engine.connect() as connection:
+                if connection.dialect.name == "postgresql":
+                    # Replicas starting together would otherwise race to apply the same revision.
+                    await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
                 await connection.run_sync(migrate)
                 await connection.commit()
         finally:

@@ -1,11 +1,45 @@
-"""`python -m bluemap_records serve|migrate`."""
+"""`python -m bluemap_records serve|migrate|create-user`."""
+
+import argparse
+import asyncio
+import sys
 
 from bluemap_records.bootstrap import bootstrap
+from bluemap_records.identity.schemas import UserCreate
+from bluemap_records.identity.service import create_user
 from bluemap_shared.cli import service_main
 
 
-def main() -> None:
-    service_main("records", bootstrap)
+async def _create_user(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bluemap-records create-user", description="Create a login.")
+    parser.add_argument("--tenant", required=True)
+    parser.add_argument("--email", required=True)
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--role", action="append", required=True, choices=["admin", "reviewer", "enterprise"])
+    parser.add_argument("--enterprise-id")
+    parser.add_argument("--name", default="")
+    args = parser.parse_args(argv)
+    service = bootstrap()
+    await service.runtime.migrate()
+    data = UserCreate(
+        email=args.email,
+        password=args.password,
+        roles=args.role,
+        enterprise_id=args.enterprise_id,
+        display_name=args.name,
+    )
+    async with service.runtime.sessionmaker() as session, session.begin():
+        user = await create_user(session, args.tenant, data)
+    await service.runtime.engine.dispose()
+    print(user.id)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["create-user"]:
+        asyncio.run(_create_user(args[1:]))
+        return
+    service_main("records", bootstrap, args)
 
 
 if __name__ == "__main__":

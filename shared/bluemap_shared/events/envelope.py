@@ -2,6 +2,7 @@
 
 import contextvars
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,10 +123,15 @@ def decode(message: Message, catalog: dict[str, type[IntegrationEvent]]) -> Enve
     except orjson.JSONDecodeError as exc:
         raise PoisonMessage("malformed-json", str(exc)) from exc
     try:
-        data = model.model_validate(raw)
         event_id = UUID(message.header("ce_id") or "")
         time = datetime.fromisoformat(message.header("ce_time") or "")
-    except (ValidationError, ValueError) as exc:
+    except ValueError as exc:
+        raise PoisonMessage("invalid-attributes", str(exc)) from exc
+    if time.tzinfo is None:
+        raise PoisonMessage("invalid-attributes", "ce_time must be an RFC 3339 timestamp with an offset")
+    try:
+        data = model.model_validate(raw)
+    except ValidationError as exc:
         raise PoisonMessage("invalid-payload", str(exc)) from exc
     return Envelope(
         data=data,
@@ -138,7 +144,12 @@ def decode(message: Message, catalog: dict[str, type[IntegrationEvent]]) -> Enve
     )
 
 
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+
 def new_traceparent(parent: str | None = None) -> str:
-    """W3C traceparent: keep the trace id of the parent, new span id."""
-    trace_id = parent.split("-")[1] if parent and parent.count("-") == 3 else os.urandom(16).hex()
-    return f"00-{trace_id}-{os.urandom(8).hex()}-01"
+    """W3C traceparent: a new span in the parent's trace, or a new trace when the parent is unusable."""
+    match = _TRACEPARENT.match(parent or "")
+    if match and match[1] != "0" * 32 and match[2] != "0" * 16:
+        return f"00-{match[1]}-{os.urandom(8).hex()}-{match[3]}"
+    return f"00-{os.urandom(16).hex()}-{os.urandom(8).hex()}-01"

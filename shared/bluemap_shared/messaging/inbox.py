@@ -19,6 +19,7 @@ from bluemap_shared.events.envelope import (
     decode,
     new_traceparent,
 )
+from bluemap_shared.failpoints import failpoint
 from bluemap_shared.messaging.models import DeadLetter, InboxMessage
 from bluemap_shared.messaging.transport import Transport, dead_letter_topic
 
@@ -97,6 +98,9 @@ class EventConsumer:
             try:
                 handled = await self._handle_once(envelope, handler)
                 log.info("consumer.handled" if handled else "consumer.duplicate_skipped", attempt=attempt)
+                if handled:
+                    # Effects committed, offset not yet: where a crash forces a redelivery.
+                    await failpoint("consumer.after_handle_commit")
                 return
             except asyncio.CancelledError:
                 raise

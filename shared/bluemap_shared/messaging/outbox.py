@@ -6,12 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, delete, exists, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import delete, func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_shared.db import SessionMaker, on_commit, utcnow
 from bluemap_shared.events.envelope import Envelope, IntegrationEvent, Message, current_traceparent
+from bluemap_shared.failpoints import failpoint
 from bluemap_shared.messaging.models import OutboxMessage
 from bluemap_shared.messaging.transport import Transport
 
@@ -106,27 +107,19 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Send one batch of due rows; return how many were published."""
         now = utcnow()
-        earlier = aliased(OutboxMessage)
-        blocked_by_earlier = exists().where(
-            and_(
-                earlier.key == OutboxMessage.key,
-                earlier.published_at.is_(None),  # type: ignore[union-attr]
-                earlier.id < OutboxMessage.id,  # type: ignore[operator]
-            )
-        )
-        query = (
+        claim = (
             select(OutboxMessage)
             .where(
-                OutboxMessage.published_at.is_(None),  # type: ignore[union-attr]
-                OutboxMessage.next_attempt_at <= now,  # type: ignore[operator]
-                ~blocked_by_earlier,
+                col(OutboxMessage.published_at).is_(None),
+                col(OutboxMessage.next_attempt_at) <= now,
             )
-            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+            .order_by(col(OutboxMessage.id))
             .limit(self._batch_size)
             .with_for_update(skip_locked=True)
         )
         async with self._sessionmaker() as session, session.begin():
-            rows = list((await session.execute(query)).scalars())
+            claimed = list((await session.exec(claim)).all())
+            rows = await self._in_key_order(session, claimed)
             if not rows:
                 return 0
             messages = [
@@ -148,11 +141,38 @@ class OutboxRelay:
                     row.next_attempt_at = now + timedelta(seconds=backoff)
                 log.warning("outbox.publish_failed", service=self.service, rows=len(rows), error=str(exc))
                 return 0
+            await failpoint("outbox.before_mark_published")
             published_at = utcnow()
             for row in rows:
                 row.published_at = published_at
             log.debug("outbox.published", service=self.service, rows=len(rows))
             return len(rows)
+
+    @staticmethod
+    async def _in_key_order(session: AsyncSession, claimed: list[OutboxMessage]) -> list[OutboxMessage]:
+        """Drop claimed rows that an earlier pending row of the same key must precede.
+
+        Such a row is locked by another relay (SKIP LOCKED passed it) or still backing off;
+        publishing past it would reorder that aggregate's events.
+        """
+        if not claimed:
+            return []
+        claimed_ids = [row.id for row in claimed]
+        earliest_elsewhere = dict(
+            (
+                await session.exec(
+                    select(OutboxMessage.key, func.min(OutboxMessage.id))
+                    .where(
+                        col(OutboxMessage.published_at).is_(None),
+                        col(OutboxMessage.key).in_({row.key for row in claimed}),
+                        col(OutboxMessage.id).not_in(claimed_ids),
+                        col(OutboxMessage.id) < max(claimed_ids),  # type: ignore[type-var]
+                    )
+                    .group_by(col(OutboxMessage.key))
+                )
+            ).all()
+        )
+        return [row for row in claimed if row.id < earliest_elsewhere.get(row.key, row.id + 1)]  # type: ignore[operator]
 
     async def purge_published(self) -> None:
         """Forget rows published longer ago than the retention period."""

@@ -11,7 +11,6 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from bluemap_shared.events.envelope import Message
-from bluemap_shared.failpoints import failpoint
 
 log = structlog.get_logger()
 
@@ -147,7 +146,6 @@ class KafkaTransport:
                                 offset=record.offset,
                             )
                         )
-                    await failpoint("consumer.before_offset_commit")
                     # Committed only after every handler transaction of the batch committed.
                     await consumer.commit({partition: records[-1].offset + 1})
         finally:

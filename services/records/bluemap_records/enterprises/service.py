@@ -40,7 +40,11 @@ async def register_enterprise(session: AsyncSession, tenant_id: str, data: Enter
     )
     repository.add(enterprise)
     await session.flush()
-    emit(session, EnterpriseRegistered(enterprise=snapshot(enterprise), industry=enterprise.industry), tenant_id=tenant_id)
+    emit(
+        session,
+        EnterpriseRegistered(enterprise=snapshot(enterprise), industry=enterprise.industry),
+        tenant_id=tenant_id,
+    )
     return enterprise
 
 

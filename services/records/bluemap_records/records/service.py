@@ -23,7 +23,9 @@ def content_sha256(data: RecordBase) -> str:
     return hashlib.sha256(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-async def publish_record(session: AsyncSession, tenant_id: str, data: RecordCreate, *, provenance: str = "api") -> Record:
+async def publish_record(
+    session: AsyncSession, tenant_id: str, data: RecordCreate, *, provenance: str = "api"
+) -> Record:
     """Store a record and announce it; explainable ones get a deadline of 10 working days."""
     enterprise = await get_enterprise(session, tenant_id, data.enterprise_id)
     explainable = RECORD_TYPES[data.record_type].explainable

@@ -1,0 +1,1 @@
+"""The embedded default: every service in one process on SQLite, files and a local mail catcher."""

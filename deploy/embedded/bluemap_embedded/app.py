@@ -1,0 +1,94 @@
+"""Composition root of the embedded default: five services, one process, one in-process bus."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from starlette.applications import Starlette
+from starlette.responses import RedirectResponse
+from starlette.routing import Mount, Route
+
+from bluemap_documents.bootstrap import bootstrap as documents_bootstrap
+from bluemap_documents.settings import DocumentsSettings
+from bluemap_embedded.demo import seed
+from bluemap_embedded.mailcatcher import MailCatcher, mail_viewer
+from bluemap_explanations.bootstrap import bootstrap as explanations_bootstrap
+from bluemap_explanations.settings import ExplanationsSettings
+from bluemap_notifications.bootstrap import bootstrap as notifications_bootstrap
+from bluemap_notifications.settings import NotificationsSettings
+from bluemap_portal.bootstrap import bootstrap as portal_bootstrap
+from bluemap_portal.settings import PortalSettings
+from bluemap_records.bootstrap import bootstrap as records_bootstrap
+from bluemap_records.settings import RecordsSettings
+from bluemap_shared.auth import StaticJwks, TokenVerifier
+from bluemap_shared.http import mount_path
+from bluemap_shared.messaging.transport import InProcessTransport
+from bluemap_shared.runtime import running
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class EmbeddedConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    smtp_port: int = 8025
+    demo: bool = True
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def build(config: EmbeddedConfig) -> Starlette:
+    """All services on SQLite files, filesystem storage and a local mail catcher under data_dir."""
+    data = config.data_dir
+    common = {"data_dir": data, "transport": "inprocess", "environment": "development"}
+    transport = InProcessTransport()
+    records = records_bootstrap(RecordsSettings(**common), transport)  # type: ignore[arg-type]
+    verifier = TokenVerifier(
+        StaticJwks(records.signing_key.jwks()),
+        issuer=records.runtime.settings.token_issuer,
+        audience=records.runtime.settings.token_audience,
+    )
+    explanations = explanations_bootstrap(
+        ExplanationsSettings(**common), transport, token_verifier=verifier  # type: ignore[arg-type]
+    )
+    documents = documents_bootstrap(
+        DocumentsSettings(**common, storage_backend="filesystem", storage_path=data / "objects"),  # type: ignore[arg-type]
+        transport,
+        token_verifier=verifier,
+    )
+    catcher = MailCatcher(data / "mail", port=config.smtp_port)
+    notifications = notifications_bootstrap(
+        NotificationsSettings(  # type: ignore[arg-type]
+            **common, smtp_host=catcher.host, smtp_port=catcher.port, portal_base_url=config.base_url
+        ),
+        transport,
+        token_verifier=verifier,
+    )
+    portal = portal_bootstrap(PortalSettings(**common), transport, token_verifier=verifier)  # type: ignore[arg-type]
+    services = (records, explanations, documents, notifications, portal)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        catcher.start()
+        try:
+            async with running(*(s.runtime for s in services)):
+                if config.demo and await seed(records):
+                    log.info("embedded.demo_loaded")
+                log.info("embedded.ready", url=config.base_url, mail=f"{config.base_url}/mail/", data_dir=str(data))
+                yield
+        finally:
+            catcher.stop()
+
+    routes = [Mount(mount_path(s.runtime.name), app=s.app) for s in services]
+    routes += [
+        Route("/mail", lambda _request: RedirectResponse("/mail/")),
+        Mount("/mail", app=mail_viewer(catcher)),
+        Mount("/", app=portal.site),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

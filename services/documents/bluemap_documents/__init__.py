@@ -1,0 +1,1 @@
+"""Documents service: signed explanations and supporting documents in content-addressed object storage."""

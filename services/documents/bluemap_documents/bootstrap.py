@@ -1,0 +1,71 @@
+"""Composition root of the documents service."""
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from bluemap_documents.documents.endpoints import router as documents_router
+from bluemap_documents.settings import DocumentsSettings
+from bluemap_shared.auth import HttpJwks, TokenVerifier
+from bluemap_shared.cli import transport_for
+from bluemap_shared.http import create_service_app
+from bluemap_shared.messaging.transport import Transport
+from bluemap_shared.runtime import ServiceRuntime
+from bluemap_shared.storage import FilesystemStorage, ObjectStorage, S3Storage
+
+NAME = "documents"
+
+
+@dataclass
+class DocumentsService:
+    runtime: ServiceRuntime
+    app: FastAPI
+    storage: ObjectStorage
+
+
+def build_storage(settings: DocumentsSettings) -> ObjectStorage:
+    """S3 when configured, else a folder (the embedded default)."""
+    if settings.storage_backend == "s3":
+        return S3Storage(
+            settings.s3_endpoint,
+            settings.s3_access_key,
+            settings.s3_secret_key.get_secret_value(),
+            settings.s3_bucket,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+            public_endpoint=settings.s3_public_endpoint,
+        )
+    return FilesystemStorage(settings.objects_path)
+
+
+def bootstrap(
+    settings: DocumentsSettings | None = None,
+    transport: Transport | None = None,
+    *,
+    token_verifier: TokenVerifier | None = None,
+    storage: ObjectStorage | None = None,
+) -> DocumentsService:
+    """Wire the service; token_verifier and storage replace the configured ones (embedded mode, tests)."""
+    settings = settings or DocumentsSettings()
+    verifier = token_verifier or TokenVerifier(
+        HttpJwks(settings.jwks_url), issuer=settings.token_issuer, audience=settings.token_audience
+    )
+    storage = storage or build_storage(settings)
+    runtime = ServiceRuntime.build(
+        NAME,
+        "bluemap_documents",
+        settings,
+        transport or transport_for(settings, f"bluemap-{NAME}"),
+        token_verifier=verifier,
+    )
+    runtime.readiness["storage"] = storage.ping
+    if isinstance(storage, S3Storage):
+        runtime.on_start.append(storage.ensure_bucket)
+    app = create_service_app(
+        runtime,
+        title="Blue Map documents service",
+        description="Signed public explanations and supporting documents, stored content-addressed.",
+        routers=[documents_router],
+    )
+    app.state.storage = storage
+    return DocumentsService(runtime=runtime, app=app, storage=storage)

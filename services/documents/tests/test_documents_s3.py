@@ -1,0 +1,99 @@
+"""The documents API against the real S3 server: presigned downloads, deduplication, the upload limit."""
+
+import hashlib
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+import httpx
+import pytest
+from documents_testing import MAX_UPLOAD_BYTES, CountingS3Storage, Issuer, Running, pdf, upload_files
+
+from bluemap_documents.documents.content import storage_key
+
+pytestmark = pytest.mark.integration
+
+
+def s3(app: Running) -> CountingS3Storage:
+    storage = app.service.storage
+    assert isinstance(storage, CountingS3Storage)
+    return storage
+
+
+async def upload(app: Running, headers: dict[str, str], data: bytes, filename: str = "测试.pdf") -> dict[str, Any]:
+    response = await app.client.post(
+        "/v1/documents", files=upload_files(data, filename), data={"kind": "supporting"}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_content_redirects_to_a_presigned_url_that_downloads_the_bytes(
+    s3_documents: Running, issuer: Issuer, servers: dict[str, str]
+) -> None:
+    staff = issuer.staff("ipe", uuid4())
+    data = pdf(200 * 1024)
+    created = await upload(s3_documents, staff, data)
+
+    response = await s3_documents.client.get(f"/v1/documents/{created['id']}/content", headers=staff)
+    assert response.status_code == 307
+    assert response.headers["cache-control"] == "no-store"
+    location = response.headers["location"]
+    assert urlsplit(location).netloc == servers["BLUEMAP_S3_ENDPOINT"]
+    assert "X-Amz-Signature=" in location
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        downloaded = await client.get(location)
+    assert downloaded.status_code == 200, downloaded.text
+    assert downloaded.content == data
+    assert hashlib.sha256(downloaded.content).hexdigest() == created["sha256"]
+    assert downloaded.headers["content-type"] == "application/pdf"
+    assert downloaded.headers["content-disposition"] == "attachment; filename*=UTF-8''%E6%B5%8B%E8%AF%95.pdf"
+
+
+async def test_a_presigned_url_is_useless_once_tampered_with(s3_documents: Running, issuer: Issuer) -> None:
+    staff = issuer.staff("ipe", uuid4())
+    created = await upload(s3_documents, staff, pdf())
+    location = (await s3_documents.client.get(f"/v1/documents/{created['id']}/content", headers=staff)).headers[
+        "location"
+    ]
+    other_key = storage_key(hashlib.sha256(b"someone else's file").hexdigest())
+    tampered = location.replace(created["sha256"], other_key.rsplit("/", 1)[-1], 1)
+    async with httpx.AsyncClient(timeout=30) as client:
+        assert (await client.get(tampered)).status_code == 403
+
+
+async def test_the_same_bytes_are_stored_once(s3_documents: Running, issuer: Issuer) -> None:
+    storage = s3(s3_documents)
+    data = pdf()
+    key = storage_key(hashlib.sha256(data).hexdigest())
+    first = await upload(s3_documents, issuer.staff("ipe", uuid4()), data, "a.pdf")
+    second = await upload(s3_documents, issuer.staff("other-tenant", uuid4()), data, "b.pdf")
+    assert storage.puts.count(key) == 1
+    assert first["id"] != second["id"]
+    assert first["sha256"] == second["sha256"]
+    assert await storage.exists(key)
+    chunks = [chunk async for chunk in storage.read(key)]
+    assert b"".join(chunks) == data
+
+
+async def test_over_the_limit_is_413_and_nothing_is_stored(s3_documents: Running, issuer: Issuer) -> None:
+    storage = s3(s3_documents)
+    staff = issuer.staff("ipe", uuid4())
+    data = pdf(MAX_UPLOAD_BYTES + 1)
+    puts_before = len(storage.puts)
+    response = await s3_documents.client.post(
+        "/v1/documents", files=upload_files(data), data={"kind": "supporting"}, headers=staff
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert len(storage.puts) == puts_before
+    assert not await storage.exists(storage_key(hashlib.sha256(data).hexdigest()))
+    assert (await s3_documents.client.get("/v1/documents", headers=staff)).json() == []
+
+
+async def test_readiness_checks_the_bucket(s3_documents: Running) -> None:
+    response = await s3_documents.client.get("/readyz")
+    assert response.status_code == 200, response.text
+    assert response.json()["checks"]["storage"] == "ok"

@@ -1,0 +1,1 @@
+"""Explanations service: enterprises' public explanations of the records published about them."""

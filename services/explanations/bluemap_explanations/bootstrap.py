@@ -1,0 +1,51 @@
+"""Composition root of the explanations service."""
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from bluemap_explanations.explanations.endpoints import router as explanations_router
+from bluemap_explanations.records.endpoints import router as records_router
+from bluemap_explanations.records.handlers import register_handlers
+from bluemap_explanations.settings import ExplanationsSettings
+from bluemap_shared.auth import HttpJwks, TokenVerifier
+from bluemap_shared.cli import transport_for
+from bluemap_shared.http import create_service_app
+from bluemap_shared.messaging.transport import Transport
+from bluemap_shared.runtime import ServiceRuntime
+
+NAME = "explanations"
+
+
+@dataclass
+class ExplanationsService:
+    runtime: ServiceRuntime
+    app: FastAPI
+
+
+def bootstrap(
+    settings: ExplanationsSettings | None = None,
+    transport: Transport | None = None,
+    *,
+    token_verifier: TokenVerifier | None = None,
+) -> ExplanationsService:
+    """Wire the service; token_verifier replaces the issuer's JWKS over HTTP (embedded mode, tests)."""
+    settings = settings or ExplanationsSettings()
+    verifier = token_verifier or TokenVerifier(
+        HttpJwks(settings.jwks_url), issuer=settings.token_issuer, audience=settings.token_audience
+    )
+    runtime = ServiceRuntime.build(
+        NAME,
+        "bluemap_explanations",
+        settings,
+        transport or transport_for(settings, f"bluemap-{NAME}"),
+        token_verifier=verifier,
+    )
+    register_handlers(runtime.consumer)
+    app = create_service_app(
+        runtime,
+        title="Blue Map explanations service",
+        description="Enterprises' public explanations of the government records published about them.",
+        routers=[records_router, explanations_router],
+    )
+    return ExplanationsService(runtime=runtime, app=app)

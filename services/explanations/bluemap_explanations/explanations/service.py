@@ -1,0 +1,72 @@
+"""Explanation use cases; the caller's transaction commits them."""
+
+from uuid import UUID
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bluemap_explanations.explanations.models import Explanation, ExplanationStatus
+from bluemap_explanations.explanations.repository import ExplanationRepository
+from bluemap_explanations.explanations.schemas import ExplanationDraft
+from bluemap_explanations.records.repository import ExplainableRecordRepository
+from bluemap_shared.db import utcnow
+from bluemap_shared.events.catalog import ExplanationSaved
+from bluemap_shared.ids import uuid7
+from bluemap_shared.messaging import emit
+from bluemap_shared.problems import Conflict, NotFound
+
+
+async def save_draft(
+    session: AsyncSession,
+    tenant_id: str,
+    enterprise_id: UUID | None,
+    record_id: UUID,
+    data: ExplanationDraft,
+    *,
+    saved_by: str,
+) -> Explanation:
+    """Create or update the enterprise's draft explanation of one of its records and announce it."""
+    record = await ExplainableRecordRepository(session).get(tenant_id, record_id)
+    # Another enterprise's record is indistinguishable from a missing one.
+    if record is None or enterprise_id is None or record.enterprise_id != enterprise_id:
+        raise NotFound("No such record.")
+    if not record.explainable:
+        raise Conflict("Records of this type are not explained.", record_type=record.record_type)
+    now = utcnow()
+    explanation = await ExplanationRepository(session).save_draft(
+        {
+            "id": uuid7(),
+            "tenant_id": tenant_id,
+            "record_id": record.record_id,
+            "enterprise_id": record.enterprise_id,
+            "violation": data.violation,
+            "reasons": data.reasons,
+            "corrective_actions": data.corrective_actions,
+            "status": ExplanationStatus.DRAFT.value,
+            "version": 1,
+            "saved_by": saved_by,
+            "saved_at": now,
+            "created_at": now,
+        }
+    )
+    if explanation is None:
+        raise Conflict("This explanation was submitted and can no longer be edited.")
+    emit(
+        session,
+        ExplanationSaved(
+            explanation_id=explanation.id,
+            record_id=explanation.record_id,
+            enterprise_id=explanation.enterprise_id,
+            version=explanation.version,
+            saved_by=explanation.saved_by,
+            saved_at=explanation.saved_at,
+        ),
+        tenant_id=tenant_id,
+    )
+    return explanation
+
+
+async def get_explanation(session: AsyncSession, tenant_id: str, record_id: UUID) -> Explanation:
+    explanation = await ExplanationRepository(session).get(tenant_id, record_id)
+    if explanation is None:
+        raise NotFound("No explanation of this record.")
+    return explanation

@@ -1,0 +1,24 @@
+"""Read-model API shapes."""
+
+from datetime import date, datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ExplainableRecordPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    record_id: UUID
+    tenant_id: str
+    enterprise_id: UUID
+    enterprise_name: str
+    record_type: str
+    explainable: bool
+    year: int
+    source_title: str
+    issuing_authority: str
+    issued_on: date
+    explanation_due_on: date | None
+    published_at: datetime
+    saved: bool = Field(description="A draft explanation exists: the workspace shows it as (Saved)")

@@ -1,0 +1,76 @@
+"""Unit tests of the pure rules: draft text bounds and who may read an enterprise's explanations."""
+
+from uuid import uuid4
+
+import pytest
+from pydantic import ValidationError
+
+from bluemap_explanations.access import listing_scope, may_read
+from bluemap_explanations.explanations.schemas import MAX_TEXT_LENGTH, ExplanationDraft
+from bluemap_shared.auth import ADMIN, ENTERPRISE, REVIEWER, Principal
+
+
+def draft(**fields: str) -> ExplanationDraft:
+    return ExplanationDraft.model_validate({"violation": "", "reasons": "", "corrective_actions": "", **fields})
+
+
+def test_draft_text_is_trimmed_and_may_be_empty() -> None:
+    saved = draft(violation="  废水超标排放 \n", reasons="")
+    assert saved.violation == "废水超标排放"
+    assert saved.reasons == ""
+
+
+def test_limit_counts_the_trimmed_text() -> None:
+    assert len(draft(violation="  " + "污" * MAX_TEXT_LENGTH + "\n\n").violation) == MAX_TEXT_LENGTH
+    with pytest.raises(ValidationError, match="at most 5000 characters"):
+        draft(violation="污" * (MAX_TEXT_LENGTH + 1))
+
+
+def test_crlf_counts_as_one_character() -> None:
+    lines = MAX_TEXT_LENGTH // 2 - 1
+    saved = draft(corrective_actions="a\r\n" * lines + "b").corrective_actions
+    assert saved == "a\n" * lines + "b"
+    assert len(saved) < MAX_TEXT_LENGTH < len("a\r\n" * lines)
+
+
+@pytest.mark.parametrize("bad", ["\x00", "a\x07b", "\x1b[31m", "\x7f"])
+def test_control_characters_are_refused(bad: str) -> None:
+    with pytest.raises(ValidationError, match="control characters"):
+        draft(reasons=bad)
+
+
+def test_tabs_and_newlines_are_text() -> None:
+    assert draft(reasons="第一\t步\n第二步").reasons == "第一\t步\n第二步"
+
+
+def test_every_field_is_required() -> None:
+    with pytest.raises(ValidationError):
+        ExplanationDraft.model_validate({"violation": "x"})
+
+
+def principal(roles: set[str], enterprise_id: object = None) -> Principal:
+    return Principal(subject="s", tenant_id="t", roles=frozenset(roles), enterprise_id=enterprise_id)  # type: ignore[arg-type]
+
+
+def test_staff_read_their_enterprise_only() -> None:
+    own, other = uuid4(), uuid4()
+    staff = principal({ENTERPRISE}, own)
+    assert may_read(staff, own)
+    assert not may_read(staff, other)
+    assert not may_read(principal(set(), own), own)
+
+
+@pytest.mark.parametrize("role", [ADMIN, REVIEWER])
+def test_operators_read_any_enterprise(role: str) -> None:
+    assert may_read(principal({role}), uuid4())
+
+
+def test_listing_scope() -> None:
+    own, other = uuid4(), uuid4()
+    staff = principal({ENTERPRISE}, own)
+    assert listing_scope(staff, None) == (True, own)
+    assert listing_scope(staff, own) == (True, own)
+    assert listing_scope(staff, other) == (False, None)
+    assert listing_scope(principal({ENTERPRISE}), None) == (False, None)
+    assert listing_scope(principal({ADMIN}), other) == (True, other)
+    assert listing_scope(principal({REVIEWER}), None) == (True, None)

@@ -1,0 +1,1 @@
+"""Notifications service: emails to enterprises, sent with retries, with their delivery status."""

@@ -1,0 +1,81 @@
+"""Composition root of the notifications service."""
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from bluemap_notifications.emails.delivery import RetryPolicy
+from bluemap_notifications.emails.dispatcher import EmailDispatcher, Mailer
+from bluemap_notifications.emails.endpoints import router as emails_router
+from bluemap_notifications.emails.handlers import register_handlers
+from bluemap_notifications.settings import NotificationsSettings
+from bluemap_shared.auth import HttpJwks, TokenVerifier
+from bluemap_shared.cli import transport_for
+from bluemap_shared.http import create_service_app
+from bluemap_shared.mail import SmtpMailer
+from bluemap_shared.messaging.transport import Transport
+from bluemap_shared.runtime import ServiceRuntime
+
+NAME = "notifications"
+# Where the records service, the token issuer, serves its keys when run alone on its default port.
+DEVELOPMENT_JWKS_URL = "http://127.0.0.1:8101/api/records/.well-known/jwks.json"
+
+
+@dataclass
+class NotificationsService:
+    runtime: ServiceRuntime
+    app: FastAPI
+    dispatcher: EmailDispatcher
+
+
+def bootstrap(
+    settings: NotificationsSettings | None = None,
+    transport: Transport | None = None,
+    *,
+    token_verifier: TokenVerifier | None = None,
+    mailer: Mailer | None = None,
+) -> NotificationsService:
+    settings = settings or NotificationsSettings()
+    verifier = token_verifier or TokenVerifier(
+        HttpJwks(settings.jwks_url or DEVELOPMENT_JWKS_URL),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+    )
+    runtime = ServiceRuntime.build(
+        NAME,
+        "bluemap_notifications",
+        settings,
+        transport or transport_for(settings, f"bluemap-{NAME}"),
+        token_verifier=verifier,
+    )
+    dispatcher = EmailDispatcher(
+        runtime.sessionmaker,
+        mailer
+        or SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            start_tls=settings.smtp_starttls,
+            use_tls=settings.smtp_tls,
+            timeout=settings.smtp_timeout,
+        ),
+        mail_from=settings.mail_from,
+        policy=RetryPolicy(max_attempts=settings.send_max_attempts, backoff_seconds=settings.send_backoff_seconds),
+        poll_interval=settings.send_poll_interval,
+        batch_size=settings.send_batch_size,
+    )
+    register_handlers(runtime.consumer, portal_base_url=settings.portal_base_url, wake_dispatcher=dispatcher.wake)
+
+    # Readiness stays database + broker: with SMTP down, mail waits in the table and is retried.
+    async def email_dispatcher() -> None:
+        await dispatcher.run()
+
+    runtime.background.append(email_dispatcher)
+    app = create_service_app(
+        runtime,
+        title="Blue Map notifications service",
+        description="Emails to enterprises about what concerns them, sent with retries, and their delivery status.",
+        routers=[emails_router],
+    )
+    return NotificationsService(runtime=runtime, app=app, dispatcher=dispatcher)

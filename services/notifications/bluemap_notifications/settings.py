@@ -1,0 +1,25 @@
+"""Notifications service settings (env prefix BLUEMAP_NOTIFICATIONS_)."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from bluemap_shared.settings import ServiceSettings
+
+
+class NotificationsSettings(ServiceSettings):  # type: ignore[misc]  # when mypy cannot see bluemap_shared
+    model_config = SettingsConfigDict(env_prefix="BLUEMAP_NOTIFICATIONS_", extra="ignore")
+
+    port: int = 8104
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    mail_from: str = "Blue Map 蔚蓝地图 <noreply@bluemap.example.org>"
+    portal_base_url: str = "http://127.0.0.1:8000"
+    send_max_attempts: int = Field(default=8, ge=1)
+    send_backoff_seconds: float = Field(default=1.0, gt=0, description="First retry delay; doubles, capped at 5 min")
+    send_poll_interval: float = Field(default=1.0, gt=0)
+    send_batch_size: int = Field(default=10, ge=1, le=100)

@@ -1,0 +1,11 @@
+"""Every table of the public portal database (what its migrations manage)."""
+
+from bluemap_portal.enterprises.models import PortalEnterprise
+from bluemap_portal.records.models import PortalRecord
+from bluemap_shared.messaging.models import MESSAGING_TABLES
+
+TABLES = (
+    PortalEnterprise.__table__,  # type: ignore[attr-defined]
+    PortalRecord.__table__,  # type: ignore[attr-defined]
+    *MESSAGING_TABLES,
+)

@@ -1,0 +1,82 @@
+"""Pure portal logic: grouping records by type, tenants by host, words by language."""
+
+from datetime import UTC, date, datetime
+from uuid import uuid4
+
+from bluemap_portal.records.models import PortalRecord
+from bluemap_portal.records.service import group_by_type
+from bluemap_portal.site.i18n import format_date, language, status_label
+from bluemap_portal.site.rendering import is_web_url
+from bluemap_portal.tenancy import host_name, tenant_for_host
+
+
+def record(record_type: str, issued_on: date, title: str = "t") -> PortalRecord:
+    return PortalRecord(
+        id=uuid4(),
+        tenant_id="ipe",
+        enterprise_id=uuid4(),
+        record_type=record_type,
+        year=issued_on.year,
+        source_title=title,
+        issuing_authority="a",
+        issued_on=issued_on,
+        status="published",
+        published_at=datetime.now(UTC),
+    )
+
+
+def test_groups_follow_the_catalogue_order_and_keep_record_order() -> None:
+    records = [
+        record("emissions_data", date(2021, 1, 1), "e1"),
+        record("environmental_supervision", date(2022, 5, 1), "s-new"),
+        record("zzz_future_type", date(2020, 1, 1), "z"),
+        record("rectification_order", date(2021, 3, 1), "r"),
+        record("environmental_supervision", date(2020, 2, 20), "s-old"),
+    ]
+    groups = group_by_type(records)
+    assert [g.record_type for g in groups] == [
+        "environmental_supervision",
+        "rectification_order",
+        "emissions_data",
+        "zzz_future_type",
+    ]
+    assert [r.source_title for r in groups[0].records] == ["s-new", "s-old"]
+    assert (groups[0].label_zh, groups[0].label_en) == ("环境监管记录", "Environmental Supervision Records")
+    assert (groups[2].label_zh, groups[2].label_en) == ("排放数据", "Emissions Data")
+    assert groups[3].label_zh == "zzz_future_type"
+
+
+def test_no_records_no_groups() -> None:
+    assert group_by_type([]) == []
+
+
+def test_tenant_comes_from_the_host_without_port() -> None:
+    hosts = {"map.ipe.org.cn": "ipe", "demo.example.org": "demo"}
+    assert tenant_for_host("demo.example.org", tenant_hosts=hosts, default="ipe") == "demo"
+    assert tenant_for_host("DEMO.example.org:8443", tenant_hosts=hosts, default="ipe") == "demo"
+    assert tenant_for_host("elsewhere.example", tenant_hosts=hosts, default="ipe") == "ipe"
+    assert tenant_for_host(None, tenant_hosts=hosts, default="x") == "x"
+    assert host_name("[::1]:8000") == "[::1]"
+    assert host_name("127.0.0.1:8000") == "127.0.0.1"
+
+
+def test_language_defaults_to_chinese() -> None:
+    assert language(None) == "zh"
+    assert language("en") == "en"
+    assert language("fr") == "zh"
+
+
+def test_dates_and_statuses_per_language() -> None:
+    assert format_date(date(2020, 2, 20), "zh") == "2020年2月20日"
+    assert format_date(date(2020, 2, 20), "en") == "2020-02-20"
+    assert format_date(None, "en") == "—"
+    assert status_label("awaiting_explanation", "zh") == "待企业说明"
+    assert status_label("awaiting_explanation", "en") == "Awaiting explanation"
+    assert status_label("resolved", "en") == "resolved"
+
+
+def test_only_web_urls_are_links() -> None:
+    assert is_web_url("https://www.mee.gov.cn/x")
+    assert is_web_url("HTTP://example.org")
+    assert not is_web_url("javascript:alert(1)")
+    assert not is_web_url(None)

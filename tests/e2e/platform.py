@@ -1,0 +1,156 @@
+"""Runs each service as its own OS process on the real servers, like a distributed deployment."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+SERVICES = {
+    "records": ("bluemap_records", "BLUEMAP_RECORDS_"),
+    "explanations": ("bluemap_explanations", "BLUEMAP_EXPLANATIONS_"),
+    "documents": ("bluemap_documents", "BLUEMAP_DOCUMENTS_"),
+    "notifications": ("bluemap_notifications", "BLUEMAP_NOTIFICATIONS_"),
+    "public-portal": ("bluemap_portal", "BLUEMAP_PORTAL_"),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Platform:
+    """Five service processes sharing one Kafka namespace, each with its own database."""
+
+    servers: dict[str, str]
+    databases: dict[str, str]
+    workdir: Path
+    namespace: str
+    bucket: str
+    ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICES})
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def api(self, service: str) -> str:
+        return f"{self.url(service)}/api/{service}"
+
+    def env(self, service: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+        _, prefix = SERVICES[service]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BLUEMAP_")}
+        settings = {
+            "ENVIRONMENT": "test",
+            "DATABASE_URL": self.databases[service],
+            "DATA_DIR": str(self.workdir / service),
+            "TRANSPORT": "kafka",
+            "KAFKA_BOOTSTRAP": self.servers["BLUEMAP_KAFKA_BOOTSTRAP"],
+            "KAFKA_NAMESPACE": self.namespace,
+            "JWKS_URL": f"{self.api('records')}/.well-known/jwks.json",
+            "OUTBOX_POLL_INTERVAL": "0.5",
+            "CONSUMER_BACKOFF_SECONDS": "0.05",
+        }
+        if service == "documents":
+            settings |= {
+                "STORAGE_BACKEND": "s3",
+                "S3_ENDPOINT": self.servers["BLUEMAP_S3_ENDPOINT"],
+                "S3_ACCESS_KEY": self.servers["BLUEMAP_S3_ACCESS_KEY"],
+                "S3_SECRET_KEY": self.servers["BLUEMAP_S3_SECRET_KEY"],
+                "S3_BUCKET": self.bucket,
+            }
+        if service == "notifications":
+            settings |= {
+                "SMTP_HOST": self.servers["BLUEMAP_SMTP_HOST"],
+                "SMTP_PORT": self.servers["BLUEMAP_SMTP_PORT"],
+                "PORTAL_BASE_URL": self.url("public-portal"),
+                "SEND_BACKOFF_SECONDS": "0.2",
+                "SEND_POLL_INTERVAL": "0.5",
+            }
+        env |= {prefix + k: v for k, v in settings.items()}
+        env["BLUEMAP_FAILPOINT_DIR"] = str(self.workdir / "failpoints")
+        env |= extra or {}
+        return env
+
+    def log_path(self, service: str) -> Path:
+        return self.workdir / f"{service}.log"
+
+    def start(self, service: str, *, extra_env: dict[str, str] | None = None, wait: bool = True) -> None:
+        package, _ = SERVICES[service]
+        log = self.log_path(service).open("ab")
+        self.processes[service] = subprocess.Popen(
+            [sys.executable, "-m", package, "serve", "--port", str(self.ports[service])],
+            env=self.env(service, extra_env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        if wait:
+            self.wait_ready(service)
+
+    def wait_ready(self, service: str, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            process = self.processes[service]
+            if process.poll() is not None:
+                raise RuntimeError(f"{service} exited with {process.returncode}:\n{self.tail(service)}")
+            try:
+                response = httpx.get(f"{self.api(service)}/readyz", timeout=2)
+                if response.status_code == 200:
+                    return
+                last = response.text
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            time.sleep(0.3)
+        raise RuntimeError(f"{service} not ready after {timeout}s: {last}\n{self.tail(service)}")
+
+    def kill(self, service: str) -> None:
+        """kill -9: no shutdown hooks, no flushing, like a crashed machine."""
+        process = self.processes.pop(service)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def tail(self, service: str, lines: int = 40) -> str:
+        path = self.log_path(service)
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def create_user(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "bluemap_records", "create-user", *args],
+            env=self.env("records"),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def running_platform(platform: Platform) -> Iterator[Platform]:
+    try:
+        for service in SERVICES:
+            platform.start(service, wait=False)
+        for service in SERVICES:
+            platform.wait_ready(service)
+        yield platform
+    finally:
+        platform.stop_all()

@@ -1,0 +1,70 @@
+"""Crash tests: kill -9 notifications at the worst moments; exactly one email arrives."""
+
+import asyncio
+import uuid
+
+import pytest
+
+from bluemap_shared.testing import Mailpit, eventually
+from tests.e2e.platform import Platform
+from tests.e2e.test_thin_flow import admin_headers, publish_record, register_enterprise
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+
+async def crash_notifications_at(platform: Platform, mailpit: Mailpit, failpoint: str) -> None:
+    email = f"crash-{uuid.uuid4().hex[:8]}@yongan-xingqing.example.cn"
+    admin = await admin_headers(platform)
+    enterprise_id = await register_enterprise(platform, admin, email)
+
+    platform.kill("notifications")
+    marker = platform.workdir / "failpoints" / f"{failpoint}.hit"
+    marker.unlink(missing_ok=True)
+    platform.start("notifications", extra_env={"BLUEMAP_FAILPOINTS": f"{failpoint}=pause"})
+    await publish_record(platform, admin, enterprise_id)
+
+    await eventually(lambda: asyncio.sleep(0, marker.exists()), timeout=60)
+    platform.kill("notifications")
+    assert await mailpit.messages(email) == [], "frozen before sending: nothing may have gone out"
+
+    platform.start("notifications")
+    await mailpit.wait_for(email, timeout=60)
+    # Long enough for a duplicate to show: the relay polls every 0.5 s here.
+    await asyncio.sleep(5)
+    assert len(await mailpit.messages(email)) == 1
+
+
+async def test_killed_before_sending_exactly_one_email(platform: Platform, mailpit: Mailpit):
+    """RecordPublished is on Kafka and the email is queued; the process dies before SMTP."""
+    await crash_notifications_at(platform, mailpit, "mail.before_send")
+
+
+async def test_killed_before_offset_commit_redelivery_sends_no_second_email(platform: Platform, mailpit: Mailpit):
+    """The handler committed but the offset did not: Kafka redelivers, the inbox absorbs it."""
+    email_count_before_kill = await crash_offsets(platform, mailpit)
+    assert email_count_before_kill <= 1
+
+
+async def crash_offsets(platform: Platform, mailpit: Mailpit) -> int:
+    email = f"redeliver-{uuid.uuid4().hex[:8]}@yongan-xingqing.example.cn"
+    admin = await admin_headers(platform)
+    enterprise_id = await register_enterprise(platform, admin, email)
+
+    platform.kill("notifications")
+    marker = platform.workdir / "failpoints" / "consumer.after_handle_commit.hit"
+    marker.unlink(missing_ok=True)
+    platform.start("notifications", extra_env={"BLUEMAP_FAILPOINTS": "consumer.after_handle_commit=pause"})
+    await publish_record(platform, admin, enterprise_id)
+    await eventually(lambda: asyncio.sleep(0, marker.exists()), timeout=60)
+    # The consumer is frozen; the dispatcher may still send the queued email before the kill.
+    await asyncio.sleep(1)
+    before = len(await mailpit.messages(email))
+    platform.kill("notifications")
+
+    platform.start("notifications")
+    await mailpit.wait_for(email, timeout=60)
+    await asyncio.sleep(5)
+    assert len(await mailpit.messages(email)) == 1
+    log = platform.log_path("notifications").read_text()
+    assert "consumer.duplicate_skipped" in log, "the redelivered event must reach the inbox and be skipped"
+    return before

@@ -1,0 +1,193 @@
+"""The outbox relay against real PostgreSQL and Kafka."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from sqlmodel import col, select
+
+from bluemap_shared.messaging.models import OutboxMessage
+from bluemap_shared.messaging.outbox import OutboxRelay, emit
+from bluemap_shared.messaging.transport import KafkaTransport
+from bluemap_shared.testing import eventually
+from tests.integration.events import record_published
+
+pytestmark = pytest.mark.integration
+
+
+async def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 20.0) -> list:  # type: ignore[type-arg]
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    records = []
+    try:
+        deadline = time.monotonic() + timeout
+        while len(records) < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for part in batch.values():
+                records.extend(part)
+        # Anything beyond count would be a duplicate: give it a moment to show up.
+        batch = await consumer.getmany(timeout_ms=1000)
+        for part in batch.values():
+            records.extend(part)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def stage(kernel_db, events) -> None:  # type: ignore[no-untyped-def]
+    async with kernel_db.sessionmaker() as session, session.begin():
+        for event in events:
+            emit(session, event, tenant_id="ipe")
+
+
+async def test_relay_publishes_binary_mode_cloudevents_keyed_by_aggregate(kernel_db, kafka_bootstrap, namespace):
+    event = record_published()
+    await stage(kernel_db, [event])
+    transport = KafkaTransport(kafka_bootstrap, client_id="test", namespace=namespace)
+    await transport.start()
+    try:
+        await transport.ensure_topics([event.topic])
+        relay = OutboxRelay("records", kernel_db.sessionmaker, transport)
+        assert await relay.publish_pending() == 1
+        assert await relay.publish_pending() == 0
+    finally:
+        await transport.stop()
+
+    [record] = await read_topic(kafka_bootstrap, namespace + event.topic, 1)
+    headers = {k: v.decode() for k, v in record.headers}
+    assert record.key == str(event.record_id).encode()
+    assert headers["ce_type"] == "org.bluemap.records.record-published.v1"
+    assert headers["ce_specversion"] == "1.0"
+    assert headers["ce_source"] == "/bluemap/records"
+    assert headers["ce_subject"] == str(event.record_id)
+    assert headers["ce_tenantid"] == "ipe"
+    assert headers["content-type"] == "application/json"
+    assert "陕西永安兴庆门业有限公司" in record.value.decode()
+
+
+async def test_concurrent_relays_publish_each_row_once_in_order_per_key(kernel_db, kafka_bootstrap, namespace):
+    aggregates = [record_published().record_id for _ in range(40)]
+    events = [record_published(aggregates[i % 40], title=f"title {i}") for i in range(200)]
+    for start in range(0, 200, 20):
+        await stage(kernel_db, events[start : start + 20])
+    transports = [KafkaTransport(kafka_bootstrap, client_id=f"test-{i}", namespace=namespace) for i in range(3)]
+    for transport in transports:
+        await transport.start()
+    await transports[0].ensure_topics([events[0].topic])
+    relays = [OutboxRelay("records", kernel_db.sessionmaker, t, batch_size=7) for t in transports]
+
+    async def drain(relay: OutboxRelay) -> int:
+        total = 0
+        idle = 0
+        while idle < 3:
+            sent = await relay.publish_pending()
+            total += sent
+            idle = 0 if sent else idle + 1
+            await asyncio.sleep(0)
+        return total
+
+    try:
+        sent = await asyncio.gather(*(drain(r) for r in relays))
+    finally:
+        for transport in transports:
+            await transport.stop()
+    assert sum(sent) == 200
+    assert sum(1 for s in sent if s) >= 2, f"relays should share the work: {sent}"
+
+    records = await read_topic(kafka_bootstrap, namespace + events[0].topic, 200)
+    assert len(records) == 200
+    titles_by_key: dict[bytes, list[int]] = {}
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        title = record.value.decode().split('"source_title":"title ')[1].split('"')[0]
+        titles_by_key.setdefault(record.key, []).append(int(title))
+    for key, numbers in titles_by_key.items():
+        assert numbers == sorted(numbers), f"events of {key!r} out of order"
+
+
+async def test_failed_publish_is_retried_with_backoff(kernel_db, kafka_bootstrap, namespace):
+    await stage(kernel_db, [record_published()])
+    dead = KafkaTransport("127.0.0.1:1", client_id="test", namespace=namespace)
+    relay = OutboxRelay("records", kernel_db.sessionmaker, dead)
+    with pytest.raises(Exception):  # noqa: B017 - any start-up failure: the broker is not there
+        await asyncio.wait_for(dead.start(), timeout=5)
+
+    class Unreachable:
+        async def publish(self, messages):  # type: ignore[no-untyped-def]
+            raise ConnectionError("broker unreachable")
+
+    relay = OutboxRelay("records", kernel_db.sessionmaker, Unreachable())  # type: ignore[arg-type]
+    assert await relay.publish_pending() == 0
+    async with kernel_db.sessionmaker() as session:
+        row = (await session.exec(select(OutboxMessage))).one()
+    assert row.published_at is None
+    assert row.attempts == 1
+    assert "broker unreachable" in (row.last_error or "")
+    assert row.next_attempt_at > row.created_at
+    # Not due yet: the backoff holds it back even though the broker is fine now.
+    transport = KafkaTransport(kafka_bootstrap, client_id="test", namespace=namespace)
+    await transport.start()
+    try:
+        relay = OutboxRelay("records", kernel_db.sessionmaker, transport)
+        assert await relay.publish_pending() == 0
+        async with kernel_db.sessionmaker() as session, session.begin():
+            row = (await session.exec(select(OutboxMessage))).one()
+            row.next_attempt_at = row.created_at
+        assert await relay.publish_pending() == 1
+    finally:
+        await transport.stop()
+
+
+RELAY_SCRIPT = """
+import asyncio, sys
+from bluemap_shared.db import create_engine, create_sessionmaker
+from bluemap_shared.messaging.outbox import OutboxRelay
+from bluemap_shared.messaging.transport import KafkaTransport
+
+async def main():
+    engine = create_engine(sys.argv[1])
+    transport = KafkaTransport(sys.argv[2], client_id="doomed", namespace=sys.argv[3])
+    await transport.start()
+    await OutboxRelay("records", create_sessionmaker(engine, service="records"), transport).publish_pending()
+
+asyncio.run(main())
+"""
+
+
+async def test_rows_of_a_relay_killed_mid_batch_are_swept_by_the_next(kernel_db, kafka_bootstrap, namespace, tmp_path):
+    events = [record_published() for _ in range(3)]
+    await stage(kernel_db, events)
+    env = {
+        **os.environ,
+        "BLUEMAP_FAILPOINTS": "outbox.before_mark_published=pause",
+        "BLUEMAP_FAILPOINT_DIR": str(tmp_path),
+    }
+    doomed = subprocess.Popen([sys.executable, "-c", RELAY_SCRIPT, kernel_db.url, kafka_bootstrap, namespace], env=env)
+    marker = Path(tmp_path) / "outbox.before_mark_published.hit"
+    try:
+        await eventually(lambda: asyncio.sleep(0, marker.exists()), timeout=60)
+    finally:
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+
+    async with kernel_db.sessionmaker() as session:
+        pending = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.published_at).is_(None)))).all()
+    assert len(pending) == 3, "the killed relay's transaction must not have marked anything"
+
+    transport = KafkaTransport(kafka_bootstrap, client_id="survivor", namespace=namespace)
+    await transport.start()
+    try:
+        relay = OutboxRelay("records", kernel_db.sessionmaker, transport)
+        # The dead session's row locks go when PostgreSQL notices the closed connection.
+        await eventually(relay.publish_pending, timeout=30)
+    finally:
+        await transport.stop()
+    # At least once: the killed relay had already sent them; consumers' inboxes absorb the copies.
+    records = await read_topic(kafka_bootstrap, namespace + events[0].topic, 6)
+    assert {r.key for r in records} == {str(e.record_id).encode() for e in events}
+    assert len(records) == 6
