@@ -69,9 +69,7 @@ SessionMaker = async_sessionmaker[AsyncSession]
 
 def create_sessionmaker(engine: AsyncEngine, *, service: str) -> SessionMaker:
     """Sessions that know their service (the event source) and keep objects after commit."""
-    return async_sessionmaker(
-        engine, class_=AsyncSession, expire_on_commit=False, info={"service": service}
-    )
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info={"service": service})
 
 
 def on_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
@@ -102,13 +100,15 @@ async def insert_ignore(
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted."""
     table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing(
-        index_elements=list(conflict_columns), index_where=index_where
+    stmt = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns), index_where=index_where)
     )
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    result = await session.exec(stmt)
+    return bool(result.rowcount)
 
 
 async def ping(engine: AsyncEngine) -> None:

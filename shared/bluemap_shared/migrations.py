@@ -12,7 +12,6 @@ from sqlmodel import SQLModel
 
 from bluemap_shared.db import create_engine
 
-
 MIGRATION_LOCK_KEY = 0x626C75656D6170  # "bluemap"; released when the connection closes
 
 

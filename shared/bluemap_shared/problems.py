@@ -99,4 +99,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("http.unhandled_error", path=request.url.path)
-        return problem_response(500, "internal-error", "Internal error", "An unexpected error occurred.", request.url.path)
+        return problem_response(
+            500, "internal-error", "Internal error", "An unexpected error occurred.", request.url.path
+        )

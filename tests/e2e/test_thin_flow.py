@@ -87,15 +87,27 @@ async def test_record_flows_to_email_portal_explanation_and_document(platform: P
     async def portal_shows_record() -> bool:
         async with httpx.AsyncClient() as client:
             page = await client.get(f"{platform.url('public-portal')}/enterprises/{enterprise_id}")
-        return page.status_code == 200 and "中华人民共和国生态环境部" in page.text and "陕西永安兴庆门业有限公司" in page.text
+        return (
+            page.status_code == 200
+            and "中华人民共和国生态环境部" in page.text
+            and "陕西永安兴庆门业有限公司" in page.text
+        )
 
     await eventually(portal_shows_record, timeout=30)
 
     # explanations: the enterprise's user saves a draft once the record reached its read model.
     user_email = f"staff-{uuid.uuid4().hex[:6]}@yongan-xingqing.example.cn"
     platform.create_user(
-        "--tenant", TENANT, "--email", user_email, "--password", "staff-password-e2e", "--role", "enterprise",
-        "--enterprise-id", enterprise_id,
+        "--tenant",
+        TENANT,
+        "--email",
+        user_email,
+        "--password",
+        "staff-password-e2e",
+        "--role",
+        "enterprise",
+        "--enterprise-id",
+        enterprise_id,
     )
     staff = await token(platform, user_email, "staff-password-e2e")
     draft = {
@@ -106,7 +118,9 @@ async def test_record_flows_to_email_portal_explanation_and_document(platform: P
 
     async def save_draft() -> httpx.Response | None:
         async with httpx.AsyncClient(headers=staff) as client:
-            response = await client.put(f"{platform.api('explanations')}/v1/records/{record_id}/explanation", json=draft)
+            response = await client.put(
+                f"{platform.api('explanations')}/v1/records/{record_id}/explanation", json=draft
+            )
         return response if response.status_code == 200 else None
 
     saved = await eventually(save_draft, timeout=30)
@@ -127,7 +141,9 @@ async def test_record_flows_to_email_portal_explanation_and_document(platform: P
     assert downloaded.content == pdf
 
     # The events of all three producing services are on Kafka, binary mode, keyed by aggregate.
-    seen = await read_types(platform, ["bluemap.records", "bluemap.explanations", "bluemap.documents", "bluemap.notifications"])
+    seen = await read_types(
+        platform, ["bluemap.records", "bluemap.explanations", "bluemap.documents", "bluemap.notifications"]
+    )
     assert {
         "org.bluemap.records.enterprise-registered.v1",
         "org.bluemap.records.record-published.v1",

@@ -36,7 +36,8 @@ async def kernel_db(create_database) -> AsyncIterator[KernelDb]:  # type: ignore
     async with engine.begin() as conn:
         await conn.run_sync(
             lambda sync: SQLModel.metadata.create_all(
-                sync, tables=[*MESSAGING_TABLES, HandledEffect.__table__]  # type: ignore[attr-defined]
+                sync,
+                tables=[*MESSAGING_TABLES, HandledEffect.__table__],  # type: ignore[attr-defined]
             )
         )
     yield KernelDb(url, engine, create_sessionmaker(engine, service="records"))

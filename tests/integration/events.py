@@ -7,7 +7,9 @@ from bluemap_shared.events.catalog import EnterpriseSnapshot, RecordPublished
 from bluemap_shared.ids import uuid7
 
 
-def record_published(record_id: UUID | None = None, *, title: str = "关于对强化监督定点帮扶发现问题进行督办的函(西安)") -> RecordPublished:
+def record_published(
+    record_id: UUID | None = None, *, title: str = "关于对强化监督定点帮扶发现问题进行督办的函(西安)"
+) -> RecordPublished:
     return RecordPublished(
         record_id=record_id or uuid7(),
         enterprise=EnterpriseSnapshot(

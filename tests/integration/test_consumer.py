@@ -101,7 +101,10 @@ async def test_poison_messages_go_to_dead_letters_and_the_partition_keeps_flowin
     headers = dict(good.headers)
     malformed = Message(RECORDS_TOPIC, b"k1", b"{not json", good.headers)
     unknown = Message(
-        RECORDS_TOPIC, b"k2", good.value, [*((k, v) for k, v in good.headers if k != "ce_type"), ("ce_type", b"org.bluemap.records.nope.v9")]
+        RECORDS_TOPIC,
+        b"k2",
+        good.value,
+        [*((k, v) for k, v in good.headers if k != "ce_type"), ("ce_type", b"org.bluemap.records.nope.v9")],
     )
     missing_fields = Message(RECORDS_TOPIC, b"k3", b'{"record_id": "not-even-a-uuid"}', good.headers)
     no_attributes = Message(RECORDS_TOPIC, b"k4", good.value, [("ce_type", headers["ce_type"])])

@@ -167,7 +167,9 @@ async def test_rows_of_a_relay_killed_mid_batch_are_swept_by_the_next(kernel_db,
         "BLUEMAP_FAILPOINTS": "outbox.before_mark_published=pause",
         "BLUEMAP_FAILPOINT_DIR": str(tmp_path),
     }
-    doomed = subprocess.Popen([sys.executable, "-c", RELAY_SCRIPT, kernel_db.url, kafka_bootstrap, namespace], env=env)
+    doomed = subprocess.Popen(  # noqa: ASYNC220 - the test kills it, it never waits on it while running
+        [sys.executable, "-c", RELAY_SCRIPT, kernel_db.url, kafka_bootstrap, namespace], env=env
+    )
     marker = Path(tmp_path) / "outbox.before_mark_published.hit"
     try:
         await eventually(lambda: asyncio.sleep(0, marker.exists()), timeout=60)

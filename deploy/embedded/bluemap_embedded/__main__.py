@@ -25,7 +25,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.reset and args.data_dir.exists():
         shutil.rmtree(args.data_dir)
     config = EmbeddedConfig(
-        data_dir=args.data_dir.resolve(), host=args.host, port=args.port, smtp_port=args.smtp_port, demo=not args.no_demo
+        data_dir=args.data_dir.resolve(),
+        host=args.host,
+        port=args.port,
+        smtp_port=args.smtp_port,
+        demo=not args.no_demo,
     )
     uvicorn.run(build(config), host=args.host, port=args.port, log_config=None, access_log=False)
 

@@ -4,11 +4,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import structlog
 from starlette.applications import Starlette
 from starlette.responses import RedirectResponse
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from bluemap_documents.bootstrap import bootstrap as documents_bootstrap
 from bluemap_documents.settings import DocumentsSettings
@@ -46,31 +47,33 @@ class EmbeddedConfig:
 def build(config: EmbeddedConfig) -> Starlette:
     """All services on SQLite files, filesystem storage and a local mail catcher under data_dir."""
     data = config.data_dir
-    common = {"data_dir": data, "transport": "inprocess", "environment": "development"}
+    common: dict[str, Any] = {"data_dir": data, "transport": "inprocess", "environment": "development"}
     transport = InProcessTransport()
-    records = records_bootstrap(RecordsSettings(**common), transport)  # type: ignore[arg-type]
+    records = records_bootstrap(RecordsSettings(**common), transport)
     verifier = TokenVerifier(
         StaticJwks(records.signing_key.jwks()),
         issuer=records.runtime.settings.token_issuer,
         audience=records.runtime.settings.token_audience,
     )
     explanations = explanations_bootstrap(
-        ExplanationsSettings(**common), transport, token_verifier=verifier  # type: ignore[arg-type]
+        ExplanationsSettings(**common),
+        transport,
+        token_verifier=verifier,
     )
     documents = documents_bootstrap(
-        DocumentsSettings(**common, storage_backend="filesystem", storage_path=data / "objects"),  # type: ignore[arg-type]
+        DocumentsSettings(**common, storage_backend="filesystem", storage_path=data / "objects"),
         transport,
         token_verifier=verifier,
     )
     catcher = MailCatcher(data / "mail", port=config.smtp_port)
     notifications = notifications_bootstrap(
-        NotificationsSettings(  # type: ignore[arg-type]
+        NotificationsSettings(
             **common, smtp_host=catcher.host, smtp_port=catcher.port, portal_base_url=config.base_url
         ),
         transport,
         token_verifier=verifier,
     )
-    portal = portal_bootstrap(PortalSettings(**common), transport, token_verifier=verifier)  # type: ignore[arg-type]
+    portal = portal_bootstrap(PortalSettings(**common), transport, token_verifier=verifier)
     services = (records, explanations, documents, notifications, portal)
 
     @asynccontextmanager
@@ -85,7 +88,7 @@ def build(config: EmbeddedConfig) -> Starlette:
         finally:
             catcher.stop()
 
-    routes = [Mount(mount_path(s.runtime.name), app=s.app) for s in services]
+    routes: list[BaseRoute] = [Mount(mount_path(s.runtime.name), app=s.app) for s in services]
     routes += [
         Route("/mail", lambda _request: RedirectResponse("/mail/")),
         Mount("/mail", app=mail_viewer(catcher)),

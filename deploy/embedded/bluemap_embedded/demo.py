@@ -43,7 +43,9 @@ async def seed(records: RecordsService) -> bool:
     async with records.runtime.sessionmaker() as session, session.begin():
         if await UserRepository(session).get_by_email(TENANT, ACCOUNTS[0].email) is not None:
             return False
-        rows = list(csv.DictReader(resources.files("bluemap_embedded").joinpath("demo/records.csv").open(encoding="utf-8")))
+        rows = list(
+            csv.DictReader(resources.files("bluemap_embedded").joinpath("demo/records.csv").open(encoding="utf-8"))
+        )
         enterprises = EnterpriseRepository(session)
         for row in rows:
             enterprise = await enterprises.get_by_uscc(TENANT, row["uscc"])

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from bluemap_documents.documents.endpoints import router as documents_router
 from bluemap_documents.settings import DocumentsSettings
-from bluemap_shared.auth import HttpJwks, TokenVerifier
+from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.cli import transport_for
 from bluemap_shared.http import create_service_app
 from bluemap_shared.messaging.transport import Transport
@@ -47,16 +47,13 @@ def bootstrap(
 ) -> DocumentsService:
     """Wire the service; token_verifier and storage replace the configured ones (embedded mode, tests)."""
     settings = settings or DocumentsSettings()
-    verifier = token_verifier or TokenVerifier(
-        HttpJwks(settings.jwks_url), issuer=settings.token_issuer, audience=settings.token_audience
-    )
     storage = storage or build_storage(settings)
     runtime = ServiceRuntime.build(
         NAME,
         "bluemap_documents",
         settings,
         transport or transport_for(settings, f"bluemap-{NAME}"),
-        token_verifier=verifier,
+        token_verifier=token_verifier,
     )
     runtime.readiness["storage"] = storage.ping
     if isinstance(storage, S3Storage):

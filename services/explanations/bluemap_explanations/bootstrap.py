@@ -8,7 +8,7 @@ from bluemap_explanations.explanations.endpoints import router as explanations_r
 from bluemap_explanations.records.endpoints import router as records_router
 from bluemap_explanations.records.handlers import register_handlers
 from bluemap_explanations.settings import ExplanationsSettings
-from bluemap_shared.auth import HttpJwks, TokenVerifier
+from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.cli import transport_for
 from bluemap_shared.http import create_service_app
 from bluemap_shared.messaging.transport import Transport
@@ -31,15 +31,12 @@ def bootstrap(
 ) -> ExplanationsService:
     """Wire the service; token_verifier replaces the issuer's JWKS over HTTP (embedded mode, tests)."""
     settings = settings or ExplanationsSettings()
-    verifier = token_verifier or TokenVerifier(
-        HttpJwks(settings.jwks_url), issuer=settings.token_issuer, audience=settings.token_audience
-    )
     runtime = ServiceRuntime.build(
         NAME,
         "bluemap_explanations",
         settings,
         transport or transport_for(settings, f"bluemap-{NAME}"),
-        token_verifier=verifier,
+        token_verifier=token_verifier,
     )
     register_handlers(runtime.consumer)
     app = create_service_app(

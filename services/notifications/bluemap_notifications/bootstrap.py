@@ -9,7 +9,7 @@ from bluemap_notifications.emails.dispatcher import EmailDispatcher, Mailer
 from bluemap_notifications.emails.endpoints import router as emails_router
 from bluemap_notifications.emails.handlers import register_handlers
 from bluemap_notifications.settings import NotificationsSettings
-from bluemap_shared.auth import HttpJwks, TokenVerifier
+from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.cli import transport_for
 from bluemap_shared.http import create_service_app
 from bluemap_shared.mail import SmtpMailer
@@ -18,7 +18,6 @@ from bluemap_shared.runtime import ServiceRuntime
 
 NAME = "notifications"
 # Where the records service, the token issuer, serves its keys when run alone on its default port.
-DEVELOPMENT_JWKS_URL = "http://127.0.0.1:8101/api/records/.well-known/jwks.json"
 
 
 @dataclass
@@ -35,18 +34,14 @@ def bootstrap(
     token_verifier: TokenVerifier | None = None,
     mailer: Mailer | None = None,
 ) -> NotificationsService:
+    """Wire the service; token_verifier and mailer replace the JWKS over HTTP and SMTP (embedded mode, tests)."""
     settings = settings or NotificationsSettings()
-    verifier = token_verifier or TokenVerifier(
-        HttpJwks(settings.jwks_url or DEVELOPMENT_JWKS_URL),
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-    )
     runtime = ServiceRuntime.build(
         NAME,
         "bluemap_notifications",
         settings,
         transport or transport_for(settings, f"bluemap-{NAME}"),
-        token_verifier=verifier,
+        token_verifier=token_verifier,
     )
     dispatcher = EmailDispatcher(
         runtime.sessionmaker,

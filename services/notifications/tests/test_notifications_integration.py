@@ -1,8 +1,5 @@
 """The notifications service on real PostgreSQL and a real SMTP server (Mailpit)."""
 
-# Chinese text takes full-width punctuation, which RUF001 mistakes for look-alikes of ASCII.
-# ruff: noqa: RUF001
-
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable

@@ -1,8 +1,5 @@
 """Email texts: both languages, the deadline, the link, and escaping in the HTML part."""
 
-# Chinese text takes full-width punctuation, which RUF001 mistakes for look-alikes of ASCII.
-# ruff: noqa: RUF001
-
 from datetime import UTC, date, datetime
 from uuid import uuid4
 

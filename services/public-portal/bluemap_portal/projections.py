@@ -12,12 +12,12 @@ from bluemap_shared.messaging import EventConsumer
 def register_handlers(consumer: EventConsumer) -> None:
     """Subscribe the projections to the consumer."""
 
-    @consumer.on(EnterpriseRegistered)  # type: ignore[untyped-decorator]  # when mypy cannot see bluemap_shared
+    @consumer.on(EnterpriseRegistered)
     async def on_enterprise_registered(session: AsyncSession, envelope: Envelope[EnterpriseRegistered]) -> None:
         """Add the enterprise to the public directory."""
         await project_snapshot(session, envelope.tenant_id, envelope.data.enterprise, envelope.time)
 
-    @consumer.on(RecordPublished)  # type: ignore[untyped-decorator]  # when mypy cannot see bluemap_shared
+    @consumer.on(RecordPublished)
     async def on_record_published(session: AsyncSession, envelope: Envelope[RecordPublished]) -> None:
         """Show the record; its enterprise snapshot also covers a registration not seen yet."""
         await project_snapshot(session, envelope.tenant_id, envelope.data.enterprise, envelope.time)

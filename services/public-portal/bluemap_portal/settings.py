@@ -6,7 +6,7 @@ from pydantic_settings import SettingsConfigDict
 from bluemap_shared.settings import ServiceSettings
 
 
-class PortalSettings(ServiceSettings):  # type: ignore[misc]  # when mypy cannot see bluemap_shared
+class PortalSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BLUEMAP_PORTAL_", extra="ignore")
 
     port: int = 8100

@@ -197,6 +197,7 @@ async def test_unknown_enterprise_gives_a_404_page(start: Start) -> None:
             assert page.status_code == 404, path
             assert page.headers["content-type"].startswith("text/html")
             assert "没有找到该企业或页面" in page.text
+        assert (await site.head("/")).status_code == 200
         english = await site.get(f"/enterprises/{uuid4()}", params={"lang": "en"})
         assert english.status_code == 404
         assert "There is no such enterprise" in english.text

@@ -20,9 +20,7 @@ CONTENT_TYPE = "application/json"
 TENANT_ATTRIBUTE = "tenantid"
 REQUIRED_HEADERS = ("ce_id", "ce_source", "ce_specversion", "ce_type", "ce_subject", "ce_time", "ce_tenantid")
 
-current_traceparent: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "current_traceparent", default=None
-)
+current_traceparent: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_traceparent", default=None)
 
 
 class IntegrationEvent(BaseModel):

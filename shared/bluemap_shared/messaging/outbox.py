@@ -1,6 +1,7 @@
 """Transactional outbox: events are rows in the service's own transaction; a relay sends them."""
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -97,10 +98,8 @@ class OutboxRelay:
                 polls += 1
                 if polls % 3600 == 0:
                     await self.purge_published()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
-                except TimeoutError:
-                    pass
         finally:
             _relay_wakers.pop(self.service, None)
 

@@ -1,6 +1,7 @@
 """Two transports behind one interface: Kafka (aiokafka) and an in-process bus."""
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Protocol
@@ -161,10 +162,8 @@ class KafkaTransport:
                 for t in sorted({self._namespace + t for t in topics} - existing)
             ]
             if wanted:
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(wanted)
-                except TopicAlreadyExistsError:
-                    pass
                 log.info("kafka.topics_created", topics=[t.name for t in wanted])
         finally:
             await admin.close()

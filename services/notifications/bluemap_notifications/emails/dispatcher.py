@@ -69,16 +69,20 @@ class EmailDispatcher:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
 
     async def dispatch_due(self) -> int:
-        """Attempt one batch of due emails; return how many were attempted."""
-        async with self._sessionmaker() as session, session.begin():
-            emails = await EmailRepository(session).claim_due(utcnow(), limit=self._batch_size)
-            for email in emails:
-                await self._attempt(session, email)
-            return len(emails)
+        """Attempt up to batch_size due emails, each in its own transaction; return how many."""
+        attempted = 0
+        while attempted < self._batch_size:
+            # One email per transaction: a crash re-sends at most the email in flight.
+            async with self._sessionmaker() as session, session.begin():
+                emails = await EmailRepository(session).claim_due(utcnow(), limit=1)
+                if not emails:
+                    break
+                await self._attempt(session, emails[0])
+            attempted += 1
+        return attempted
 
     async def _attempt(self, session: AsyncSession, email: Email) -> None:
-        with_context = structlog.contextvars.bound_contextvars(email_id=str(email.id), tenant_id=email.tenant_id)
-        with with_context:
+        with structlog.contextvars.bound_contextvars(email_id=str(email.id), tenant_id=email.tenant_id):
             try:
                 message = build_message(email, mail_from=self._mail_from, now=utcnow())
             except (ValueError, TypeError) as exc:

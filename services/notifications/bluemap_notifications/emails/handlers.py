@@ -14,7 +14,7 @@ from bluemap_shared.messaging import EventConsumer
 def register_handlers(consumer: EventConsumer, *, portal_base_url: str, wake_dispatcher: Callable[[], None]) -> None:
     """Subscribe the email handlers to the consumer."""
 
-    @consumer.on(RecordPublished)  # type: ignore[untyped-decorator]  # when mypy cannot see bluemap_shared
+    @consumer.on(RecordPublished)
     async def on_record_published(session: AsyncSession, envelope: Envelope[RecordPublished]) -> None:
         """Email the enterprise that a record about it was published."""
         email = await service.queue_record_published(session, envelope, portal_base_url=portal_base_url)

@@ -1,8 +1,5 @@
 """Email texts, Chinese first then English; pure functions of the event."""
 
-# Chinese text takes full-width punctuation, which RUF001 mistakes for look-alikes of ASCII.
-# ruff: noqa: RUF001
-
 from dataclasses import dataclass
 from datetime import date
 from html import escape

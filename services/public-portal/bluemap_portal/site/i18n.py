@@ -1,8 +1,5 @@
 """The site's words in Chinese (default) and English."""
 
-# Chinese text takes full-width punctuation, which RUF001 mistakes for look-alikes of ASCII.
-# ruff: noqa: RUF001
-
 from datetime import date
 
 LANGUAGES = ("zh", "en")
@@ -27,7 +24,6 @@ TEXT: dict[str, dict[str, str]] = {
         "region": "行政区划代码",
         "records": "政府记录",
         "no_records": "暂无公开记录。",
-        "count": "条",
         "source_title": "来源",
         "year": "年份",
         "issuing_authority": "发布机关",
@@ -65,7 +61,6 @@ TEXT: dict[str, dict[str, str]] = {
         "region": "Administrative division code",
         "records": "Government records",
         "no_records": "No public records.",
-        "count": "records",
         "source_title": "Source",
         "year": "Year",
         "issuing_authority": "Issuing authority",
@@ -108,3 +103,9 @@ def format_date(value: date | None, lang: str) -> str:
     if value is None:
         return "—"
     return value.isoformat() if lang == "en" else f"{value.year}年{value.month}月{value.day}日"
+
+
+def record_count(count: int, lang: str) -> str:
+    if lang == "en":
+        return f"{count} record" if count == 1 else f"{count} records"
+    return f"{count} 条"

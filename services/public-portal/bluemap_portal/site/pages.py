@@ -16,7 +16,8 @@ MAX_QUERY = 100
 HOME_LIMIT = 50
 
 
-@router.get("/", response_class=HTMLResponse)
+# HEAD too: uptime checks and link checkers ask with it.
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def home(request: Request, session: SessionDep, tenant_id: TenantDep, q: str | None = None) -> HTMLResponse:
     """Search form and the matching enterprises, or the most recently updated ones."""
     query = (q or "").strip()[:MAX_QUERY]
@@ -24,7 +25,7 @@ async def home(request: Request, session: SessionDep, tenant_id: TenantDep, q: s
     return render(request, "home.html", q=query, enterprises=enterprises)
 
 
-@router.get("/enterprises/{enterprise_id}", response_class=HTMLResponse)
+@router.api_route("/enterprises/{enterprise_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def enterprise_page(
     request: Request, enterprise_id: str, session: SessionDep, tenant_id: TenantDep
 ) -> HTMLResponse:

@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bluemap_portal.record_types import record_type
-from bluemap_portal.site.i18n import TEXT, format_date, language, status_label
+from bluemap_portal.site.i18n import TEXT, format_date, language, record_count, status_label
 
 # Footer links: each service's OpenAPI document, at the path it is mounted at.
 SERVICES = ("records", "explanations", "documents", "notifications", "public-portal")
@@ -52,6 +52,7 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
         "record_type": record_type,
         "status_label": status_label,
         "format_date": format_date,
+        "record_count": record_count,
         "is_web_url": is_web_url,
         **extra,
     }
