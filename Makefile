@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := shared services/records services/explanations services/documents services/notifications \
             services/public-portal deploy/embedded
+MODULES := bluemap_shared bluemap_records bluemap_explanations bluemap_documents bluemap_notifications \
+           bluemap_portal bluemap_embedded
 PYTEST_ARGS ?=
 
 .PHONY: run reset install test test-unit lint typecheck format servers-start servers-stop asyncapi clean
@@ -27,7 +29,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy shared/bluemap_shared services/*/bluemap_* deploy/embedded/bluemap_embedded
+	$(BIN)/mypy $(addprefix -p ,$(MODULES))
 
 test: install lint typecheck servers-start ## Unit, integration and end-to-end tests on real servers
 	@# pytest's exit code 5 means it collected no test: a broken collection, never a pass.

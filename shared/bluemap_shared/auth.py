@@ -35,6 +35,24 @@ class Principal:
         return bool(self.roles & OPERATOR_ROLES)
 
 
+def may_read_enterprise(principal: Principal, enterprise_id: UUID | None) -> bool:
+    """Operators read their whole tenant (queries are tenant-scoped); enterprise staff their own."""
+    if principal.is_operator:
+        return True
+    return ENTERPRISE in principal.roles and enterprise_id is not None and principal.enterprise_id == enterprise_id
+
+
+def enterprise_scope(principal: Principal, enterprise_id: UUID | None) -> tuple[bool, UUID | None]:
+    """(allowed, enterprise filter) of a list request; enterprise staff only ever see their own."""
+    if principal.is_operator:
+        return True, enterprise_id
+    if ENTERPRISE not in principal.roles or principal.enterprise_id is None:
+        return False, None
+    if enterprise_id not in (None, principal.enterprise_id):
+        return False, None
+    return True, principal.enterprise_id
+
+
 class KeySource(Protocol):
     async def signing_key(self, kid: str) -> Any: ...
 

@@ -3,10 +3,11 @@
 import argparse
 import asyncio
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.routing import Mount
 
 from bluemap_shared.http import standalone_app
 from bluemap_shared.logging import configure_logging
@@ -18,6 +19,9 @@ from bluemap_shared.settings import ServiceSettings
 class Service(Protocol):
     runtime: ServiceRuntime
     app: FastAPI
+
+
+S = TypeVar("S", bound=Service)
 
 
 def transport_for(settings: ServiceSettings, client_id: str) -> Transport:
@@ -32,8 +36,14 @@ def transport_for(settings: ServiceSettings, client_id: str) -> Transport:
     return InProcessTransport()
 
 
-def service_main(name: str, bootstrap: Callable[[], Service], argv: list[str] | None = None) -> None:
-    """`serve` runs the service at /api/<name>; `migrate` upgrades its database to head."""
+def service_main(
+    name: str,
+    bootstrap: Callable[[], S],
+    argv: list[str] | None = None,
+    *,
+    extra_mounts: Callable[[S], list[Mount]] = lambda _service: [],
+) -> None:
+    """`serve` runs the service at /api/<name> (plus extra_mounts); `migrate` upgrades its database."""
     parser = argparse.ArgumentParser(prog=f"bluemap-{name}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run this service alone")
@@ -49,7 +59,7 @@ def service_main(name: str, bootstrap: Callable[[], Service], argv: list[str] | 
         asyncio.run(service.runtime.migrate())
         return
     uvicorn.run(
-        standalone_app(service.runtime, service.app),
+        standalone_app(service.runtime, service.app, extra=extra_mounts(service)),
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_config=None,

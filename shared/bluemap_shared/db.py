@@ -1,6 +1,6 @@
 """Database plumbing: engines for PostgreSQL and SQLite, sessions, portable upserts."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,11 @@ def _drop_after_commit(sync_session: Session) -> None:
     sync_session.info.pop("after_commit", None)
 
 
+def insert_for(session: AsyncSession) -> Callable[..., Any]:
+    """The dialect's INSERT construct, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 async def insert_ignore(
     session: AsyncSession,
     model: type[SQLModel],
@@ -100,12 +105,35 @@ async def insert_ignore(
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted."""
     table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
-        insert(table)
+        insert_for(session)(table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=list(conflict_columns), index_where=index_where)
+    )
+    result = await session.exec(stmt)
+    return bool(result.rowcount)
+
+
+async def upsert(
+    session: AsyncSession,
+    model: type[SQLModel],
+    values: dict[str, Any],
+    *,
+    key: Sequence[str] = ("id",),
+    keep: Collection[str] = (),
+    only_if: Callable[[Any, Any], Any] | None = None,
+) -> bool:
+    """Insert the row, or overwrite the existing one's columns but key and keep.
+
+    only_if(table, excluded) gives the condition under which an existing row is overwritten.
+    True when a row was written.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    stmt = insert_for(session)(table).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={column: stmt.excluded[column] for column in values if column not in key and column not in keep},
+        where=only_if(table, stmt.excluded) if only_if is not None else None,
     )
     result = await session.exec(stmt)
     return bool(result.rowcount)

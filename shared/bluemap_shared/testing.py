@@ -5,6 +5,7 @@ The session starts PostgreSQL, Kafka, an S3 server and Mailpit through deploy/lo
 """
 
 import asyncio
+import json
 import os
 import re
 import shlex
@@ -14,10 +15,15 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bluemap_shared.auth import ENTERPRISE, StaticJwks, TokenVerifier
 
 REPO = Path(__file__).resolve().parents[2]
 SERVERS = REPO / "deploy" / "local" / "servers.sh"
@@ -75,6 +81,42 @@ def create_database(servers: dict[str, str]) -> Iterator[Callable[[str], Awaitab
             await conn.close()
 
     asyncio.run(drop_all())
+
+
+class TokenIssuer:
+    """Signs tokens with a key generated for the test session; the service trusts only it."""
+
+    def __init__(self) -> None:
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key()))
+        self.kid = "test-key"
+        self.verifier = TokenVerifier(
+            StaticJwks({"keys": [{**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}]}),
+            issuer="bluemap",
+            audience="bluemap",
+        )
+
+    def token(self, tenant_id: str, roles: list[str], enterprise_id: UUID | None = None, subject: str = "") -> str:
+        now = int(time.time())
+        claims = {
+            "iss": "bluemap",
+            "aud": "bluemap",
+            "sub": subject or f"user-{uuid.uuid4().hex[:8]}",
+            "iat": now,
+            "exp": now + 600,
+            "tenant_id": tenant_id,
+            "roles": roles,
+            "enterprise_id": str(enterprise_id) if enterprise_id else None,
+        }
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
+
+    def headers(
+        self, tenant_id: str, roles: list[str], enterprise_id: UUID | None = None, subject: str = ""
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(tenant_id, roles, enterprise_id, subject)}"}
+
+    def staff(self, tenant_id: str, enterprise_id: UUID, subject: str = "") -> dict[str, str]:
+        return self.headers(tenant_id, [ENTERPRISE], enterprise_id, subject)
 
 
 class Mailpit:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from documents_testing import MAX_UPLOAD_BYTES, CountingS3Storage, Issuer, Running
+from documents_testing import MAX_UPLOAD_BYTES, CountingS3Storage, Running
 from minio import Minio
 
 from bluemap_documents.bootstrap import bootstrap
@@ -14,6 +14,7 @@ from bluemap_documents.settings import DocumentsSettings
 from bluemap_shared.messaging.transport import InProcessTransport
 from bluemap_shared.runtime import running
 from bluemap_shared.storage import ObjectStorage
+from bluemap_shared.testing import TokenIssuer as Issuer
 
 
 @pytest.fixture(scope="session")

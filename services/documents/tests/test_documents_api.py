@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import orjson
 import pytest
-from documents_testing import MAX_UPLOAD_BYTES, Issuer, Running, pdf, upload_files
+from documents_testing import MAX_UPLOAD_BYTES, Running, pdf, upload_files
 from sqlmodel import col, select
 
 from bluemap_documents.documents.content import storage_key
@@ -16,6 +16,7 @@ from bluemap_shared.auth import ADMIN, ENTERPRISE, REVIEWER
 from bluemap_shared.events.catalog import DocumentStored
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging.models import OutboxMessage
+from bluemap_shared.testing import TokenIssuer as Issuer
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,10 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from documents_testing import MAX_UPLOAD_BYTES, CountingS3Storage, Issuer, Running, pdf, upload_files
+from documents_testing import MAX_UPLOAD_BYTES, CountingS3Storage, Running, pdf, upload_files
 
 from bluemap_documents.documents.content import storage_key
+from bluemap_shared.testing import TokenIssuer as Issuer
 
 pytestmark = pytest.mark.integration
 

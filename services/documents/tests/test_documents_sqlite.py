@@ -5,13 +5,14 @@ from typing import IO
 from uuid import uuid4
 
 import httpx
-from documents_testing import Issuer, pdf, upload_files
+from documents_testing import pdf, upload_files
 
 from bluemap_documents.bootstrap import bootstrap
 from bluemap_documents.settings import DocumentsSettings
 from bluemap_shared.messaging.transport import InProcessTransport
 from bluemap_shared.runtime import running
 from bluemap_shared.storage import FilesystemStorage
+from bluemap_shared.testing import TokenIssuer as Issuer
 
 
 class BrokenStorage(FilesystemStorage):

@@ -5,12 +5,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
-from explanations_testing import Issuer, Running
+from explanations_testing import Running
 
 from bluemap_explanations.bootstrap import bootstrap
 from bluemap_explanations.settings import ExplanationsSettings
 from bluemap_shared.messaging.transport import InProcessTransport
 from bluemap_shared.runtime import running
+from bluemap_shared.testing import TokenIssuer as Issuer
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,9 @@
 """Unit tests of the pure rules: draft text bounds and who may read an enterprise's explanations."""
 
-from uuid import uuid4
-
 import pytest
 from pydantic import ValidationError
 
-from bluemap_explanations.access import listing_scope, may_read
 from bluemap_explanations.explanations.schemas import MAX_TEXT_LENGTH, ExplanationDraft
-from bluemap_shared.auth import ADMIN, ENTERPRISE, REVIEWER, Principal
 
 
 def draft(**fields: str) -> ExplanationDraft:
@@ -46,31 +42,3 @@ def test_tabs_and_newlines_are_text() -> None:
 def test_every_field_is_required() -> None:
     with pytest.raises(ValidationError):
         ExplanationDraft.model_validate({"violation": "x"})
-
-
-def principal(roles: set[str], enterprise_id: object = None) -> Principal:
-    return Principal(subject="s", tenant_id="t", roles=frozenset(roles), enterprise_id=enterprise_id)  # type: ignore[arg-type]
-
-
-def test_staff_read_their_enterprise_only() -> None:
-    own, other = uuid4(), uuid4()
-    staff = principal({ENTERPRISE}, own)
-    assert may_read(staff, own)
-    assert not may_read(staff, other)
-    assert not may_read(principal(set(), own), own)
-
-
-@pytest.mark.parametrize("role", [ADMIN, REVIEWER])
-def test_operators_read_any_enterprise(role: str) -> None:
-    assert may_read(principal({role}), uuid4())
-
-
-def test_listing_scope() -> None:
-    own, other = uuid4(), uuid4()
-    staff = principal({ENTERPRISE}, own)
-    assert listing_scope(staff, None) == (True, own)
-    assert listing_scope(staff, own) == (True, own)
-    assert listing_scope(staff, other) == (False, None)
-    assert listing_scope(principal({ENTERPRISE}), None) == (False, None)
-    assert listing_scope(principal({ADMIN}), other) == (True, other)
-    assert listing_scope(principal({REVIEWER}), None) == (True, None)

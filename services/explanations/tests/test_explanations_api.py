@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import orjson
 import pytest
-from explanations_testing import Issuer, Running
+from explanations_testing import Running
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -17,6 +17,7 @@ from bluemap_shared.events.catalog import EnterpriseSnapshot, ExplanationSaved, 
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging.models import InboxMessage, OutboxMessage
+from bluemap_shared.testing import TokenIssuer as Issuer
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,6 @@ from pathlib import Path
 from uuid import uuid4
 
 import httpx
-from explanations_testing import Issuer
 
 from bluemap_explanations.bootstrap import bootstrap
 from bluemap_explanations.settings import ExplanationsSettings
@@ -14,6 +13,7 @@ from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging.transport import InProcessTransport
 from bluemap_shared.runtime import running
+from bluemap_shared.testing import TokenIssuer as Issuer
 
 
 async def test_save_and_list_on_sqlite(tmp_path: Path, issuer: Issuer) -> None:

@@ -7,7 +7,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from bluemap_documents.access import listing_scope, may_read
 from bluemap_documents.documents import service
 from bluemap_documents.documents.content import content_disposition
 from bluemap_documents.documents.models import Document
@@ -15,7 +14,7 @@ from bluemap_documents.documents.repository import DocumentRepository
 from bluemap_documents.documents.schemas import KIND_PATTERN, DocumentPublic
 from bluemap_documents.documents.uploads import received_upload
 from bluemap_documents.settings import DocumentsSettings
-from bluemap_shared.auth import CurrentPrincipal, EnterpriseUser, Principal
+from bluemap_shared.auth import CurrentPrincipal, EnterpriseUser, Principal, enterprise_scope, may_read_enterprise
 from bluemap_shared.problems import Forbidden, NotFound, PayloadTooLarge
 from bluemap_shared.runtime import RuntimeDep, SessionDep
 from bluemap_shared.storage import ObjectStorage
@@ -59,7 +58,7 @@ SettingsDep = Annotated[DocumentsSettings, Depends(get_settings)]
 
 async def _readable(session: SessionDep, principal: Principal, document_id: UUID) -> Document:
     document = await service.get_document(session, principal.tenant_id, document_id)
-    if not may_read(principal, document.enterprise_id):
+    if not may_read_enterprise(principal, document.enterprise_id):
         raise NotFound("No such document.")
     return document
 
@@ -110,7 +109,7 @@ async def list_documents(
     limit: int = Query(default=50, ge=1, le=500),
 ) -> list[DocumentPublic]:
     """Documents of the caller's enterprise (operators: of the tenant), newest first."""
-    allowed, enterprise_id = listing_scope(principal, enterprise_id)
+    allowed, enterprise_id = enterprise_scope(principal, enterprise_id)
     if not allowed:
         return []
     rows = await DocumentRepository(session).list(

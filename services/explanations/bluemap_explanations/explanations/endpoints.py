@@ -4,10 +4,9 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from bluemap_explanations.access import may_read
 from bluemap_explanations.explanations import service
 from bluemap_explanations.explanations.schemas import ExplanationDraft, ExplanationPublic
-from bluemap_shared.auth import CurrentPrincipal, EnterpriseUser
+from bluemap_shared.auth import CurrentPrincipal, EnterpriseUser, may_read_enterprise
 from bluemap_shared.problems import NotFound
 from bluemap_shared.runtime import SessionDep
 
@@ -29,6 +28,6 @@ async def save_explanation(
 async def get_explanation(record_id: UUID, session: SessionDep, principal: CurrentPrincipal) -> ExplanationPublic:
     """The explanation of a record; its enterprise's staff and the tenant's operators may read it."""
     explanation = await service.get_explanation(session, principal.tenant_id, record_id)
-    if not may_read(principal, explanation.enterprise_id):
+    if not may_read_enterprise(principal, explanation.enterprise_id):
         raise NotFound("No explanation of this record.")
     return ExplanationPublic.model_validate(explanation)

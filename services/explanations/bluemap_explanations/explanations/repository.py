@@ -4,11 +4,11 @@ from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_explanations.explanations.models import Explanation, ExplanationStatus
+from bluemap_shared.db import insert_for
 
 _TABLE = Explanation.__table__  # type: ignore[attr-defined]
 _EDITABLE = ("violation", "reasons", "corrective_actions", "saved_by", "saved_at")
@@ -38,9 +38,7 @@ class ExplanationRepository:
         """Create the draft or bump its version, in one statement; None when it is no longer a draft."""
         # One INSERT ... ON CONFLICT DO UPDATE: two concurrent first saves cannot collide on the
         # unique key, and two concurrent edits cannot both read the same version.
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(Explanation).values(**values)
+        stmt = insert_for(self.session)(Explanation).values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["tenant_id", "record_id"],
             set_={**{name: stmt.excluded[name] for name in _EDITABLE}, "version": _TABLE.c.version + 1},

@@ -4,11 +4,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from bluemap_explanations.access import listing_scope
 from bluemap_explanations.explanations.repository import ExplanationRepository
 from bluemap_explanations.records.repository import ExplainableRecordRepository
 from bluemap_explanations.records.schemas import ExplainableRecordPublic
-from bluemap_shared.auth import CurrentPrincipal
+from bluemap_shared.auth import CurrentPrincipal, enterprise_scope
 from bluemap_shared.runtime import SessionDep
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
@@ -24,7 +23,7 @@ async def list_explainable_records(
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[ExplainableRecordPublic]:
     """Explainable records of the caller's enterprise (operators: of the tenant), each marked saved or not."""
-    allowed, enterprise_id = listing_scope(principal, enterprise_id)
+    allowed, enterprise_id = enterprise_scope(principal, enterprise_id)
     if not allowed:
         return []
     rows = await ExplainableRecordRepository(session).list_explainable(

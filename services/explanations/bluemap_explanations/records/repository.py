@@ -4,13 +4,11 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_explanations.records.models import ExplainableRecord
-
-_TABLE = ExplainableRecord.__table__  # type: ignore[attr-defined]
+from bluemap_shared.db import upsert
 
 
 class ExplainableRecordRepository:
@@ -42,14 +40,12 @@ class ExplainableRecordRepository:
 
     async def upsert(self, values: dict[str, Any]) -> bool:
         """Insert or overwrite one record's row; False (nothing written) when another tenant owns the id."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(_TABLE).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["record_id"],
-            set_={name: stmt.excluded[name] for name in values if name not in ("record_id", "tenant_id")},
+        return await upsert(
+            self.session,
+            ExplainableRecord,
+            values,
+            key=("record_id",),
+            keep=("tenant_id",),
             # Record ids are global; a colliding id from another tenant must not take the row over.
-            where=_TABLE.c.tenant_id == stmt.excluded.tenant_id,
+            only_if=lambda table, excluded: table.c.tenant_id == excluded.tenant_id,
         )
-        result = await self.session.exec(stmt)
-        return bool(result.rowcount)

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_portal.enterprises.models import PortalEnterprise
-from bluemap_portal.upsert import upsert
+from bluemap_shared.db import upsert
 
 
 class EnterpriseRepository:

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_portal.records.models import PortalRecord
-from bluemap_portal.upsert import upsert
+from bluemap_shared.db import upsert
 
 
 class RecordRepository:
