@@ -90,6 +90,81 @@ class RecordPublished(IntegrationEvent):
 
 
 @register
+class EnterpriseUpdated(IntegrationEvent):
+    """An enterprise's directory entry changed (names, region, registered emails, status)."""
+
+    event_type = "org.bluemap.records.enterprise-updated.v1"
+    topic = RECORDS_TOPIC
+
+    enterprise: EnterpriseSnapshot
+    industry: str | None = None
+    status: str
+
+    def subject(self) -> str:
+        return str(self.enterprise.enterprise_id)
+
+
+@register
+class RecordUpdated(IntegrationEvent):
+    """A record's source content changed (a re-import with different data); carries the new state."""
+
+    event_type = "org.bluemap.records.record-updated.v1"
+    topic = RECORDS_TOPIC
+
+    record_id: UUID
+    enterprise: EnterpriseSnapshot
+    record_type: str
+    explainable: bool
+    year: int
+    source_title: str
+    issuing_authority: str
+    issued_on: date
+    source_url: str | None = None
+    summary: str | None = None
+    revision: int
+    updated_at: datetime
+    explanation_due_on: date | None = None
+
+    def subject(self) -> str:
+        return str(self.record_id)
+
+
+@register
+class RecordRetracted(IntegrationEvent):
+    """The operator withdrew a record (published in error); it disappears from public view."""
+
+    event_type = "org.bluemap.records.record-retracted.v1"
+    topic = RECORDS_TOPIC
+
+    record_id: UUID
+    enterprise_id: UUID
+    reason: str
+    retracted_at: datetime
+
+    def subject(self) -> str:
+        return str(self.record_id)
+
+
+@register
+class RecordStatusChanged(IntegrationEvent):
+    """A record moved in its disclosure lifecycle (awaiting explanation ... explained, resolved, restored)."""
+
+    event_type = "org.bluemap.records.record-status-changed.v1"
+    topic = RECORDS_TOPIC
+
+    record_id: UUID
+    enterprise_id: UUID
+    previous_status: str
+    status: str
+    reason: str | None = None
+    cause_event_id: UUID | None = None
+    changed_at: datetime
+
+    def subject(self) -> str:
+        return str(self.record_id)
+
+
+@register
 class ExplanationSaved(IntegrationEvent):
     """An enterprise saved a draft public explanation of one record."""
 
@@ -107,21 +182,130 @@ class ExplanationSaved(IntegrationEvent):
         return str(self.explanation_id)
 
 
+class CommitmentReference(BaseModel):
+    """A commitment the enterprise accepted before sending, as it read it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["accuracy", "deadline"] = Field(
+        description="accuracy: information genuine and accurate; deadline: explain within 10 working days"
+    )
+    version: int
+    language: Literal["zh", "en"]
+    text: str
+    text_sha256: str
+    accepted_by: str
+    accepted_at: datetime
+
+
+class MonitoringDetails(BaseModel):
+    """What an explanation of an automated-monitoring exceedance states."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pollutant: str
+    measured_value: str
+    limit_value: str
+    unit: str | None = None
+    period_start: datetime
+    period_end: datetime
+
+
+class SubmittedExplanation(BaseModel):
+    """One record and its explanation, as sent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    explanation_id: UUID
+    record_id: UUID
+    record_type: str
+    year: int
+    source_title: str
+    issuing_authority: str
+    issued_on: date
+    violation: str
+    reasons: str
+    corrective_actions: str
+    monitoring: MonitoringDetails | None = None
+
+
+@register
+class CommitmentAccepted(IntegrationEvent):
+    """An enterprise user accepted a commitment (a Decline is not an event: nothing changes)."""
+
+    event_type = "org.bluemap.explanations.commitment-accepted.v1"
+    topic = EXPLANATIONS_TOPIC
+
+    acceptance_id: UUID
+    enterprise_id: UUID
+    commitment: CommitmentReference
+
+    def subject(self) -> str:
+        return str(self.acceptance_id)
+
+
 @register
 class ExplanationSubmitted(IntegrationEvent):
-    """An enterprise sent its public explanations of one or more records."""
+    """An enterprise sent its public explanations of one or more records (Send Public Explanation).
+
+    Carries everything the public explanation PDF shows, so rendering needs no other service.
+    """
 
     event_type = "org.bluemap.explanations.explanation-submitted.v1"
     topic = EXPLANATIONS_TOPIC
 
     submission_id: UUID
-    enterprise_id: UUID
-    record_ids: list[UUID]
+    enterprise: EnterpriseSnapshot
+    language: Literal["zh", "en"]
+    explanations: list[SubmittedExplanation] = Field(min_length=1)
+    commitments: list[CommitmentReference]
     submitted_by: str
     submitted_at: datetime
 
     def subject(self) -> str:
         return str(self.submission_id)
+
+
+@register
+class ExplanationPublished(IntegrationEvent):
+    """A reviewer approved an explanation: it is public next to its record."""
+
+    event_type = "org.bluemap.explanations.explanation-published.v1"
+    topic = EXPLANATIONS_TOPIC
+
+    explanation_id: UUID
+    submission_id: UUID
+    record_id: UUID
+    enterprise_id: UUID
+    violation: str
+    reasons: str
+    corrective_actions: str
+    monitoring: MonitoringDetails | None = None
+    reviewed_by: str
+    comment: str | None = None
+    published_at: datetime
+
+    def subject(self) -> str:
+        return str(self.explanation_id)
+
+
+@register
+class ExplanationRejected(IntegrationEvent):
+    """A reviewer sent an explanation back with a comment; the enterprise may edit and send again."""
+
+    event_type = "org.bluemap.explanations.explanation-rejected.v1"
+    topic = EXPLANATIONS_TOPIC
+
+    explanation_id: UUID
+    submission_id: UUID
+    record_id: UUID
+    enterprise_id: UUID
+    comment: str
+    reviewed_by: str
+    rejected_at: datetime
+
+    def subject(self) -> str:
+        return str(self.explanation_id)
 
 
 @register
@@ -139,6 +323,103 @@ class DocumentStored(IntegrationEvent):
     size: int
     sha256: str
     stored_at: datetime
+    category: str | None = Field(default=None, description="Supporting-document category, e.g. discharge_permit")
+    record_ids: list[UUID] = Field(default_factory=list, description="Records the document supports")
+    submission_id: UUID | None = None
+
+    def subject(self) -> str:
+        return str(self.document_id)
+
+
+@register
+class PdfRendered(IntegrationEvent):
+    """The public explanation PDF of a submission was rendered and stored."""
+
+    event_type = "org.bluemap.documents.pdf-rendered.v1"
+    topic = DOCUMENTS_TOPIC
+
+    document_id: UUID
+    submission_id: UUID
+    enterprise_id: UUID
+    language: Literal["zh", "en"]
+    document_number: str
+    verification_code: str = Field(description="SHA-256 of the rendered content, hex")
+    filename: str
+    size: int
+    sha256: str
+    download_url: str = Field(description="Capability URL that downloads the PDF until download_expires_at")
+    download_expires_at: datetime
+    rendered_at: datetime
+
+    def subject(self) -> str:
+        return str(self.document_id)
+
+
+@register
+class PdfSigned(IntegrationEvent):
+    """The enterprise uploaded its signed or sealed scan of a submission's PDF, and it passed validation."""
+
+    event_type = "org.bluemap.documents.pdf-signed.v1"
+    topic = DOCUMENTS_TOPIC
+
+    document_id: UUID
+    submission_id: UUID
+    enterprise_id: UUID
+    record_ids: list[UUID]
+    filename: str
+    size: int
+    sha256: str
+    pages: int
+    uploaded_by: str
+    signed_at: datetime
+
+    def subject(self) -> str:
+        return str(self.document_id)
+
+
+@register
+class DocumentPublished(IntegrationEvent):
+    """A reviewer approved a document: it is public, downloadable, next to its records."""
+
+    event_type = "org.bluemap.documents.document-published.v1"
+    topic = DOCUMENTS_TOPIC
+
+    document_id: UUID
+    enterprise_id: UUID
+    kind: str
+    category: str | None = None
+    record_ids: list[UUID] = Field(default_factory=list)
+    submission_id: UUID | None = None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    verification_code: str | None = None
+    reviewed_by: str
+    comment: str | None = None
+    published_at: datetime
+
+    def subject(self) -> str:
+        return str(self.document_id)
+
+
+@register
+class DocumentRejected(IntegrationEvent):
+    """A reviewer refused a document with a comment; the enterprise may upload again."""
+
+    event_type = "org.bluemap.documents.document-rejected.v1"
+    topic = DOCUMENTS_TOPIC
+
+    document_id: UUID
+    enterprise_id: UUID
+    kind: str
+    category: str | None = None
+    record_ids: list[UUID] = Field(default_factory=list)
+    submission_id: UUID | None = None
+    filename: str
+    comment: str
+    reviewed_by: str
+    rejected_at: datetime
 
     def subject(self) -> str:
         return str(self.document_id)
