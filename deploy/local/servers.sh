@@ -91,6 +91,7 @@ mvn_copy_deps() {
     local pom=$1 out=$2 mvnlog
     shift 2
     need_cmd mvn maven
+    mkdir -p "$CACHE_DIR"
     mvnlog="$CACHE_DIR/mvn-$(basename "$(dirname "$pom")").log"
     if ! mvn -B -f "$pom" -Dmaven.repo.local="$CACHE_DIR/m2" "$@" \
         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out" >"$mvnlog" 2>&1; then
