@@ -29,6 +29,7 @@ class Principal:
     roles: frozenset[str]
     enterprise_id: UUID | None = None
     name: str = ""
+    locale: str = "zh"
 
     @property
     def is_operator(self) -> bool:
@@ -133,6 +134,7 @@ class TokenVerifier:
             roles=frozenset(claims.get("roles", [])),
             enterprise_id=UUID(enterprise) if enterprise else None,
             name=claims.get("name", ""),
+            locale=claims.get("locale") or "zh",
         )
 
 

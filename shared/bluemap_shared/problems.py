@@ -64,10 +64,11 @@ class PayloadTooLarge(Problem):
 
 
 def problem_response(
-    status: int, type_: str, title: str, detail: str, instance: str, **extensions: Any
+    status: int, type_: str, title: str, detail: str, instance: str, extensions: dict[str, Any] | None = None
 ) -> JSONResponse:
     body = {"type": TYPE_BASE + type_, "title": title, "status": status, "detail": detail, "instance": instance}
-    body.update(extensions)
+    # Extension members never replace the standard ones (RFC 9457, section 3.2).
+    body.update({k: v for k, v in (extensions or {}).items() if k not in body})
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -77,7 +78,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status, exc.type, exc.title, exc.detail, request.url.path, **exc.extensions)
+        return problem_response(exc.status, exc.type, exc.title, exc.detail, request.url.path, exc.extensions)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -86,7 +87,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         return problem_response(
-            422, "invalid-input", "Invalid input", "The request did not validate.", request.url.path, errors=errors
+            422, "invalid-input", "Invalid input", "The request did not validate.", request.url.path, {"errors": errors}
         )
 
     @app.exception_handler(StarletteHTTPException)

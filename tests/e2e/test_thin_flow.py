@@ -116,6 +116,16 @@ async def test_record_flows_to_email_portal_explanation_and_document(platform: P
         "corrective_actions": "已恢复运行并加装在线监控。",
     }
 
+    # STEP 3: the accuracy commitment, read and accepted, opens the explanation form.
+    async with httpx.AsyncClient(headers=staff, base_url=platform.api("explanations")) as client:
+        commitment = await client.get("/v1/commitments/accuracy", params={"lang": "zh"})
+        assert commitment.status_code == 200, commitment.text
+        accepted = await client.post(
+            "/v1/commitments/accuracy/acceptances",
+            json={"version": commitment.json()["version"], "language": "zh"},
+        )
+    assert accepted.status_code == 201, accepted.text
+
     async def save_draft() -> httpx.Response | None:
         async with httpx.AsyncClient(headers=staff) as client:
             response = await client.put(
@@ -147,6 +157,7 @@ async def test_record_flows_to_email_portal_explanation_and_document(platform: P
     assert {
         "org.bluemap.records.enterprise-registered.v1",
         "org.bluemap.records.record-published.v1",
+        "org.bluemap.explanations.commitment-accepted.v1",
         "org.bluemap.explanations.explanation-saved.v1",
         "org.bluemap.documents.document-stored.v1",
         "org.bluemap.notifications.email-sent.v1",

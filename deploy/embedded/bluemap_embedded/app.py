@@ -73,7 +73,11 @@ def build(config: EmbeddedConfig) -> Starlette:
         transport,
         token_verifier=verifier,
     )
-    portal = portal_bootstrap(PortalSettings(**common), transport, token_verifier=verifier)
+    portal = portal_bootstrap(
+        PortalSettings(**common, documents_public_base_url=f"{config.base_url}/api/documents"),
+        transport,
+        token_verifier=verifier,
+    )
     services = (records, explanations, documents, notifications, portal)
 
     @asynccontextmanager

@@ -4,10 +4,15 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from bluemap_explanations.commitments.endpoints import router as commitments_router
 from bluemap_explanations.explanations.endpoints import router as explanations_router
+from bluemap_explanations.guidance.endpoints import router as guidance_router
 from bluemap_explanations.records.endpoints import router as records_router
-from bluemap_explanations.records.handlers import register_handlers
+from bluemap_explanations.records.handlers import register_handlers as register_record_handlers
+from bluemap_explanations.review.endpoints import router as review_router
 from bluemap_explanations.settings import ExplanationsSettings
+from bluemap_explanations.submissions.endpoints import router as submissions_router
+from bluemap_explanations.submissions.handlers import register_handlers as register_submission_handlers
 from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.cli import transport_for
 from bluemap_shared.http import create_service_app
@@ -38,11 +43,21 @@ def bootstrap(
         transport or transport_for(settings, f"bluemap-{NAME}"),
         token_verifier=token_verifier,
     )
-    register_handlers(runtime.consumer)
+    register_record_handlers(runtime.consumer)
+    register_submission_handlers(runtime.consumer)
     app = create_service_app(
         runtime,
         title="Blue Map explanations service",
         description="Enterprises' public explanations of the government records published about them.",
-        routers=[records_router, explanations_router],
+        routers=[
+            records_router,
+            explanations_router,
+            guidance_router,
+            commitments_router,
+            submissions_router,
+            review_router,
+        ],
     )
+    # Where X-Forwarded-For may be believed: the client address stored with each commitment answer.
+    app.state.trusted_proxies = settings.trusted_proxies
     return ExplanationsService(runtime=runtime, app=app)

@@ -1,11 +1,20 @@
 """Every table of the explanations database (what its migrations manage)."""
 
+from bluemap_explanations.commitments.models import CommitmentResponse, CommitmentText
 from bluemap_explanations.explanations.models import Explanation
-from bluemap_explanations.records.models import ExplainableRecord
+from bluemap_explanations.records.models import ExplainableRecord, KnownEnterprise
+from bluemap_explanations.review.models import ReviewDecision
+from bluemap_explanations.submissions.models import Submission, SubmissionItem
 from bluemap_shared.messaging.models import MESSAGING_TABLES
 
 TABLES = (
     ExplainableRecord.__table__,  # type: ignore[attr-defined]
+    KnownEnterprise.__table__,  # type: ignore[attr-defined]
     Explanation.__table__,  # type: ignore[attr-defined]
+    CommitmentText.__table__,  # type: ignore[attr-defined]
+    CommitmentResponse.__table__,  # type: ignore[attr-defined]
+    Submission.__table__,  # type: ignore[attr-defined]
+    SubmissionItem.__table__,  # type: ignore[attr-defined]
+    ReviewDecision.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )

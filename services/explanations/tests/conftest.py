@@ -23,7 +23,13 @@ def issuer() -> Issuer:
 async def explanations(create_database: Callable[[str], Awaitable[str]], issuer: Issuer) -> AsyncIterator[Running]:
     """The service on a fresh PostgreSQL database, in-process; tests isolate themselves by tenant."""
     url = await create_database("explanations")
-    settings = ExplanationsSettings(database_url=url, environment="test", consumer_backoff_seconds=0.01)
+    settings = ExplanationsSettings(
+        database_url=url,
+        environment="test",
+        consumer_backoff_seconds=0.01,
+        # The test client connects from 127.0.0.1, an untrusted peer; a 10.x peer is a trusted proxy.
+        trusted_proxies=["10.0.0.0/8"],
+    )
     service = bootstrap(settings, InProcessTransport(), token_verifier=issuer.verifier)
     async with (
         running(service.runtime),

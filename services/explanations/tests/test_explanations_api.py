@@ -1,59 +1,25 @@
 """The explanations API in-process on real PostgreSQL, fed RecordPublished through its consumer."""
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-import orjson
 import pytest
-from explanations_testing import Running
+from explanations_testing import DRAFT, Running, accept, assert_problem, envelope, outbox, publish, record_published
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bluemap_explanations.records.models import ExplainableRecord
+from bluemap_explanations.records.repository import KnownEnterpriseRepository
 from bluemap_shared.auth import ADMIN, REVIEWER
-from bluemap_shared.events.catalog import EnterpriseSnapshot, ExplanationSaved, RecordPublished
+from bluemap_shared.events.catalog import EnterpriseUpdated, ExplanationSaved, RecordRetracted, RecordUpdated
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.ids import uuid7
-from bluemap_shared.messaging.models import InboxMessage, OutboxMessage
+from bluemap_shared.messaging.models import InboxMessage
 from bluemap_shared.testing import TokenIssuer as Issuer
 
 pytestmark = pytest.mark.integration
-
-DRAFT = {"violation": "  废水超标排放  ", "reasons": "设备老化", "corrective_actions": "更换设备\r\n加强巡检"}
-
-
-def record_published(
-    enterprise_id: UUID,
-    *,
-    explainable: bool = True,
-    record_type: str = "environmental_supervision",
-    title: str = "关于对强化监督定点帮扶发现问题进行督办的函(西安)",
-) -> RecordPublished:
-    return RecordPublished(
-        record_id=uuid7(),
-        enterprise=EnterpriseSnapshot(
-            enterprise_id=enterprise_id, uscc="91610000MA6TG0XX0X", name="陕西永安兴庆门业有限公司"
-        ),
-        record_type=record_type,
-        explainable=explainable,
-        year=2020,
-        source_title=title,
-        issuing_authority="中华人民共和国生态环境部",
-        issued_on=date(2020, 2, 20),
-        published_at=datetime(2020, 2, 21, 8, 0, tzinfo=UTC),
-        explanation_due_on=date(2020, 3, 6) if explainable else None,
-    )
-
-
-def envelope(tenant: str, event: RecordPublished) -> Envelope[RecordPublished]:
-    return Envelope(data=event, tenant_id=tenant, source="/bluemap/records", subject=event.subject())
-
-
-async def publish(app: Running, tenant: str, event: RecordPublished) -> RecordPublished:
-    await app.service.runtime.consumer.process(envelope(tenant, event).to_message())
-    return event
 
 
 async def read_model_row(app: Running, record_id: UUID) -> ExplainableRecord | None:
@@ -62,22 +28,7 @@ async def read_model_row(app: Running, record_id: UUID) -> ExplainableRecord | N
 
 
 async def saved_events(app: Running, tenant: str) -> list[dict[str, Any]]:
-    async with app.service.runtime.sessionmaker() as session:
-        rows = await session.exec(
-            select(OutboxMessage)
-            .where(OutboxMessage.tenant_id == tenant, OutboxMessage.event_type == ExplanationSaved.event_type)
-            .order_by(col(OutboxMessage.id))
-        )
-        return [orjson.loads(row.payload) for row in rows]
-
-
-def assert_problem(response: Any, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["type"].endswith("/" + slug)
-    return body
+    return await outbox(app, tenant, ExplanationSaved.event_type)
 
 
 async def test_record_published_feeds_the_workspace(explanations: Running, issuer: Issuer, tenant: str) -> None:
@@ -105,6 +56,10 @@ async def test_record_published_feeds_the_workspace(explanations: Running, issue
         "explanation_due_on": "2020-03-06",
         "published_at": "2020-02-21T08:00:00Z",
         "saved": False,
+        "explanation_id": None,
+        "status": "draft",
+        "review_comment": None,
+        "reviewed_at": None,
     }
 
 
@@ -141,6 +96,7 @@ async def test_save_creates_a_draft_then_new_versions(explanations: Running, iss
     record = await publish(explanations, tenant, record_published(enterprise))
     url = f"/v1/records/{record.record_id}/explanation"
     staff = issuer.staff(tenant, enterprise, subject="zhang-san")
+    await accept(explanations, staff)
 
     first = await explanations.client.put(url, json=DRAFT, headers=staff)
     assert first.status_code == 200, first.text
@@ -184,6 +140,7 @@ async def test_concurrent_first_saves_make_one_explanation(explanations: Running
     enterprise = uuid4()
     record = await publish(explanations, tenant, record_published(enterprise))
     url = f"/v1/records/{record.record_id}/explanation"
+    await accept(explanations, issuer.staff(tenant, enterprise))
     responses = await asyncio.gather(
         *(explanations.client.put(url, json=DRAFT, headers=issuer.staff(tenant, enterprise)) for _ in range(5))
     )
@@ -245,6 +202,7 @@ async def test_invalid_drafts_are_refused(
 async def test_text_at_the_limit_after_trimming_is_accepted(explanations: Running, issuer: Issuer, tenant: str) -> None:
     enterprise = uuid4()
     record = await publish(explanations, tenant, record_published(enterprise))
+    await accept(explanations, issuer.staff(tenant, enterprise))
     response = await explanations.client.put(
         f"/v1/records/{record.record_id}/explanation",
         json={**DRAFT, "reasons": "\n  " + "污" * 5000 + "  \n"},
@@ -258,6 +216,7 @@ async def test_operators_read_but_do_not_write(explanations: Running, issuer: Is
     enterprise = uuid4()
     record = await publish(explanations, tenant, record_published(enterprise))
     url = f"/v1/records/{record.record_id}/explanation"
+    await accept(explanations, issuer.staff(tenant, enterprise))
     saved = (await explanations.client.put(url, json=DRAFT, headers=issuer.staff(tenant, enterprise))).json()
 
     for role in (ADMIN, REVIEWER):
@@ -277,6 +236,7 @@ async def test_other_enterprises_and_tenants_see_nothing(explanations: Running, 
     enterprise = uuid4()
     record = await publish(explanations, tenant, record_published(enterprise))
     url = f"/v1/records/{record.record_id}/explanation"
+    await accept(explanations, issuer.staff(tenant, enterprise))
     assert (await explanations.client.put(url, json=DRAFT, headers=issuer.staff(tenant, enterprise))).status_code == 200
 
     strangers = {
@@ -314,3 +274,60 @@ async def test_no_token_is_unauthorized(explanations: Running, method: str, path
 async def test_a_token_from_another_issuer_is_unauthorized(explanations: Running, tenant: str) -> None:
     forged = Issuer().headers(tenant, [ADMIN])
     assert_problem(await explanations.client.get("/v1/records", headers=forged), 401, "unauthorized")
+
+
+async def test_record_updates_and_retractions_reach_the_workspace(
+    explanations: Running, issuer: Issuer, tenant: str
+) -> None:
+    enterprise = uuid4()
+    staff = issuer.staff(tenant, enterprise)
+    await accept(explanations, staff)
+    published = await publish(explanations, tenant, record_published(enterprise))
+    updated = RecordUpdated(
+        **published.model_dump(exclude={"published_at"}) | {"source_title": "更正后的标题"},
+        revision=2,
+        updated_at=datetime(2020, 3, 1, tzinfo=UTC),
+    )
+    await explanations.service.runtime.consumer.process(envelope(tenant, updated).to_message())
+    # The first revision replayed under a new event id does not undo the second.
+    await publish(explanations, tenant, published)
+    [listed] = (await explanations.client.get("/v1/records", headers=staff)).json()
+    assert (listed["source_title"], listed["published_at"]) == ("更正后的标题", "2020-02-21T08:00:00Z")
+
+    retracted = RecordRetracted(
+        record_id=published.record_id,
+        enterprise_id=enterprise,
+        reason="发布错误",
+        retracted_at=datetime(2020, 3, 2, tzinfo=UTC),
+    )
+    await explanations.service.runtime.consumer.process(envelope(tenant, retracted).to_message())
+    assert (await explanations.client.get("/v1/records", headers=staff)).json() == []
+    response = await explanations.client.put(
+        f"/v1/records/{published.record_id}/explanation", json=DRAFT, headers=staff
+    )
+    assert_problem(response, 404, "not-found")
+
+
+async def test_the_newest_description_of_an_enterprise_wins(explanations: Running, tenant: str) -> None:
+    enterprise = uuid4()
+    event = record_published(enterprise, emails=("old@example.cn",))
+    newer = EnterpriseUpdated(
+        enterprise=event.enterprise.model_copy(update={"registered_emails": ["new@example.cn"], "name_en": "Renamed"}),
+        status="active",
+    )
+    now = datetime.now(UTC)
+    await explanations.service.runtime.consumer.process(
+        Envelope(
+            data=newer, tenant_id=tenant, source="/bluemap/records", subject=newer.subject(), time=now
+        ).to_message()
+    )
+    # A record event carrying the older description, delivered late from another partition.
+    await explanations.service.runtime.consumer.process(
+        Envelope(
+            data=event, tenant_id=tenant, source="/bluemap/records", subject=event.subject(), time=now - timedelta(1)
+        ).to_message()
+    )
+    async with explanations.service.runtime.sessionmaker() as session:
+        known = await KnownEnterpriseRepository(session).get(tenant, enterprise)
+    assert known is not None
+    assert (known.registered_emails, known.name_en, known.uscc) == (["new@example.cn"], "Renamed", "91610000MA6TG0XX0X")

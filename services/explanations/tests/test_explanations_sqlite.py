@@ -1,48 +1,54 @@
-"""The embedded default: the same flow on SQLite, whose upsert dialect differs from PostgreSQL's."""
+"""The embedded default: the whole workflow on SQLite, whose upsert and update dialect differs from PostgreSQL's."""
 
-from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import uuid4
 
 import httpx
+from explanations_testing import COMPLETE, Running, accept, deliver, pdf_rendered, pdf_signed, publish, record_published
 
 from bluemap_explanations.bootstrap import bootstrap
 from bluemap_explanations.settings import ExplanationsSettings
-from bluemap_shared.events.catalog import EnterpriseSnapshot, RecordPublished
-from bluemap_shared.events.envelope import Envelope
-from bluemap_shared.ids import uuid7
+from bluemap_shared.auth import REVIEWER
 from bluemap_shared.messaging.transport import InProcessTransport
 from bluemap_shared.runtime import running
 from bluemap_shared.testing import TokenIssuer as Issuer
 
 
-async def test_save_and_list_on_sqlite(tmp_path: Path, issuer: Issuer) -> None:
+async def test_the_workflow_on_sqlite(tmp_path: Path, issuer: Issuer) -> None:
     settings = ExplanationsSettings(data_dir=tmp_path, environment="test")
     service = bootstrap(settings, InProcessTransport(), token_verifier=issuer.verifier)
     enterprise = uuid4()
-    event = RecordPublished(
-        record_id=uuid7(),
-        enterprise=EnterpriseSnapshot(enterprise_id=enterprise, uscc="91610000MA6TG0XX0X", name="企业"),
-        record_type="rectification_order",
-        explainable=True,
-        year=2020,
-        source_title="整改通知",
-        issuing_authority="生态环境局",
-        issued_on=date(2020, 3, 9),
-        published_at=datetime(2020, 3, 10, tzinfo=UTC),
-    )
-    message = Envelope(data=event, tenant_id="ipe", source="/bluemap/records", subject=event.subject()).to_message()
     staff = issuer.staff("ipe", enterprise)
+    reviewer = issuer.headers("ipe", [REVIEWER])
+    event = record_published(enterprise, record_type="rectification_order", title="整改通知")
     url = f"/v1/records/{event.record_id}/explanation"
-    body = {"violation": "v", "reasons": "r", "corrective_actions": "c"}
     async with (
         running(service.runtime),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://explanations") as client,
     ):
-        await service.runtime.consumer.process(message)
-        await service.runtime.consumer.process(message)
-        assert (await client.put(url, json=body, headers=staff)).json()["version"] == 1
-        assert (await client.put(url, json=body, headers=staff)).json()["version"] == 2
+        app = Running(service=service, client=client)
+        await publish(app, "ipe", event)
+        await publish(app, "ipe", event)
+        await accept(app, staff)
+        assert (await client.put(url, json=COMPLETE, headers=staff)).json()["version"] == 1
+        assert (await client.put(url, json=COMPLETE, headers=staff)).json()["version"] == 2
         listed = (await client.get("/v1/records", headers=staff)).json()
-        assert [(r["record_id"], r["saved"]) for r in listed] == [(str(event.record_id), True)]
+        assert [(r["record_id"], r["saved"], r["status"]) for r in listed] == [(str(event.record_id), True, "saved")]
+
+        await accept(app, staff, "deadline")
+        sent = await client.post("/v1/submissions", json={"record_ids": [str(event.record_id)]}, headers=staff)
+        assert sent.status_code == 201, sent.text
+        submission = sent.json()
+        assert (await client.put(url, json=COMPLETE, headers=staff)).status_code == 409
+        await deliver(app, "ipe", pdf_rendered(submission))
+        await deliver(app, "ipe", pdf_signed(submission))
+        [queued] = (await client.get("/v1/review/submissions", headers=reviewer)).json()
+        assert queued["status"] == "signed"
+        explanation_id = queued["items"][0]["explanation_id"]
+        approved = await client.post(f"/v1/review/explanations/{explanation_id}/approve", json={}, headers=reviewer)
+        assert approved.status_code == 200, approved.text
+        again = await client.post(f"/v1/review/explanations/{explanation_id}/approve", json={}, headers=reviewer)
+        assert again.status_code == 409
+        [mine] = (await client.get("/v1/submissions", headers=staff)).json()
+        assert (mine["status"], mine["items"][0]["outcome"]) == ("reviewed", "published")
     assert (tmp_path / "explanations.db").exists()

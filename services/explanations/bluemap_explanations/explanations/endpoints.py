@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/records/{record_id}/explanation", tags=["explanat
 async def save_explanation(
     record_id: UUID, data: ExplanationDraft, session: SessionDep, principal: EnterpriseUser
 ) -> ExplanationPublic:
-    """Save the draft explanation of one of the caller's enterprise's records (ExplanationSaved)."""
+    """Save the draft explanation of one of the enterprise's records (ExplanationSaved); needs accuracy accepted."""
     explanation = await service.save_draft(
         session, principal.tenant_id, principal.enterprise_id, record_id, data, saved_by=principal.subject
     )

@@ -1,27 +1,28 @@
 """Public explanation tables."""
 
-import enum
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bluemap_explanations.explanations.rules import ExplanationStatus
 from bluemap_shared.db import UTCDateTime, utcnow
 from bluemap_shared.ids import uuid7
 
-
-class ExplanationStatus(enum.StrEnum):
-    """Where an explanation stands; only drafts may be edited."""
-
-    DRAFT = "draft"
+__all__ = ["Explanation", "ExplanationStatus"]
 
 
 class Explanation(SQLModel, table=True):
     """An enterprise's explanation of one record: the violation, its reasons, the corrective actions."""
 
     __tablename__ = "explanations"
-    __table_args__ = (UniqueConstraint("tenant_id", "record_id", name="uq_explanations_tenant_record"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "record_id", name="uq_explanations_tenant_record"),
+        # The signed scan of a submission moves its explanations under review in one statement.
+        Index("ix_explanations_submission", "tenant_id", "submission_id"),
+    )
 
     id: UUID = Field(default_factory=uuid7, primary_key=True)
     tenant_id: str = Field(max_length=64)
@@ -30,8 +31,16 @@ class Explanation(SQLModel, table=True):
     violation: str = Field(sa_column=Column(Text, nullable=False))
     reasons: str = Field(sa_column=Column(Text, nullable=False))
     corrective_actions: str = Field(sa_column=Column(Text, nullable=False))
+    monitoring: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSON(none_as_null=True), nullable=True),
+        description="Automated-monitoring records: pollutant, measured value, limit, unit, period",
+    )
+    document_id: UUID | None = Field(default=None, description="A PDF of the documents service the draft refers to")
     status: str = Field(default=ExplanationStatus.DRAFT, max_length=20, description="An ExplanationStatus value")
+    submission_id: UUID | None = Field(default=None, description="The submission that last sent it")
     version: int = 1
     saved_by: str = Field(max_length=200, description="Subject of the principal who saved this version")
     saved_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

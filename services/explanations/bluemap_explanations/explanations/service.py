@@ -4,15 +4,23 @@ from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bluemap_explanations.commitments import service as commitments
+from bluemap_explanations.commitments.texts import CommitmentKind
 from bluemap_explanations.explanations.models import Explanation, ExplanationStatus
 from bluemap_explanations.explanations.repository import ExplanationRepository
+from bluemap_explanations.explanations.rules import AUTOMATED_MONITORING
 from bluemap_explanations.explanations.schemas import ExplanationDraft
 from bluemap_explanations.records.repository import ExplainableRecordRepository
 from bluemap_shared.db import utcnow
 from bluemap_shared.events.catalog import ExplanationSaved
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging import emit
-from bluemap_shared.problems import Conflict, NotFound
+from bluemap_shared.problems import Conflict, InvalidInput, NotFound
+
+
+class NotEditable(Conflict):
+    type = "explanation-not-editable"
+    title = "Explanation not editable"
 
 
 async def save_draft(
@@ -31,6 +39,12 @@ async def save_draft(
         raise NotFound("No such record.")
     if not record.explainable:
         raise Conflict("Records of this type are not explained.", record_type=record.record_type)
+    if data.monitoring is not None and record.record_type != AUTOMATED_MONITORING:
+        raise InvalidInput(
+            "Monitoring details explain automated-monitoring records only.",
+            errors=[{"location": ["body", "monitoring"], "message": "not for this record type", "type": "unexpected"}],
+        )
+    await commitments.require_accepted(session, tenant_id, enterprise_id, [CommitmentKind.ACCURACY])
     now = utcnow()
     explanation = await ExplanationRepository(session).save_draft(
         {
@@ -41,6 +55,8 @@ async def save_draft(
             "violation": data.violation,
             "reasons": data.reasons,
             "corrective_actions": data.corrective_actions,
+            "monitoring": data.monitoring.model_dump(mode="json") if data.monitoring is not None else None,
+            "document_id": data.document_id,
             "status": ExplanationStatus.DRAFT.value,
             "version": 1,
             "saved_by": saved_by,
@@ -49,7 +65,14 @@ async def save_draft(
         }
     )
     if explanation is None:
-        raise Conflict("This explanation was submitted and can no longer be edited.")
+        current = await ExplanationRepository(session).get(tenant_id, record_id)
+        status = current.status if current is not None else None
+        raise NotEditable(
+            "This explanation was sent and can no longer be edited."
+            if status != ExplanationStatus.PUBLISHED
+            else "This explanation is published and can no longer be edited.",
+            explanation_status=status,
+        )
     emit(
         session,
         ExplanationSaved(

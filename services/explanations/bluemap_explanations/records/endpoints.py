@@ -5,8 +5,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from bluemap_explanations.explanations.repository import ExplanationRepository
+from bluemap_explanations.explanations.rules import workspace_status
 from bluemap_explanations.records.repository import ExplainableRecordRepository
 from bluemap_explanations.records.schemas import ExplainableRecordPublic
+from bluemap_explanations.review.repository import ReviewDecisionRepository
 from bluemap_shared.auth import CurrentPrincipal, enterprise_scope
 from bluemap_shared.runtime import SessionDep
 
@@ -22,14 +24,34 @@ async def list_explainable_records(
     after: UUID | None = Query(default=None, description="Cursor: the last record_id of the previous page"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[ExplainableRecordPublic]:
-    """Explainable records of the caller's enterprise (operators: of the tenant), each marked saved or not."""
+    """Explainable records of the caller's enterprise (operators: of the tenant), each with its explanation's status."""
     allowed, enterprise_id = enterprise_scope(principal, enterprise_id)
     if not allowed:
         return []
     rows = await ExplainableRecordRepository(session).list_explainable(
         principal.tenant_id, enterprise_id=enterprise_id, record_type=record_type, after=after, limit=limit
     )
-    saved = await ExplanationRepository(session).record_ids_with_explanation(
-        principal.tenant_id, [r.record_id for r in rows]
+    explanations = await ExplanationRepository(session).by_records(principal.tenant_id, [r.record_id for r in rows])
+    decisions = await ReviewDecisionRepository(session).latest(
+        principal.tenant_id, [e.id for e in explanations.values()]
     )
-    return [ExplainableRecordPublic.model_validate({**r.model_dump(), "saved": r.record_id in saved}) for r in rows]
+    listed = []
+    for row in rows:
+        explanation = explanations.get(row.record_id)
+        decision = decisions.get(explanation.id) if explanation is not None else None
+        listed.append(
+            ExplainableRecordPublic.model_validate(
+                {
+                    **row.model_dump(),
+                    "saved": explanation is not None,
+                    "explanation_id": explanation.id if explanation is not None else None,
+                    "status": workspace_status(
+                        explanation.status if explanation is not None else None,
+                        decision.decision if decision is not None else None,
+                    ),
+                    "review_comment": decision.comment if decision is not None else None,
+                    "reviewed_at": decision.reviewed_at if decision is not None else None,
+                }
+            )
+        )
+    return listed

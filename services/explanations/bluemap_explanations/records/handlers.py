@@ -3,7 +3,13 @@
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_explanations.records import service
-from bluemap_shared.events.catalog import RecordPublished
+from bluemap_shared.events.catalog import (
+    EnterpriseRegistered,
+    EnterpriseUpdated,
+    RecordPublished,
+    RecordRetracted,
+    RecordUpdated,
+)
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.messaging.inbox import EventConsumer
 
@@ -13,4 +19,24 @@ def register_handlers(consumer: EventConsumer) -> None:
 
     @consumer.on(RecordPublished)
     async def on_record_published(session: AsyncSession, envelope: Envelope[RecordPublished]) -> None:
-        await service.project_record_published(session, envelope.tenant_id, envelope.data)
+        await service.project_record_published(session, envelope.tenant_id, envelope.data, emitted_at=envelope.time)
+
+    @consumer.on(RecordUpdated)
+    async def on_record_updated(session: AsyncSession, envelope: Envelope[RecordUpdated]) -> None:
+        await service.project_record_updated(session, envelope.tenant_id, envelope.data, emitted_at=envelope.time)
+
+    @consumer.on(RecordRetracted)
+    async def on_record_retracted(session: AsyncSession, envelope: Envelope[RecordRetracted]) -> None:
+        await service.project_record_retracted(session, envelope.tenant_id, envelope.data)
+
+    @consumer.on(EnterpriseRegistered)
+    async def on_enterprise_registered(session: AsyncSession, envelope: Envelope[EnterpriseRegistered]) -> None:
+        await service.project_enterprise(
+            session, envelope.tenant_id, envelope.data.enterprise, emitted_at=envelope.time
+        )
+
+    @consumer.on(EnterpriseUpdated)
+    async def on_enterprise_updated(session: AsyncSession, envelope: Envelope[EnterpriseUpdated]) -> None:
+        await service.project_enterprise(
+            session, envelope.tenant_id, envelope.data.enterprise, emitted_at=envelope.time
+        )

@@ -1,9 +1,9 @@
-"""Read model of the records published by the records service."""
+"""Read model of the records and enterprises published by the records service."""
 
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import Index
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from bluemap_shared.db import UTCDateTime
@@ -30,3 +30,24 @@ class ExplainableRecord(SQLModel, table=True):
     issued_on: date
     explanation_due_on: date | None = None
     published_at: datetime = Field(sa_type=UTCDateTime)
+    revision: int = Field(default=1, description="The records service's content revision; newer wins")
+    retracted_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="Withdrawn by the operator: no longer explained"
+    )
+
+
+class KnownEnterprise(SQLModel, table=True):
+    """An enterprise as the records service last described it: what a sent explanation names."""
+
+    __tablename__ = "explanation_enterprises"
+
+    enterprise_id: UUID = Field(primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    uscc: str = Field(max_length=18)
+    name: str = Field(max_length=200)
+    name_en: str | None = Field(default=None, max_length=300)
+    region_code: str | None = Field(default=None, max_length=6)
+    registered_emails: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    described_at: datetime = Field(
+        sa_type=UTCDateTime, description="When the event carrying this description was emitted; newer wins"
+    )

@@ -1,13 +1,15 @@
 """Read-model queries, always scoped by tenant."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_explanations.records.models import ExplainableRecord
+from bluemap_explanations.records.models import ExplainableRecord, KnownEnterprise
 from bluemap_shared.db import upsert
 
 
@@ -16,18 +18,36 @@ class ExplainableRecordRepository:
         self.session = session
 
     async def get(self, tenant_id: str, record_id: UUID) -> ExplainableRecord | None:
+        """A record not retracted."""
         result = await self.session.exec(
             select(ExplainableRecord).where(
-                ExplainableRecord.tenant_id == tenant_id, ExplainableRecord.record_id == record_id
+                ExplainableRecord.tenant_id == tenant_id,
+                ExplainableRecord.record_id == record_id,
+                col(ExplainableRecord.retracted_at).is_(None),
             )
         )
         return result.first()
+
+    async def get_many(self, tenant_id: str, record_ids: Collection[UUID]) -> dict[UUID, ExplainableRecord]:
+        """Those of the records not retracted."""
+        if not record_ids:
+            return {}
+        result = await self.session.exec(
+            select(ExplainableRecord).where(
+                ExplainableRecord.tenant_id == tenant_id,
+                col(ExplainableRecord.record_id).in_(record_ids),
+                col(ExplainableRecord.retracted_at).is_(None),
+            )
+        )
+        return {row.record_id: row for row in result.all()}
 
     async def list_explainable(
         self, tenant_id: str, *, enterprise_id: UUID | None, record_type: str | None, after: UUID | None, limit: int
     ) -> Sequence[ExplainableRecord]:
         query = select(ExplainableRecord).where(
-            ExplainableRecord.tenant_id == tenant_id, col(ExplainableRecord.explainable).is_(True)
+            ExplainableRecord.tenant_id == tenant_id,
+            col(ExplainableRecord.explainable).is_(True),
+            col(ExplainableRecord.retracted_at).is_(None),
         )
         if enterprise_id is not None:
             query = query.where(ExplainableRecord.enterprise_id == enterprise_id)
@@ -38,14 +58,57 @@ class ExplainableRecordRepository:
         result = await self.session.exec(query.order_by(col(ExplainableRecord.record_id)).limit(limit))
         return result.all()
 
-    async def upsert(self, values: dict[str, Any]) -> bool:
-        """Insert or overwrite one record's row; False (nothing written) when another tenant owns the id."""
+    async def upsert(self, values: dict[str, Any], *, keep: Collection[str] = ()) -> bool:
+        """Insert or overwrite one record's row; False (nothing written) when older or another tenant's."""
         return await upsert(
             self.session,
             ExplainableRecord,
             values,
             key=("record_id",),
+            keep=("tenant_id", *keep),
+            # Record ids are global: a colliding id from another tenant must not take the row over;
+            # and a replayed older revision must not undo a newer one.
+            only_if=lambda table, excluded: (
+                (table.c.tenant_id == excluded.tenant_id) & (table.c.revision <= excluded.revision)
+            ),
+        )
+
+    async def retract(self, tenant_id: str, record_id: UUID, retracted_at: datetime) -> bool:
+        result = await self.session.exec(
+            update(ExplainableRecord)
+            .where(
+                col(ExplainableRecord.tenant_id) == tenant_id,
+                col(ExplainableRecord.record_id) == record_id,
+                col(ExplainableRecord.retracted_at).is_(None),
+            )
+            .values(retracted_at=retracted_at)
+        )
+        return bool(result.rowcount)
+
+
+class KnownEnterpriseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, tenant_id: str, enterprise_id: UUID) -> KnownEnterprise | None:
+        result = await self.session.exec(
+            select(KnownEnterprise).where(
+                KnownEnterprise.tenant_id == tenant_id, KnownEnterprise.enterprise_id == enterprise_id
+            )
+        )
+        return result.first()
+
+    async def upsert(self, values: dict[str, Any]) -> bool:
+        """Keep the newest description; False when it is older or another tenant owns the id."""
+        return await upsert(
+            self.session,
+            KnownEnterprise,
+            values,
+            key=("enterprise_id",),
             keep=("tenant_id",),
-            # Record ids are global; a colliding id from another tenant must not take the row over.
-            only_if=lambda table, excluded: table.c.tenant_id == excluded.tenant_id,
+            # Enterprise and record events travel on different keys, hence partitions: an older
+            # description may arrive after a newer one and must not overwrite it.
+            only_if=lambda table, excluded: (
+                (table.c.tenant_id == excluded.tenant_id) & (table.c.described_at <= excluded.described_at)
+            ),
         )

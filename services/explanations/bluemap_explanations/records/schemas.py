@@ -5,6 +5,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bluemap_explanations.explanations.rules import WorkspaceStatus
+
 
 class ExplainableRecordPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -22,3 +24,10 @@ class ExplainableRecordPublic(BaseModel):
     explanation_due_on: date | None
     published_at: datetime
     saved: bool = Field(description="A draft explanation exists: the workspace shows it as (Saved)")
+    explanation_id: UUID | None
+    status: WorkspaceStatus = Field(
+        description="draft (nothing saved yet), saved, submitted, under_review, published, "
+        "rejected (sent back, editable again)"
+    )
+    review_comment: str | None = Field(description="The reviewer's comment of the last decision")
+    reviewed_at: datetime | None

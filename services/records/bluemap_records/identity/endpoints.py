@@ -76,5 +76,5 @@ async def openid_configuration(request: Request, runtime: RuntimeDep) -> dict[st
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
-        "claims_supported": ["sub", "tenant_id", "roles", "enterprise_id", "name", "email"],
+        "claims_supported": ["sub", "tenant_id", "roles", "enterprise_id", "name", "email", "locale"],
     }

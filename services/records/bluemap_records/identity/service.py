@@ -65,5 +65,6 @@ def issue_token(key: SigningKey, user: User, *, issuer: str, audience: str, life
             "enterprise_id": str(user.enterprise_id) if user.enterprise_id else None,
             "name": user.display_name,
             "email": user.email,
+            "locale": user.locale,
         }
     )
