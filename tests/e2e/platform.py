@@ -67,6 +67,9 @@ class Platform:
                 "S3_ACCESS_KEY": self.servers["BLUEMAP_S3_ACCESS_KEY"],
                 "S3_SECRET_KEY": self.servers["BLUEMAP_S3_SECRET_KEY"],
                 "S3_BUCKET": self.bucket,
+                # Capability download URLs (PdfRendered) and verification QR codes point at these.
+                "PUBLIC_API_URL": self.api("documents"),
+                "PUBLIC_BASE_URL": self.url("public-portal"),
             }
         if service == "notifications":
             settings |= {

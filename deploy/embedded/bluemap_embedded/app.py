@@ -61,7 +61,9 @@ def build(config: EmbeddedConfig) -> Starlette:
         token_verifier=verifier,
     )
     documents = documents_bootstrap(
-        DocumentsSettings(**common, storage_backend="filesystem", storage_path=data / "objects"),
+        DocumentsSettings(
+            **common, storage_backend="filesystem", storage_path=data / "objects", public_base_url=config.base_url
+        ),
         transport,
         token_verifier=verifier,
     )

@@ -4,8 +4,17 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from bluemap_documents.directory.handlers import register_handlers as register_directory_handlers
+from bluemap_documents.disclosures.endpoints import router as disclosures_router
+from bluemap_documents.documents.endpoints import catalogue_router
 from bluemap_documents.documents.endpoints import router as documents_router
+from bluemap_documents.review.endpoints import router as review_router
 from bluemap_documents.settings import DocumentsSettings
+from bluemap_documents.submissions.endpoints import router as submissions_router
+from bluemap_documents.submissions.endpoints import verify_router
+from bluemap_documents.submissions.handlers import register_handlers as register_submission_handlers
+from bluemap_documents.submissions.rendering import PdfRenderer
+from bluemap_documents.submissions.worker import RenderWorker
 from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.cli import transport_for
 from bluemap_shared.http import create_service_app
@@ -21,6 +30,8 @@ class DocumentsService:
     runtime: ServiceRuntime
     app: FastAPI
     storage: ObjectStorage
+    renderer: PdfRenderer
+    render_worker: RenderWorker
 
 
 def build_storage(settings: DocumentsSettings) -> ObjectStorage:
@@ -58,11 +69,24 @@ def bootstrap(
     runtime.readiness["storage"] = storage.ping
     if isinstance(storage, S3Storage):
         runtime.on_start.append(storage.ensure_bucket)
+    renderer = PdfRenderer(settings.render_concurrency)
+    render_worker = RenderWorker(runtime.sessionmaker, storage, settings, renderer)
+    runtime.background.append(render_worker.run)
+    register_directory_handlers(runtime.consumer)
+    register_submission_handlers(runtime.consumer, render_worker.wake)
     app = create_service_app(
         runtime,
         title="Blue Map documents service",
-        description="Signed public explanations and supporting documents, stored content-addressed.",
-        routers=[documents_router],
+        description="Public explanation PDFs, their signed scans and supporting documents, stored content-addressed "
+        "and reviewed before the public sees them.",
+        routers=[
+            documents_router,
+            catalogue_router,
+            submissions_router,
+            verify_router,
+            review_router,
+            disclosures_router,
+        ],
     )
     app.state.storage = storage
-    return DocumentsService(runtime=runtime, app=app, storage=storage)
+    return DocumentsService(runtime=runtime, app=app, storage=storage, renderer=renderer, render_worker=render_worker)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from documents_testing import MAX_UPLOAD_BYTES, CountingS3Storage, Running
+from documents_testing import MAX_PDF_PAGES, MAX_UPLOAD_BYTES, PUBLIC_BASE_URL, CountingS3Storage, Running
 from minio import Minio
 
 from bluemap_documents.bootstrap import bootstrap
@@ -41,9 +41,12 @@ def s3_bucket(servers: dict[str, str]) -> Iterator[str]:
 
 
 async def _serve(
-    settings: DocumentsSettings, issuer: Issuer, storage: ObjectStorage | None = None
+    settings: DocumentsSettings, issuer: Issuer, storage: ObjectStorage | None = None, *, render_loop: bool = True
 ) -> AsyncIterator[Running]:
     service = bootstrap(settings, InProcessTransport(), token_verifier=issuer.verifier, storage=storage)
+    if not render_loop:
+        # The test renders with render_worker.render_due(), so it can look at a submission before its PDF exists.
+        service.runtime.background.remove(service.render_worker.run)
     async with (
         running(service.runtime),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://documents") as client,
@@ -105,3 +108,42 @@ def objects_root(fs_documents: Running) -> Path:
     root = fs_documents.service.storage.root  # type: ignore[attr-defined]
     assert isinstance(root, Path)
     return root
+
+
+@pytest.fixture(scope="module")
+async def workflow(
+    create_database: Callable[[str], Awaitable[str]], issuer: Issuer, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Running]:
+    """The service on PostgreSQL with the filesystem backend; rendering only when the test says so."""
+    settings = DocumentsSettings(
+        database_url=await create_database("documents"),
+        environment="test",
+        storage_backend="filesystem",
+        storage_path=tmp_path_factory.mktemp("objects"),
+        max_upload_bytes=MAX_UPLOAD_BYTES,
+        max_pdf_pages=MAX_PDF_PAGES,
+        public_base_url=PUBLIC_BASE_URL,
+    )
+    async for app in _serve(settings, issuer, render_loop=False):
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def s3_workflow(
+    create_database: Callable[[str], Awaitable[str]], issuer: Issuer, servers: dict[str, str], s3_bucket: str
+) -> AsyncIterator[Running]:
+    """The service on PostgreSQL and the real S3 server; rendering only when the test says so."""
+    settings = DocumentsSettings(
+        database_url=await create_database("documents"),
+        environment="test",
+        storage_backend="s3",
+        s3_endpoint=servers["BLUEMAP_S3_ENDPOINT"],
+        s3_access_key=servers["BLUEMAP_S3_ACCESS_KEY"],
+        s3_secret_key=servers["BLUEMAP_S3_SECRET_KEY"],
+        s3_bucket=s3_bucket,
+        max_upload_bytes=MAX_UPLOAD_BYTES,
+        max_pdf_pages=MAX_PDF_PAGES,
+        public_base_url=PUBLIC_BASE_URL,
+    )
+    async for app in _serve(settings, issuer, render_loop=False):
+        yield app

@@ -83,7 +83,7 @@ async def test_over_the_limit_stops_reading_and_keeps_nothing(tmp_path: Path) ->
 
     with pytest.raises(PayloadTooLarge) as raised:
         await receive_upload(CONTENT_TYPE, counted(), max_bytes=5_000, tmp_dir=tmp_path)
-    assert raised.value.extensions == {"max_upload_bytes": 5_000}
+    assert raised.value.extensions == {"max_upload_bytes": 5_000, "reason": "too-large"}
     assert read < 7_000
     assert leftovers(tmp_path) == []
 

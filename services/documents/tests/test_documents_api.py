@@ -73,6 +73,11 @@ async def test_upload_then_read_back(fs_documents: Running, issuer: Issuer, tena
         "size": len(data),
         "sha256": digest,
         "uploaded_by": "wang-wu",
+        "status": "stored",
+        "category": None,
+        "record_ids": [],
+        "submission_id": None,
+        "pages": None,
     }
     assert object_path(objects_root, data).read_bytes() == data
 

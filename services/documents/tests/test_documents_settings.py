@@ -1,5 +1,6 @@
 """Unit tests of the documents settings: defaults, env prefix, production guard, storage choice."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ PRODUCTION = {
     "database_url": "postgresql+asyncpg://bluemap@db/documents",
     "transport": "kafka",
     "jwks_url": "http://records:8101/api/records/.well-known/jwks.json",
+    "url_signing_key": "a-production-secret-of-at-least-32-characters",
 }
 
 
@@ -49,3 +51,32 @@ def test_production_refuses_s3_without_a_secret() -> None:
 def test_invalid_values_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         DocumentsSettings(**bad)  # type: ignore[arg-type]
+
+
+def test_disclosure_workflow_defaults(tmp_path: Path) -> None:
+    settings = DocumentsSettings(data_dir=tmp_path)
+    assert settings.public_base_url == "http://127.0.0.1:8000"
+    assert settings.api_url == "http://127.0.0.1:8000/api/documents"
+    assert DocumentsSettings(public_api_url="http://documents:8103/api/documents/").api_url == (
+        "http://documents:8103/api/documents"
+    )
+    assert settings.render_concurrency == (os.cpu_count() or 1)
+    assert settings.max_pdf_pages == 50
+    assert settings.capability_url_ttl_seconds == 7 * 24 * 3600
+    assert str(settings.timezone) == "Asia/Shanghai"
+
+
+def test_production_refuses_the_development_url_signing_key() -> None:
+    without = {k: v for k, v in PRODUCTION.items() if k != "url_signing_key"}
+    with pytest.raises(ValidationError, match="url_signing_key"):
+        DocumentsSettings(**without)
+    with pytest.raises(ValidationError, match="url_signing_key"):
+        DocumentsSettings(**without, url_signing_key="short")
+    assert DocumentsSettings(**PRODUCTION).signing_key == PRODUCTION["url_signing_key"].encode()  # type: ignore[union-attr]
+    # Development and tests may use the built-in key.
+    assert DocumentsSettings(environment="test").signing_key
+
+
+def test_an_unknown_timezone_is_refused() -> None:
+    with pytest.raises(ValidationError, match="display_timezone"):
+        DocumentsSettings(display_timezone="Mars/Olympus_Mons")

@@ -70,7 +70,7 @@ def storage_key(sha256_hex: str) -> str:
     return f"sha256/{sha256_hex[:2]}/{sha256_hex[2:4]}/{sha256_hex}"
 
 
-def content_disposition(filename: str) -> str:
-    """An attachment header: RFC 8187 UTF-8 name, with an ASCII stand-in for old clients (RFC 6266)."""
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """An attachment (or inline) header: RFC 8187 UTF-8 name, with an ASCII stand-in for old clients (RFC 6266)."""
     fallback = "".join(ch if " " <= ch <= "~" and ch not in '"\\%' else "_" for ch in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

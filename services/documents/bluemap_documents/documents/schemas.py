@@ -23,3 +23,17 @@ class DocumentPublic(BaseModel):
     sha256: str
     uploaded_by: str
     created_at: datetime
+    status: str
+    category: str | None
+    record_ids: list[UUID]
+    submission_id: UUID | None
+    pages: int | None
+
+
+class CategoryPublic(BaseModel):
+    code: str
+    group: str
+    group_label_zh: str
+    group_label_en: str
+    label_zh: str
+    label_en: str

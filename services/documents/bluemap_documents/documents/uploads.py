@@ -128,7 +128,9 @@ class _Reception:
         self.size += len(chunk)
         if self.size > self.max_bytes:
             raise PayloadTooLarge(
-                f"The file exceeds the limit of {self.max_bytes} bytes.", max_upload_bytes=self.max_bytes
+                f"The file exceeds the limit of {self.max_bytes} bytes.",
+                max_upload_bytes=self.max_bytes,
+                reason="too-large",
             )
         if len(self.head) < SNIFF_BYTES:
             self.head += chunk[: SNIFF_BYTES - len(self.head)]
@@ -171,7 +173,7 @@ async def receive_upload(
     # InvalidInput for a malformed, incomplete or empty body. A refused upload leaves no file behind.
     media_type, params = parse_options_header(content_type)
     if media_type != b"multipart/form-data":
-        raise UnsupportedMediaType("Send the file as multipart/form-data.")
+        raise UnsupportedMediaType("Send the file as multipart/form-data.", reason="not-multipart")
     boundary = params.get(b"boundary")
     if not boundary:
         raise InvalidInput("The multipart body has no boundary.")
@@ -207,7 +209,7 @@ async def receive_upload(
         if reception.filename is None:
             raise InvalidInput(f"A file is required in the form field '{file_field}'.")
         if reception.size == 0:
-            raise InvalidInput("The file is empty.")
+            raise InvalidInput("The file is empty.", reason="empty")
         received = True
     except FormParserError as exc:
         raise InvalidInput(f"The multipart body is malformed: {exc}") from exc

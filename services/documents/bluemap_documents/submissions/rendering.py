@@ -1,0 +1,256 @@
+"""The public explanation PDF: a jinja2 template rendered by WeasyPrint in worker threads."""
+
+import asyncio
+import base64
+import gc
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import qrcode
+import qrcode.constants
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from weasyprint import HTML
+
+from bluemap_shared.events.catalog import ExplanationSubmitted
+
+TEMPLATE = "public_explanation.html"
+
+_warm = False
+_warm_lock = threading.Lock()
+
+# The records service owns record types; these labels only decorate the printed headings.
+RECORD_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "environmental_supervision": ("环境监管记录", "Environmental Supervision Record"),
+    "rectification_order": ("整改通知", "Rectification Order"),
+    "cleaner_production_audit": ("清洁生产审核", "Cleaner Production Audit"),
+    "environmental_credit_rating": ("环境信用评价", "Environmental Credit Rating"),
+    "production_restriction": ("停产限产", "Production Suspension/Restriction"),
+    "performance_grading": ("绩效分级", "Performance Grading by the Gov"),
+    "environmental_accident_risk": ("环境事故风险", "Environmental Accident Risk"),
+    "accident": ("事故", "Accident"),
+    "safety_supervision": ("安全监管记录", "Safety Supervision Record"),
+    "inspection_report": ("督查报告", "Inspection Report"),
+    "automated_monitoring": ("自动监测数据", "Automated Monitoring Data"),
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "企业环境信息公开说明",
+        "subtitle": "蔚蓝地图数据库 · 公开说明与整改情况",
+        "number": "文件编号",
+        "enterprise": "企业名称",
+        "enterprise_en": "英文名称",
+        "uscc": "统一社会信用代码",
+        "submitted": "提交日期",
+        "records": "记录说明",
+        "record": "记录",
+        "year": "年份",
+        "source": "来源",
+        "authority": "发布机关",
+        "issued_on": "发布日期",
+        "violation": "违规情况说明",
+        "reasons": "违规原因",
+        "corrective_actions": "整改措施",
+        "monitoring": "自动监测超标情况",
+        "pollutant": "污染物",
+        "measured": "监测值",
+        "limit": "标准限值",
+        "period": "超标时段",
+        "commitments": "企业承诺",
+        "commitment_accuracy": "信息真实性承诺",
+        "commitment_deadline": "及时说明承诺",
+        "accepted_at": "确认时间",
+        "verification": "验证码",
+        "verification_hint": "扫描二维码或访问以下网址，核验本文件内容是否与平台记录一致：",
+        "seal": "企业公章",
+        "signature": "法定代表人或授权代表签字",
+        "date": "日期",
+        "date_blank": "年　　月　　日",
+        "page": "第 {page} 页，共 {pages} 页",
+        "colon": "：",
+    },
+    "en": {
+        "title": "Public Explanation of Environmental Records",
+        "subtitle": "Blue Map Database · public explanations and corrective actions",
+        "number": "Document No.",
+        "enterprise": "Enterprise",
+        "enterprise_en": "English name",
+        "uscc": "Unified Social Credit Code",
+        "submitted": "Submitted on",
+        "records": "Explanations of records",
+        "record": "Record",
+        "year": "Year",
+        "source": "Source",
+        "authority": "Issuing authority",
+        "issued_on": "Issued on",
+        "violation": "The violation",
+        "reasons": "Reasons for the violation",
+        "corrective_actions": "Corrective actions",
+        "monitoring": "Automated monitoring exceedance",
+        "pollutant": "Pollutant",
+        "measured": "Measured value",
+        "limit": "Limit",
+        "period": "Period",
+        "commitments": "Commitments",
+        "commitment_accuracy": "Commitment to accuracy",
+        "commitment_deadline": "Commitment to explain within 10 working days",
+        "accepted_at": "Accepted at",
+        "verification": "Verification code",
+        "verification_hint": "Scan the QR code or visit this address to check the document against the platform:",
+        "seal": "Official seal of the enterprise",
+        "signature": "Signature of the legal or authorised representative",
+        "date": "Date",
+        "date_blank": "",
+        "page": "Page {page} of {pages}",
+        "colon": ": ",
+    },
+}
+
+_environment = Environment(
+    loader=PackageLoader("bluemap_documents", "submissions/templates"),
+    # Every value comes from enterprise input: escaped, always, whatever the template says.
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def qr_svg_data_uri(text: str) -> str:
+    """A QR code of text as an SVG data URI, one rectangle per run of dark modules (compact, fast to draw)."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code.add_data(text)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    size = len(matrix)
+    path: list[str] = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < size:
+            if row[x]:
+                start = x
+                while x < size and row[x]:
+                    x += 1
+                path.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
+        f'<rect width="{size}" height="{size}" fill="#fff"/><path fill="#000" d="{"".join(path)}"/></svg>'
+    )
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+@dataclass(frozen=True)
+class PublicExplanation:
+    """Everything the template needs besides the submission itself."""
+
+    tenant_id: str
+    document_number: str
+    verification_code: str
+    verify_url: str
+    timezone: ZoneInfo
+
+
+def _local(value: datetime, timezone: ZoneInfo) -> str:
+    local = value.astimezone(timezone)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def public_explanation_html(event: ExplanationSubmitted, document: PublicExplanation) -> str:
+    """The document as HTML, in the submission's language."""
+    language = event.language
+    labels = LABELS[language]
+    records: list[dict[str, Any]] = []
+    for item in event.explanations:
+        type_labels = RECORD_TYPE_LABELS.get(item.record_type)
+        monitoring = item.monitoring
+        records.append(
+            {
+                "type": (type_labels[0] if language == "zh" else type_labels[1]) if type_labels else item.record_type,
+                "item": item,
+                "monitoring_period": ""
+                if monitoring is None
+                else f"{_local(monitoring.period_start, document.timezone)} – "
+                f"{_local(monitoring.period_end, document.timezone)}",
+            }
+        )
+    commitments = [
+        {
+            "title": labels[f"commitment_{commitment.kind}"],
+            "text": commitment.text,
+            "accepted_at": _local(commitment.accepted_at, document.timezone),
+        }
+        for commitment in sorted(event.commitments, key=lambda c: (c.kind, c.accepted_at))
+    ]
+    page_before, _, rest = labels["page"].partition("{page}")
+    page_between, _, page_after = rest.partition("{pages}")
+    return _environment.get_template(TEMPLATE).render(
+        lang="zh-CN" if language == "zh" else "en",
+        language=language,
+        t=labels,
+        page_label={"before": page_before, "between": page_between, "after": page_after},
+        enterprise=event.enterprise,
+        submitted_on=event.submitted_at.astimezone(document.timezone).date().isoformat(),
+        records=records,
+        commitments=commitments,
+        document=document,
+        qr_code=qr_svg_data_uri(document.verify_url),
+    )
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    pages: int
+
+
+def _layout_and_write(html: str) -> RenderedPdf:
+    document = HTML(string=html).render()
+    return RenderedPdf(data=document.write_pdf(), pages=len(document.pages))
+
+
+def _collect_garbage() -> None:
+    gc.collect()
+    global _warm
+    if not _warm:
+        with _warm_lock:
+            if not _warm:
+                # After the first render the heap holds what lives as long as the process (modules,
+                # WeasyPrint's and fontconfig's caches): frozen, later full collections skip it and
+                # take ~5 ms instead of ~50 ms, a tenth of a render (bench/pdf_pipeline.py). Done
+                # once: what was alive then but dies later stays, a small and bounded cost.
+                gc.freeze()
+                _warm = True
+
+
+def html_to_pdf(html: str) -> RenderedPdf:
+    """The PDF of an HTML document (blocking: run it in a worker thread)."""
+    try:
+        return _layout_and_write(html)
+    finally:
+        # WeasyPrint's layout trees are cyclic: without a full collection after each render a
+        # loop of renders peaks near 600 MB instead of about 200 MB (bench/pdf_pipeline.py). The
+        # layout lives in the helper's frame, so it is unreachable by the time this runs.
+        _collect_garbage()
+
+
+def render_public_explanation(event: ExplanationSubmitted, document: PublicExplanation) -> RenderedPdf:
+    """Template, then PDF: the whole pipeline of one submission (blocking: run it in a worker thread)."""
+    return html_to_pdf(public_explanation_html(event, document))
+
+
+class PdfRenderer:
+    """Renders in worker threads, at most `concurrency` at a time: each render holds a few hundred MB."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.concurrency = concurrency
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def render(self, event: ExplanationSubmitted, document: PublicExplanation) -> RenderedPdf:
+        async with self._slots:
+            return await asyncio.to_thread(render_public_explanation, event, document)

@@ -1,0 +1,271 @@
+"""Submission use cases: receive a Send, render its PDF, accept the signed scan, answer verifications."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bluemap_documents.directory.service import project_enterprise, project_submitted_records
+from bluemap_documents.documents import capabilities
+from bluemap_documents.documents.models import Document, DocumentKind, DocumentStatus
+from bluemap_documents.documents.pdf_checks import PdfFacts
+from bluemap_documents.documents.repository import DocumentRepository
+from bluemap_documents.documents.service import PDF, record_document, store_document
+from bluemap_documents.documents.uploads import ReceivedUpload
+from bluemap_documents.settings import DocumentsSettings
+from bluemap_documents.submissions.canonical import (
+    VERIFICATION_CODE,
+    canonical_content,
+    document_number,
+    verification_code,
+)
+from bluemap_documents.submissions.models import Submission, SubmissionStatus
+from bluemap_documents.submissions.rendering import PdfRenderer, PublicExplanation, RenderedPdf
+from bluemap_documents.submissions.repository import SubmissionRepository
+from bluemap_documents.submissions.schemas import VerificationPublic
+from bluemap_shared.auth import Principal, may_read_enterprise
+from bluemap_shared.db import utcnow
+from bluemap_shared.events.catalog import ExplanationSubmitted, PdfRendered, PdfSigned
+from bluemap_shared.messaging import emit
+from bluemap_shared.problems import Conflict, InvalidInput, NotFound
+from bluemap_shared.storage import ObjectStorage
+
+log = structlog.get_logger()
+
+RENDERER = "bluemap-documents"
+_FILENAME_PREFIX = {"zh": "公开说明", "en": "public-explanation"}
+
+
+async def receive_submission(session: AsyncSession, tenant_id: str, event: ExplanationSubmitted) -> bool:
+    """Remember a Send so the render loop makes its PDF; False when the submission is already known."""
+    await project_enterprise(session, tenant_id, event.enterprise)
+    await project_submitted_records(session, tenant_id, event.enterprise.enterprise_id, event.explanations)
+    inserted = await SubmissionRepository(session).insert_if_new(
+        {
+            "id": event.submission_id,
+            "tenant_id": tenant_id,
+            "enterprise_id": event.enterprise.enterprise_id,
+            "enterprise_name": event.enterprise.name,
+            "enterprise_name_en": event.enterprise.name_en,
+            "language": event.language,
+            "record_ids": [str(item.record_id) for item in event.explanations],
+            "source_titles": [item.source_title for item in event.explanations],
+            "event": event.model_dump(mode="json"),
+            "submitted_by": event.submitted_by,
+            "submitted_at": event.submitted_at,
+            "status": SubmissionStatus.RECEIVED,
+            "render_attempts": 0,
+            "next_render_at": utcnow(),
+            "updated_at": utcnow(),
+        }
+    )
+    if not inserted:
+        # A replay under a new event id, or (a bug upstream) another tenant's id: render nothing new.
+        log.info("submissions.already_known", submission_id=str(event.submission_id), tenant_id=tenant_id)
+    return inserted
+
+
+@dataclass(frozen=True)
+class RenderedSubmission:
+    """A submission's PDF, made but not yet recorded."""
+
+    document_number: str
+    verification_code: str
+    language: Literal["zh", "en"]
+    filename: str
+    pdf: RenderedPdf
+
+
+async def render_pdf(renderer: PdfRenderer, settings: DocumentsSettings, submission: Submission) -> RenderedSubmission:
+    """Number, verification code and PDF of a submission; touches neither database nor storage."""
+    event = ExplanationSubmitted.model_validate(submission.event)
+    number = document_number(
+        submission.tenant_id, submission.id, submission.submitted_at.astimezone(settings.timezone).date()
+    )
+    code = verification_code(canonical_content(event, number))
+    pdf = await renderer.render(
+        event,
+        PublicExplanation(
+            tenant_id=submission.tenant_id,
+            document_number=number,
+            verification_code=code,
+            verify_url=f"{settings.public_base_url.rstrip('/')}/verify/{code}",
+            timezone=settings.timezone,
+        ),
+    )
+    return RenderedSubmission(
+        document_number=number,
+        verification_code=code,
+        language=event.language,
+        filename=f"{_FILENAME_PREFIX[event.language]}-{number}.pdf",
+        pdf=pdf,
+    )
+
+
+async def record_rendering(
+    session: AsyncSession,
+    settings: DocumentsSettings,
+    tenant_id: str,
+    submission_id: UUID,
+    rendered: RenderedSubmission,
+    sha256_hex: str,
+    key: str,
+) -> Document | None:
+    """Record the stored PDF and announce it (PdfRendered); None when another worker recorded one first."""
+    submission = await SubmissionRepository(session).get(tenant_id, submission_id, for_update=True)
+    if submission is None or submission.status != SubmissionStatus.RECEIVED:
+        log.info("submissions.render_discarded", submission_id=str(submission_id))
+        return None
+    document = await record_document(
+        session,
+        Document(
+            tenant_id=submission.tenant_id,
+            enterprise_id=submission.enterprise_id,
+            kind=DocumentKind.PUBLIC_EXPLANATION,
+            filename=rendered.filename,
+            content_type=PDF,
+            size=len(rendered.pdf.data),
+            sha256=sha256_hex,
+            storage_key=key,
+            uploaded_by=RENDERER,
+            status=DocumentStatus.RENDERED,
+            record_ids=list(submission.record_ids),
+            submission_id=submission.id,
+            pages=rendered.pdf.pages,
+        ),
+    )
+    now = utcnow()
+    submission.status = SubmissionStatus.RENDERED
+    submission.document_id = document.id
+    submission.document_number = rendered.document_number
+    submission.verification_code = rendered.verification_code
+    submission.rendered_at = now
+    submission.updated_at = now
+    submission.last_error = None
+    session.add(submission)
+    await session.flush()
+    expires_at = now + timedelta(seconds=settings.capability_url_ttl_seconds)
+    emit(
+        session,
+        PdfRendered(
+            document_id=document.id,
+            submission_id=submission.id,
+            enterprise_id=submission.enterprise_id,
+            language=rendered.language,
+            document_number=rendered.document_number,
+            verification_code=rendered.verification_code,
+            filename=document.filename,
+            size=document.size,
+            sha256=document.sha256,
+            download_url=capabilities.content_url(settings.api_url, settings.signing_key, document.id, expires_at),
+            download_expires_at=expires_at,
+            rendered_at=now,
+        ),
+        tenant_id=submission.tenant_id,
+    )
+    log.info("submissions.rendered", submission_id=str(submission.id), pages=rendered.pdf.pages)
+    return document
+
+
+async def submission_for(
+    session: AsyncSession, principal: Principal, submission_id: UUID, *, for_update: bool = False
+) -> Submission:
+    """The submission if the caller may see it; 404 alike for unknown, other tenants' and other enterprises'."""
+    submission = await SubmissionRepository(session).get(principal.tenant_id, submission_id, for_update=for_update)
+    if submission is None or not may_read_enterprise(principal, submission.enterprise_id):
+        raise NotFound("No such submission.")
+    return submission
+
+
+def ensure_accepts_scan(submission: Submission) -> None:
+    """409 unless the submission's PDF exists and no scan of it was published yet."""
+    if submission.status in (SubmissionStatus.RECEIVED, SubmissionStatus.FAILED):
+        raise Conflict(
+            "The public explanation PDF of this submission has not been rendered yet; "
+            "send the explanation first, then upload its signed scan.",
+            reason="not-rendered",
+        )
+    if submission.status == SubmissionStatus.PUBLISHED:
+        raise Conflict("The signed public explanation of this submission is already published.", reason="published")
+
+
+async def store_signed_scan(
+    session: AsyncSession,
+    storage: ObjectStorage,
+    principal: Principal,
+    submission_id: UUID,
+    upload: ReceivedUpload,
+    pdf: PdfFacts,
+) -> Document:
+    """Accept the signed scan (PdfSigned); a scan still waiting for review is replaced by it."""
+    # Locked and checked again: a reviewer may have decided while the file was arriving.
+    submission = await submission_for(session, principal, submission_id, for_update=True)
+    ensure_accepts_scan(submission)
+    replaced = await DocumentRepository(session).supersede_pending_scans(submission.tenant_id, submission.id)
+    document = await store_document(
+        session,
+        storage,
+        submission.tenant_id,
+        submission.enterprise_id,
+        DocumentKind.SIGNED_EXPLANATION,
+        upload,
+        uploaded_by=principal.subject,
+        status=DocumentStatus.PENDING,
+        record_ids=[UUID(r) for r in submission.record_ids],
+        submission_id=submission.id,
+        pdf=pdf,
+    )
+    submission.status = SubmissionStatus.SIGNED
+    submission.updated_at = utcnow()
+    session.add(submission)
+    await session.flush()
+    emit(
+        session,
+        PdfSigned(
+            document_id=document.id,
+            submission_id=submission.id,
+            enterprise_id=submission.enterprise_id,
+            record_ids=[UUID(r) for r in submission.record_ids],
+            filename=document.filename,
+            size=document.size,
+            sha256=document.sha256,
+            pages=pdf.pages,
+            uploaded_by=principal.subject,
+            signed_at=document.created_at,
+        ),
+        tenant_id=submission.tenant_id,
+    )
+    log.info("submissions.scan_accepted", submission_id=str(submission.id), replaced=replaced)
+    return document
+
+
+# The verify page shows where the paper stands; a rejected scan leaves it "rendered" again.
+_VERIFY_STATUS = {
+    SubmissionStatus.RENDERED: "rendered",
+    SubmissionStatus.SIGNED: "signed",
+    SubmissionStatus.PUBLISHED: "published",
+}
+
+
+async def verify(session: AsyncSession, code: str, *, timezone: ZoneInfo) -> VerificationPublic:
+    """The rendered public explanation a verification code belongs to; 422 for a malformed code, else 404."""
+    normalised = code.strip().lower()
+    if not VERIFICATION_CODE.match(normalised):
+        raise InvalidInput("A verification code is 64 hexadecimal characters.", reason="invalid-code")
+    submission = await SubmissionRepository(session).by_verification_code(normalised)
+    if submission is None or submission.document_number is None:
+        raise NotFound("No public explanation has this verification code.")
+    return VerificationPublic(
+        verification_code=normalised,
+        valid=True,
+        document_number=submission.document_number,
+        enterprise_name=submission.enterprise_name,
+        enterprise_name_en=submission.enterprise_name_en,
+        language=submission.language,
+        date=submission.submitted_at.astimezone(timezone).date(),
+        status=_VERIFY_STATUS.get(SubmissionStatus(submission.status), "rendered"),
+    )

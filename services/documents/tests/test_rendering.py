@@ -1,0 +1,69 @@
+"""Unit tests of the public explanation template and renderer (WeasyPrint with the Noto CJK fonts)."""
+
+import base64
+import io
+import re
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+from documents_testing import ENTERPRISE_NAME, VIOLATION, pdf_text, submitted
+from pypdf import PdfReader
+
+from bluemap_documents.submissions.rendering import (
+    PdfRenderer,
+    PublicExplanation,
+    html_to_pdf,
+    public_explanation_html,
+    qr_svg_data_uri,
+)
+
+DOCUMENT = PublicExplanation(
+    tenant_id="ipe",
+    document_number="BM-IPE-20260302-ABCDEF",
+    verification_code="ab" * 32,
+    verify_url="https://bluemap.example.org/verify/" + "ab" * 32,
+    timezone=ZoneInfo("Asia/Shanghai"),
+)
+
+
+def test_everything_the_enterprise_typed_is_escaped() -> None:
+    event = submitted(uuid4())
+    html = public_explanation_html(event, DOCUMENT)
+    assert "&lt;b&gt;活性炭&lt;/b&gt;" in html
+    assert "<b>活性炭</b>" not in html
+    assert "Shaanxi Yong&#39;an" in html
+
+
+def test_times_are_printed_in_the_display_timezone() -> None:
+    html = public_explanation_html(submitted(uuid4()), DOCUMENT)
+    # Accepted at 06:05 UTC is 14:05 in Beijing.
+    assert "2026-03-02 14:05 (UTC+08:00)" in html
+    assert 'lang="zh-CN"' in html
+    assert "Noto Sans CJK SC" in html
+
+
+def test_the_qr_code_is_an_svg_data_uri() -> None:
+    uri = qr_svg_data_uri(DOCUMENT.verify_url)
+    prefix = "data:image/svg+xml;base64,"
+    assert uri.startswith(prefix)
+    svg = base64.b64decode(uri.removeprefix(prefix)).decode()
+    assert svg.startswith("<svg")
+    assert 'viewBox="0 0 ' in svg
+    assert re.search(r'd="M\d+ \d+h\d+v1h-\d+z', svg)
+
+
+async def test_the_renderer_makes_an_a4_pdf_with_chinese_text() -> None:
+    pdf = await PdfRenderer(concurrency=1).render(submitted(uuid4()), DOCUMENT)
+    assert pdf.data.startswith(b"%PDF-")
+    assert pdf.pages >= 2
+    flat = re.sub(r"\s+", "", pdf_text(pdf.data))
+    assert ENTERPRISE_NAME in flat
+    assert VIOLATION.replace(" ", "") in flat
+    assert DOCUMENT.verification_code in flat
+    box = PdfReader(io.BytesIO(pdf.data)).pages[0].mediabox
+    # A4 is 595 x 842 points.
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+
+
+def test_html_to_pdf_reports_pages() -> None:
+    assert html_to_pdf("<p>一页</p>").pages == 1
