@@ -4,10 +4,12 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from bluemap_notifications.deadlines.scheduler import ReminderScheduler
+from bluemap_notifications.emails.attachments import AttachmentFetcher
 from bluemap_notifications.emails.delivery import RetryPolicy
 from bluemap_notifications.emails.dispatcher import EmailDispatcher, Mailer
 from bluemap_notifications.emails.endpoints import router as emails_router
-from bluemap_notifications.emails.handlers import register_handlers
+from bluemap_notifications.handlers import register_handlers
 from bluemap_notifications.settings import NotificationsSettings
 from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.cli import transport_for
@@ -17,7 +19,6 @@ from bluemap_shared.messaging.transport import Transport
 from bluemap_shared.runtime import ServiceRuntime
 
 NAME = "notifications"
-# Where the records service, the token issuer, serves its keys when run alone on its default port.
 
 
 @dataclass
@@ -25,6 +26,7 @@ class NotificationsService:
     runtime: ServiceRuntime
     app: FastAPI
     dispatcher: EmailDispatcher
+    reminders: ReminderScheduler
 
 
 def bootstrap(
@@ -59,18 +61,37 @@ def bootstrap(
         policy=RetryPolicy(max_attempts=settings.send_max_attempts, backoff_seconds=settings.send_backoff_seconds),
         poll_interval=settings.send_poll_interval,
         batch_size=settings.send_batch_size,
+        fetcher=AttachmentFetcher(timeout=settings.attachment_timeout, max_bytes=settings.attachment_max_bytes),
     )
-    register_handlers(runtime.consumer, portal_base_url=settings.portal_base_url, wake_dispatcher=dispatcher.wake)
+    reminders = ReminderScheduler(
+        runtime.sessionmaker,
+        portal_base_url=settings.portal_base_url,
+        wake_dispatcher=dispatcher.wake,
+        poll_interval=settings.reminder_poll_interval,
+        batch_size=settings.reminder_batch_size,
+    )
+    register_handlers(
+        runtime.consumer,
+        portal_base_url=settings.portal_base_url,
+        reminder_days_before=settings.reminder_days_before,
+        wake_dispatcher=dispatcher.wake,
+    )
 
     # Readiness stays database + broker: with SMTP down, mail waits in the table and is retried.
     async def email_dispatcher() -> None:
         await dispatcher.run()
 
-    runtime.background.append(email_dispatcher)
+    async def reminder_scheduler() -> None:
+        await reminders.run()
+
+    runtime.background += [email_dispatcher, reminder_scheduler]
     app = create_service_app(
         runtime,
         title="Blue Map notifications service",
-        description="Emails to enterprises about what concerns them, sent with retries, and their delivery status.",
+        description=(
+            "Emails to enterprises about what concerns them (records, deadlines, explanation PDFs, reviews), "
+            "sent with retries, and their delivery status."
+        ),
         routers=[emails_router],
     )
-    return NotificationsService(runtime=runtime, app=app, dispatcher=dispatcher)
+    return NotificationsService(runtime=runtime, app=app, dispatcher=dispatcher, reminders=reminders)

@@ -1,9 +1,15 @@
 """Every table of the notifications database (what its migrations manage)."""
 
-from bluemap_notifications.emails.models import Email
+from bluemap_notifications.contacts.models import EnterpriseContact
+from bluemap_notifications.deadlines.models import DeadlineReminder, TrackedRecord
+from bluemap_notifications.emails.models import Email, EmailAttachment
 from bluemap_shared.messaging.models import MESSAGING_TABLES
 
 TABLES = (
     Email.__table__,  # type: ignore[attr-defined]
+    EmailAttachment.__table__,  # type: ignore[attr-defined]
+    EnterpriseContact.__table__,  # type: ignore[attr-defined]
+    TrackedRecord.__table__,  # type: ignore[attr-defined]
+    DeadlineReminder.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )

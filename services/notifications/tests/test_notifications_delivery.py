@@ -7,7 +7,13 @@ from uuid import uuid4
 import aiosmtplib
 import pytest
 
-from bluemap_notifications.emails.delivery import RetryPolicy, build_message, is_permanent, make_message_id
+from bluemap_notifications.emails.delivery import (
+    AttachmentContent,
+    RetryPolicy,
+    build_message,
+    is_permanent,
+    make_message_id,
+)
 from bluemap_notifications.emails.models import Email
 
 
@@ -72,3 +78,32 @@ def test_message_has_headers_and_both_parts() -> None:
     assert parsed["Date"] == "Mon, 06 May 2024 00:00:00 +0000"
     assert parsed.get_body(("plain",)).get_content().strip() == "正文\nbody"  # type: ignore[union-attr]
     assert "<p>正文</p>" in parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
+def test_attachment_travels_with_both_text_parts() -> None:
+    email_id = uuid4()
+    email = Email(
+        id=email_id,
+        tenant_id="ipe",
+        purpose="explanation-pdf",
+        cause_event_id=uuid4(),
+        recipients=["a@example.com"],
+        subject="公开说明 / Public explanation",
+        body_text="正文",
+        body_html="<p>正文</p>",
+        message_id=make_message_id(email_id),
+    )
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) + b"\n%%EOF\n"
+    message = build_message(
+        email,
+        mail_from="noreply@bluemap.example.org",
+        now=datetime(2024, 5, 6, tzinfo=UTC),
+        attachments=[AttachmentContent("公开说明-BM-2024-000123.pdf", "application/pdf", pdf)],
+    )
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/mixed"
+    assert parsed.get_body(("plain",)).get_content().strip() == "正文"  # type: ignore[union-attr]
+    [attachment] = list(parsed.iter_attachments())  # type: ignore[attr-defined]
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "公开说明-BM-2024-000123.pdf"
+    assert attachment.get_content() == pdf

@@ -1,10 +1,30 @@
 """Email texts: both languages, the deadline, the link, and escaping in the HTML part."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
-from bluemap_notifications.emails.rendering import enterprise_page_url, render_record_published
-from bluemap_shared.events.catalog import EnterpriseSnapshot, RecordPublished
+from bluemap_notifications.emails.rendering import (
+    Addressee,
+    RecordFacts,
+    enterprise_page_url,
+    render_deadline_reminder,
+    render_document_published,
+    render_document_rejected,
+    render_explanation_pdf,
+    render_explanation_published,
+    render_explanation_rejected,
+    render_record_published,
+    workspace_url,
+)
+from bluemap_shared.events.catalog import (
+    DocumentPublished,
+    DocumentRejected,
+    EnterpriseSnapshot,
+    ExplanationPublished,
+    ExplanationRejected,
+    PdfRendered,
+    RecordPublished,
+)
 
 ENTERPRISE_ID = uuid4()
 
@@ -49,6 +69,9 @@ def test_text_body_has_every_fact_in_both_languages() -> None:
     assert "记录类型：环境监管记录" in zh
     assert "发布日期：2020年2月20日" in zh
     assert "2020年3月13日前" in zh
+    assert "10个工作日内" in zh
+    assert "within 10 working days" in en
+    assert "https://portal.example.org/workspace" in zh
     assert f"https://portal.example.org/enterprises/{ENTERPRISE_ID}" in zh
     assert "陕西永安兴庆门业有限公司：" in zh
     assert "Record type: Environmental Supervision Records" in en
@@ -96,3 +119,183 @@ def test_html_escapes_record_text_and_links_only_web_urls() -> None:
 def test_page_url_joins_cleanly() -> None:
     assert enterprise_page_url("http://p/", ENTERPRISE_ID) == f"http://p/enterprises/{ENTERPRISE_ID}"
     assert enterprise_page_url("http://p", ENTERPRISE_ID, lang="en").endswith("?lang=en")
+
+
+YONGAN = Addressee("陕西永安兴庆门业有限公司", "Shaanxi Yongan Xingqing Door Co., Ltd.")
+RECORD = RecordFacts(
+    record_type="environmental_supervision",
+    year=2020,
+    source_title="关于对强化监督定点帮扶发现问题进行督办的函(西安)",
+    issuing_authority="中华人民共和国生态环境部",
+    issued_on=date(2020, 2, 20),
+    explanation_due_on=date(2020, 3, 5),
+)
+
+
+def pdf_rendered(**changes: object) -> PdfRendered:
+    fields: dict[str, object] = {
+        "document_id": uuid4(),
+        "submission_id": uuid4(),
+        "enterprise_id": ENTERPRISE_ID,
+        "language": "zh",
+        "document_number": "BM-2024-000123",
+        "verification_code": "ab" * 32,
+        "filename": "公开说明-BM-2024-000123.pdf",
+        "size": 1234,
+        "sha256": "cd" * 32,
+        "download_url": "https://documents.example.org/dl/abc?sig=x",
+        "download_expires_at": datetime(2024, 5, 20, tzinfo=UTC),
+        # 20:00 UTC is already the next day in China.
+        "rendered_at": datetime(2024, 5, 6, 20, 0, tzinfo=UTC),
+    }
+    return PdfRendered.model_validate(fields | changes)
+
+
+def test_pdf_email_says_print_sign_scan_upload_in_chinese_then_english() -> None:
+    rendered = render_explanation_pdf(pdf_rendered(), to=YONGAN, portal_base_url="https://portal.example.org/")
+    zh, en = rendered.body_text.split("-" * 40)
+    assert "BM-2024-000123" in rendered.subject
+    assert rendered.subject.index("签章") < rendered.subject.index("sign")
+    for word in ("打印", "签字或加盖企业公章", "扫描", "“上传公开说明”", "https://portal.example.org/workspace"):
+        assert word in zh, word
+    assert zh.index("打印") < zh.index("扫描") < zh.index("上传公开说明")
+    assert "陕西永安兴庆门业有限公司：" in zh
+    assert "验证码：" + "ab" * 32 in zh
+    assert "生成日期：2024年5月7日" in zh
+    for phrase in ("Print", "official seal", "Scan", '"Upload Public Explanation"', "/workspace"):
+        assert phrase in en, phrase
+    assert "Dear Shaanxi Yongan Xingqing Door Co., Ltd.," in en
+    assert "Issued on: 2024-05-07" in en
+    # The capability URL is for the dispatcher, never for the reader.
+    assert "sig=x" not in rendered.body_text
+    assert "sig=x" not in rendered.body_html
+    assert '<a href="https://portal.example.org/workspace">' in rendered.body_html
+
+
+def test_pdf_email_to_an_enterprise_not_known_yet_greets_politely() -> None:
+    text = render_explanation_pdf(pdf_rendered(), to=Addressee(), portal_base_url="http://p").body_text
+    assert text.startswith("您好：")
+    assert "Dear Sir or Madam," in text
+
+
+def test_rejection_passes_on_the_comment_and_what_to_do() -> None:
+    event = ExplanationRejected(
+        explanation_id=uuid4(),
+        submission_id=uuid4(),
+        record_id=uuid4(),
+        enterprise_id=ENTERPRISE_ID,
+        comment="整改措施不具体，请补充完成时间。\nPlease add dates.",
+        reviewed_by="reviewer-1",
+        rejected_at=datetime(2024, 5, 6, tzinfo=UTC),
+    )
+    rendered = render_explanation_rejected(event, to=YONGAN, record=RECORD, portal_base_url="http://p")
+    zh, en = rendered.body_text.split("-" * 40)
+    assert "未通过审核" in rendered.subject
+    assert "环境监管记录（2020）" in rendered.subject
+    assert "审核意见：整改措施不具体，请补充完成时间。" in zh
+    assert "“发送公开说明”" in zh
+    assert "关于对强化监督定点帮扶发现问题进行督办的函(西安)" in zh
+    assert "Reviewer's comment: 整改措施不具体" in en
+    assert '"Send Public Explanation"' in en
+    assert "http://p/workspace" in en
+    unknown = render_explanation_rejected(event, to=YONGAN, record=None, portal_base_url="http://p")
+    assert "整改措施不具体" in unknown.body_text
+
+
+def test_document_rejection_of_the_signed_scan_asks_to_upload_it_again() -> None:
+    event = DocumentRejected(
+        document_id=uuid4(),
+        enterprise_id=ENTERPRISE_ID,
+        kind="signed-explanation",
+        filename="签章公开说明.pdf",
+        comment="未加盖公章。",
+        reviewed_by="reviewer-1",
+        rejected_at=datetime(2024, 5, 6, tzinfo=UTC),
+    )
+    rendered = render_document_rejected(event, to=YONGAN, portal_base_url="http://p")
+    assert "审核意见：未加盖公章。" in rendered.body_text
+    assert "签章版公开说明" in rendered.body_text
+    assert '"Upload Public Explanation"' in rendered.body_text
+    supporting = render_document_rejected(
+        event.model_copy(update={"kind": "supporting"}), to=YONGAN, portal_base_url="http://p"
+    )
+    assert "重新上传" in supporting.body_text
+    assert "Upload Public Explanation" not in supporting.body_text
+
+
+def test_publication_confirmations_link_the_public_page() -> None:
+    explanation = ExplanationPublished(
+        explanation_id=uuid4(),
+        submission_id=uuid4(),
+        record_id=uuid4(),
+        enterprise_id=ENTERPRISE_ID,
+        violation="v",
+        reasons="r",
+        corrective_actions="c",
+        reviewed_by="reviewer-1",
+        published_at=datetime(2024, 5, 6, tzinfo=UTC),
+    )
+    text = render_explanation_published(explanation, to=YONGAN, record=RECORD, portal_base_url="http://p").body_text
+    assert "已通过审核" in text
+    assert f"http://p/enterprises/{ENTERPRISE_ID}" in text
+    document = DocumentPublished(
+        document_id=uuid4(),
+        enterprise_id=ENTERPRISE_ID,
+        kind="signed-explanation",
+        filename="签章公开说明.pdf",
+        content_type="application/pdf",
+        size=10,
+        sha256="ef" * 32,
+        verification_code="ab" * 32,
+        reviewed_by="reviewer-1",
+        published_at=datetime(2024, 5, 6, tzinfo=UTC),
+    )
+    rendered = render_document_published(document, to=YONGAN, portal_base_url="http://p")
+    assert "签章公开说明.pdf" in rendered.subject
+    assert "ab" * 32 in rendered.body_text
+
+
+def test_reminder_counts_the_days_left_and_states_the_deadline() -> None:
+    due = date(2024, 5, 17)
+    ahead = render_deadline_reminder(
+        record=RECORD,
+        due_on=due,
+        today=due - timedelta(days=3),
+        to=YONGAN,
+        enterprise_id=ENTERPRISE_ID,
+        portal_base_url="http://p",
+    )
+    assert "还有3天" in ahead.subject
+    assert "due in 3 days" in ahead.subject
+    assert "2024年5月17日" in ahead.body_text
+    assert "10个工作日" in ahead.body_text
+    assert "Explanation due by: 2024-05-17" in ahead.body_text
+    assert "within 10 working days" in ahead.body_text
+    assert "http://p/workspace" in ahead.body_text
+    on_the_day = render_deadline_reminder(
+        record=RECORD, due_on=due, today=due, to=YONGAN, enterprise_id=ENTERPRISE_ID, portal_base_url="http://p"
+    )
+    assert "今天是说明截止日" in on_the_day.subject
+    assert "due today" in on_the_day.subject
+
+
+def test_subjects_never_break_the_header() -> None:
+    event = DocumentRejected(
+        document_id=uuid4(),
+        enterprise_id=ENTERPRISE_ID,
+        kind="supporting",
+        filename="a\r\nBcc: victim@example.com.pdf",
+        comment="<script>x</script>",
+        reviewed_by="r",
+        rejected_at=datetime(2024, 5, 6, tzinfo=UTC),
+    )
+    rendered = render_document_rejected(event, to=Addressee("<b>x</b>"), portal_base_url="http://p")
+    assert "\n" not in rendered.subject
+    assert "\r" not in rendered.subject
+    assert "<script>" not in rendered.body_html
+    assert "&lt;script&gt;x&lt;/script&gt;" in rendered.body_html
+    assert "<b>x</b>" not in rendered.body_html
+
+
+def test_workspace_url_joins_cleanly() -> None:
+    assert workspace_url("http://p/") == "http://p/workspace"

@@ -1,17 +1,21 @@
 """The notifications service on SQLite, the embedded default, with a mailer that records."""
 
-from datetime import UTC, date, datetime
+import hashlib
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from uuid import uuid4
 
+from notifications_testing import FileServer
 from sqlmodel import select
 
 from bluemap_notifications.bootstrap import bootstrap
+from bluemap_notifications.clock import china_today
+from bluemap_notifications.deadlines.scheduler import ReminderScheduler
 from bluemap_notifications.emails.models import Email
 from bluemap_notifications.settings import NotificationsSettings
 from bluemap_shared.auth import StaticJwks, TokenVerifier
-from bluemap_shared.events.catalog import EnterpriseSnapshot, RecordPublished
+from bluemap_shared.events.catalog import EnterpriseSnapshot, PdfRendered, RecordPublished
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.messaging import InProcessTransport
 from bluemap_shared.runtime import running
@@ -64,3 +68,69 @@ async def test_queue_and_send_on_sqlite(tmp_path: Path) -> None:
     assert len(mailer.sent) == 1
     assert mailer.sent[0]["Message-ID"] == f"<{email.id}@bluemap>"
     assert "事故" in str(mailer.sent[0]["Subject"])
+
+
+async def test_pdf_and_reminders_on_sqlite(tmp_path: Path, file_server: FileServer) -> None:
+    enterprise_id = uuid4()
+    content = b"%PDF-1.7\n" + uuid4().bytes * 64
+    url = file_server.serve(f"/sqlite/{uuid4()}.pdf", content)
+    today = china_today()
+    company = EnterpriseSnapshot(
+        enterprise_id=enterprise_id, uscc="91610000220522613X", name="企业", registered_emails=["ehs@example.com"]
+    )
+    record = RecordPublished(
+        record_id=uuid4(),
+        enterprise=company,
+        record_type="accident",
+        explainable=True,
+        year=2024,
+        source_title="事故调查报告",
+        issuing_authority="应急管理局",
+        issued_on=today,
+        published_at=datetime.now(UTC),
+        explanation_due_on=today + timedelta(days=14),
+    )
+    digest = hashlib.sha256(content).hexdigest()
+    rendered = PdfRendered(
+        document_id=uuid4(),
+        submission_id=uuid4(),
+        enterprise_id=enterprise_id,
+        language="zh",
+        document_number="BM-1",
+        verification_code=digest,
+        filename="公开说明.pdf",
+        size=len(content),
+        sha256=digest,
+        download_url=url,
+        download_expires_at=datetime.now(UTC) + timedelta(hours=1),
+        rendered_at=datetime.now(UTC),
+    )
+    mailer = RecordingMailer()
+    settings = NotificationsSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'notifications.db'}", send_poll_interval=0.05, log_json=False
+    )
+    verifier = TokenVerifier(StaticJwks({"keys": []}), issuer="bluemap", audience="bluemap")
+    svc = bootstrap(settings, InProcessTransport(), token_verifier=verifier, mailer=mailer)
+    async with running(svc.runtime):
+        for event in (record, rendered, rendered):
+            item = Envelope(data=event, tenant_id="ipe", source="/bluemap/test", subject=event.subject())
+            await svc.runtime.consumer.process(item.to_message())
+        ahead = ReminderScheduler(
+            svc.runtime.sessionmaker,
+            portal_base_url="http://p",
+            wake_dispatcher=svc.dispatcher.wake,
+            today=lambda: today + timedelta(days=11),
+        )
+        assert await ahead.run_due() == 1
+        assert await ahead.run_due() == 0
+
+        async def all_sent() -> list[Email]:
+            async with svc.runtime.sessionmaker() as session:
+                emails = list((await session.exec(select(Email))).all())
+            return emails if len(emails) == 3 and all(e.status == "sent" for e in emails) else []
+
+        await eventually(all_sent, timeout=10)
+    assert len(mailer.sent) == 3
+    [with_pdf] = [m for m in mailer.sent if "BM-1" in str(m["Subject"])]
+    assert [a.get_content() for a in with_pdf.iter_attachments()] == [content]
+    assert any("还有3天" in str(m["Subject"]) for m in mailer.sent)

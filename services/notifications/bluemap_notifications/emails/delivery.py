@@ -1,5 +1,6 @@
 """Pure delivery rules: the message on the wire, retry delays, which SMTP errors are final."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -13,13 +14,33 @@ from bluemap_notifications.emails.models import Email
 MAX_BACKOFF_SECONDS = 300.0
 
 
+class Undeliverable(Exception):
+    """An email cannot be put together now (no address yet, an attachment not downloadable)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class AttachmentContent:
+    """An attachment's bytes, fetched for one attempt and dropped after it."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
 def make_message_id(email_id: UUID) -> str:
     """The Message-ID of every attempt of one email, so a resend after a crash can be recognised."""
     return f"<{email_id}@bluemap>"
 
 
-def build_message(email: Email, *, mail_from: str, now: datetime) -> EmailMessage:
-    """The RFC 5322 message of an email row: plain text, with an HTML alternative when there is one."""
+def build_message(
+    email: Email, *, mail_from: str, now: datetime, attachments: Sequence[AttachmentContent] = ()
+) -> EmailMessage:
+    """The RFC 5322 message of an email row: plain text, an HTML alternative when there is one, attachments."""
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = ", ".join(email.recipients)
@@ -31,6 +52,14 @@ def build_message(email: Email, *, mail_from: str, now: datetime) -> EmailMessag
     message.set_content(email.body_text)
     if email.body_html:
         message.add_alternative(email.body_html, subtype="html")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.data,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
     return message
 
 

@@ -9,8 +9,16 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_notifications.emails import service
-from bluemap_notifications.emails.delivery import RetryPolicy, build_message, describe, is_permanent
-from bluemap_notifications.emails.models import Email
+from bluemap_notifications.emails.attachments import AttachmentFetcher
+from bluemap_notifications.emails.delivery import (
+    AttachmentContent,
+    RetryPolicy,
+    Undeliverable,
+    build_message,
+    describe,
+    is_permanent,
+)
+from bluemap_notifications.emails.models import Email, EmailAttachment, EmailStatus
 from bluemap_notifications.emails.repository import EmailRepository
 from bluemap_shared.db import SessionMaker, utcnow
 from bluemap_shared.failpoints import failpoint
@@ -29,7 +37,8 @@ class EmailDispatcher:
 
     The row stays locked (FOR UPDATE SKIP LOCKED) while it is sent, so concurrent dispatchers
     never send the same email; a crash before the commit leaves it pending and it is sent
-    again (delivery is at least once, with the same Message-ID on every attempt).
+    again (delivery is at least once, with the same Message-ID on every attempt). Attachments
+    are downloaded for each attempt and never stored; a failed download is retried like SMTP.
     """
 
     def __init__(
@@ -41,9 +50,11 @@ class EmailDispatcher:
         policy: RetryPolicy,
         poll_interval: float = 1.0,
         batch_size: int = 10,
+        fetcher: AttachmentFetcher | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._mailer = mailer
+        self._fetcher = fetcher or AttachmentFetcher()
         self._mail_from = mail_from
         self._policy = policy
         self._poll_interval = poll_interval
@@ -83,18 +94,37 @@ class EmailDispatcher:
 
     async def _attempt(self, session: AsyncSession, email: Email) -> None:
         with structlog.contextvars.bound_contextvars(email_id=str(email.id), tenant_id=email.tenant_id):
+            attachments = list(await service.attachments_of(session, email))
             try:
-                message = build_message(email, mail_from=self._mail_from, now=utcnow())
+                contents = await self._prepare(session, email, attachments)
+                message = build_message(email, mail_from=self._mail_from, now=utcnow(), attachments=contents)
+            except Undeliverable as exc:
+                self._failed(session, email, attachments, exc.reason, permanent=exc.permanent)
+                return
             except (ValueError, TypeError) as exc:
                 # A message that cannot be built will not build next time either.
-                service.record_failure(session, email, describe(exc), permanent=True, policy=self._policy, now=utcnow())
+                self._failed(session, email, attachments, describe(exc), permanent=True)
                 return
             await failpoint("mail.before_send")
             try:
                 await self._mailer.send(message)
             except Exception as exc:
-                service.record_failure(
-                    session, email, describe(exc), permanent=is_permanent(exc), policy=self._policy, now=utcnow()
-                )
+                self._failed(session, email, attachments, describe(exc), permanent=is_permanent(exc))
                 return
             service.mark_sent(session, email, sent_at=utcnow())
+            service.forget_download_links(session, attachments)
+
+    async def _prepare(
+        self, session: AsyncSession, email: Email, attachments: list[EmailAttachment]
+    ) -> list[AttachmentContent]:
+        """Address the email if it waited for its enterprise's addresses, and download its attachments."""
+        if not await service.address(session, email):
+            raise Undeliverable("no registered email address is known for the enterprise yet")
+        return [await self._fetcher.fetch(attachment, now=utcnow()) for attachment in attachments]
+
+    def _failed(
+        self, session: AsyncSession, email: Email, attachments: list[EmailAttachment], error: str, *, permanent: bool
+    ) -> None:
+        service.record_failure(session, email, error, permanent=permanent, policy=self._policy, now=utcnow())
+        if email.status == EmailStatus.FAILED:
+            service.forget_download_links(session, attachments)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from bluemap_notifications.emails import service
 from bluemap_notifications.emails.models import EmailStatus
-from bluemap_notifications.emails.schemas import EmailDetail, EmailPublic
+from bluemap_notifications.emails.schemas import AttachmentPublic, EmailDetail, EmailPublic
 from bluemap_shared.auth import Operator
 from bluemap_shared.runtime import SessionDep
 
@@ -31,5 +31,8 @@ async def list_emails(
 
 @router.get("/{email_id}", response_model=EmailDetail)
 async def get_email(email_id: UUID, session: SessionDep, principal: Operator) -> EmailDetail:
-    """One email of the caller's tenant: delivery status and content."""
-    return EmailDetail.model_validate(await service.get_email(session, principal.tenant_id, email_id))
+    """One email of the caller's tenant: delivery status, content and attachments."""
+    email, attachments = await service.get_email(session, principal.tenant_id, email_id)
+    detail = EmailDetail.model_validate(email)
+    detail.attachments = [AttachmentPublic.model_validate(a) for a in attachments]
+    return detail

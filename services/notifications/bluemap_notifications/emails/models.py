@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bluemap_shared.db import UTCDateTime, utcnow
@@ -42,7 +42,11 @@ class Email(SQLModel, table=True):
     id: UUID = Field(default_factory=uuid7, primary_key=True)
     tenant_id: str = Field(max_length=64)
     purpose: str = Field(max_length=64)
-    cause_event_id: UUID
+    cause_event_id: UUID = Field(
+        description="The event, or for some purposes the fact (a submission, a reminder), it answers"
+    )
+    # Emails to an enterprise whose addresses were not known yet are addressed when sent.
+    enterprise_id: UUID | None = None
     recipients: list[str] = Field(sa_column=Column(JSON, nullable=False))
     subject: str = Field(max_length=500)
     body_text: str = Field(sa_column=Column(Text, nullable=False))
@@ -54,3 +58,20 @@ class Email(SQLModel, table=True):
     message_id: str = Field(max_length=200, description="RFC 5322 Message-ID, the same on every attempt")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class EmailAttachment(SQLModel, table=True):
+    """A file an email carries; the bytes are fetched from source_url when the email is sent, never stored."""
+
+    __tablename__ = "email_attachments"
+
+    id: UUID = Field(default_factory=uuid7, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    email_id: UUID = Field(foreign_key="emails.id", index=True)
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64, description="Hex digest the downloaded bytes must have")
+    # A capability URL: it is forgotten once the email is sent or given up on.
+    source_url: str | None = Field(default=None, sa_column=Column(Text))
+    source_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

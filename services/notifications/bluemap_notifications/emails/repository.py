@@ -7,7 +7,7 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_notifications.emails.models import Email, EmailStatus
+from bluemap_notifications.emails.models import Email, EmailAttachment, EmailStatus
 from bluemap_shared.db import insert_ignore
 
 
@@ -50,4 +50,12 @@ class EmailRepository:
             .with_for_update(skip_locked=True)
         )
         result = await self.session.exec(query)
+        return result.all()
+
+    async def attachments_of(self, tenant_id: str, email_id: UUID) -> Sequence[EmailAttachment]:
+        result = await self.session.exec(
+            select(EmailAttachment)
+            .where(EmailAttachment.tenant_id == tenant_id, EmailAttachment.email_id == email_id)
+            .order_by(col(EmailAttachment.id))
+        )
         return result.all()

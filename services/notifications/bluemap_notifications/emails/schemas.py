@@ -15,6 +15,7 @@ class EmailPublic(BaseModel):
     tenant_id: str
     purpose: str
     cause_event_id: UUID
+    enterprise_id: UUID | None
     recipients: list[str]
     subject: str
     status: str
@@ -26,8 +27,20 @@ class EmailPublic(BaseModel):
     sent_at: datetime | None
 
 
+class AttachmentPublic(BaseModel):
+    """A file an email carries (its download link is not shown: it is a capability)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
 class EmailDetail(EmailPublic):
     """An email's delivery status and content."""
 
     body_text: str
     body_html: str | None
+    attachments: list[AttachmentPublic] = []

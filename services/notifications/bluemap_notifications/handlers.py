@@ -1,0 +1,110 @@
+"""Event handlers: which integration events update the read models and queue which emails."""
+
+from collections.abc import Callable
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bluemap_notifications.clock import china_today
+from bluemap_notifications.contacts.service import project_snapshot
+from bluemap_notifications.deadlines import service as deadlines
+from bluemap_notifications.emails import service as emails
+from bluemap_notifications.emails.models import Email
+from bluemap_shared.db import on_commit
+from bluemap_shared.events.catalog import (
+    DocumentPublished,
+    DocumentRejected,
+    EnterpriseRegistered,
+    EnterpriseUpdated,
+    ExplanationPublished,
+    ExplanationRejected,
+    ExplanationSubmitted,
+    PdfRendered,
+    RecordPublished,
+    RecordRetracted,
+    RecordStatusChanged,
+    RecordUpdated,
+)
+from bluemap_shared.events.envelope import Envelope
+from bluemap_shared.messaging import EventConsumer
+
+
+def register_handlers(
+    consumer: EventConsumer, *, portal_base_url: str, reminder_days_before: int, wake_dispatcher: Callable[[], None]
+) -> None:
+    """Subscribe the contacts, deadline and email handlers to the consumer."""
+
+    def queued(session: AsyncSession, email: Email | None) -> None:
+        if email is not None:
+            # Woken only once the row is committed, so the dispatcher can see it.
+            on_commit(session, wake_dispatcher)
+
+    @consumer.on(EnterpriseRegistered)
+    async def on_enterprise_registered(session: AsyncSession, envelope: Envelope[EnterpriseRegistered]) -> None:
+        """Learn a new enterprise's names and registered addresses."""
+        await project_snapshot(session, envelope.tenant_id, envelope.data.enterprise, envelope.time)
+
+    @consumer.on(EnterpriseUpdated)
+    async def on_enterprise_updated(session: AsyncSession, envelope: Envelope[EnterpriseUpdated]) -> None:
+        """Take an enterprise's new names and addresses unless a later event told them already."""
+        event = envelope.data
+        await project_snapshot(session, envelope.tenant_id, event.enterprise, envelope.time, status=event.status)
+
+    @consumer.on(RecordPublished)
+    async def on_record_published(session: AsyncSession, envelope: Envelope[RecordPublished]) -> None:
+        """Email the enterprise about its new record, and schedule the reminders of its deadline."""
+        event = envelope.data
+        await project_snapshot(session, envelope.tenant_id, event.enterprise, envelope.time)
+        await deadlines.track_published(
+            session, envelope.tenant_id, event, days_before=reminder_days_before, today=china_today()
+        )
+        queued(session, await emails.queue_record_published(session, envelope, portal_base_url=portal_base_url))
+
+    @consumer.on(RecordUpdated)
+    async def on_record_updated(session: AsyncSession, envelope: Envelope[RecordUpdated]) -> None:
+        event = envelope.data
+        await project_snapshot(session, envelope.tenant_id, event.enterprise, envelope.time)
+        await deadlines.track_updated(
+            session, envelope.tenant_id, event, days_before=reminder_days_before, today=china_today()
+        )
+
+    @consumer.on(RecordRetracted)
+    async def on_record_retracted(session: AsyncSession, envelope: Envelope[RecordRetracted]) -> None:
+        await deadlines.track_retracted(session, envelope.tenant_id, envelope.data)
+
+    @consumer.on(RecordStatusChanged)
+    async def on_record_status_changed(session: AsyncSession, envelope: Envelope[RecordStatusChanged]) -> None:
+        await deadlines.track_status_changed(session, envelope.tenant_id, envelope.data)
+
+    @consumer.on(ExplanationSubmitted)
+    async def on_explanation_submitted(session: AsyncSession, envelope: Envelope[ExplanationSubmitted]) -> None:
+        """The submission's snapshot is the freshest word on where its PDF must go."""
+        await project_snapshot(session, envelope.tenant_id, envelope.data.enterprise, envelope.time)
+
+    @consumer.on(PdfRendered)
+    async def on_pdf_rendered(session: AsyncSession, envelope: Envelope[PdfRendered]) -> None:
+        """Email the public explanation PDF to sign, seal, scan and upload."""
+        queued(session, await emails.queue_explanation_pdf(session, envelope, portal_base_url=portal_base_url))
+
+    @consumer.on(ExplanationRejected)
+    async def on_explanation_rejected(session: AsyncSession, envelope: Envelope[ExplanationRejected]) -> None:
+        record = await deadlines.get_record(session, envelope.tenant_id, envelope.data.record_id)
+        queued(
+            session,
+            await emails.queue_explanation_rejected(session, envelope, record, portal_base_url=portal_base_url),
+        )
+
+    @consumer.on(ExplanationPublished)
+    async def on_explanation_published(session: AsyncSession, envelope: Envelope[ExplanationPublished]) -> None:
+        record = await deadlines.get_record(session, envelope.tenant_id, envelope.data.record_id)
+        queued(
+            session,
+            await emails.queue_explanation_published(session, envelope, record, portal_base_url=portal_base_url),
+        )
+
+    @consumer.on(DocumentRejected)
+    async def on_document_rejected(session: AsyncSession, envelope: Envelope[DocumentRejected]) -> None:
+        queued(session, await emails.queue_document_rejected(session, envelope, portal_base_url=portal_base_url))
+
+    @consumer.on(DocumentPublished)
+    async def on_document_published(session: AsyncSession, envelope: Envelope[DocumentPublished]) -> None:
+        queued(session, await emails.queue_document_published(session, envelope, portal_base_url=portal_base_url))
