@@ -30,6 +30,8 @@ from bluemap_shared.runtime import running
 
 log = structlog.get_logger()
 
+API_CLIENTS = ("records", "explanations", "documents", "notifications")
+
 
 @dataclass(frozen=True)
 class EmbeddedConfig:
@@ -42,6 +44,12 @@ class EmbeddedConfig:
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base_url(self) -> str:
+        """Where this process reaches itself, also when it listens on every interface."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104 - compared, not bound
+        return f"http://{host}:{self.port}"
 
 
 def build(config: EmbeddedConfig) -> Starlette:
@@ -56,7 +64,8 @@ def build(config: EmbeddedConfig) -> Starlette:
         audience=records.runtime.settings.token_audience,
     )
     explanations = explanations_bootstrap(
-        ExplanationsSettings(**common),
+        # The portal's workspace calls this API for its users and forwards their addresses.
+        ExplanationsSettings(**common, trusted_proxies=["127.0.0.1/32", "::1/128"]),
         transport,
         token_verifier=verifier,
     )
@@ -76,7 +85,12 @@ def build(config: EmbeddedConfig) -> Starlette:
         token_verifier=verifier,
     )
     portal = portal_bootstrap(
-        PortalSettings(**common, documents_public_base_url=f"{config.base_url}/api/documents"),
+        PortalSettings(
+            **common,
+            documents_public_base_url=f"{config.base_url}/api/documents",
+            # The site calls the services' APIs like any client; in one process that is this server.
+            **{f"{name}_api_url": f"{config.api_base_url}/api/{name}" for name in API_CLIENTS},
+        ),
         transport,
         token_verifier=verifier,
     )

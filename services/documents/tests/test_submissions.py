@@ -397,6 +397,11 @@ async def test_the_signed_scan_waits_for_review_and_a_new_upload_replaces_it(
     public = await workflow.client.get(f"/v1/public/documents/{second['id']}/content")
     assert public.status_code == 200
     assert public.content.startswith(b"%PDF-")
+    preview = await workflow.client.get(
+        f"/v1/public/documents/{second['id']}/content", params={"disposition": "inline"}
+    )
+    assert preview.status_code == 200
+    assert preview.headers["content-disposition"].startswith("inline")
     assert_problem(await workflow.client.get(f"/v1/public/documents/{first['id']}/content"), 404, "not-found")
 
 

@@ -4,10 +4,14 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from bluemap_portal.categories.endpoints import router as categories_router
+from bluemap_portal.console.app import install_console
+from bluemap_portal.documents.endpoints import router as verification_router
 from bluemap_portal.enterprises.endpoints import router as enterprises_router
 from bluemap_portal.projections import register_handlers
 from bluemap_portal.settings import PortalSettings
 from bluemap_portal.site.app import create_site
+from bluemap_portal.workspace.app import install_workspace
 from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.cli import transport_for
 from bluemap_shared.http import create_service_app
@@ -43,7 +47,14 @@ def bootstrap(
     app = create_service_app(
         runtime,
         title="Blue Map public portal",
-        description="Public, read-only API of enterprises and the government records about them; no login.",
-        routers=[enterprises_router],
+        description=(
+            "Public, read-only API of enterprises, the government records about them, their published "
+            "explanations and documents, category pages and document verification; no login."
+        ),
+        routers=[enterprises_router, categories_router, verification_router],
     )
-    return PortalService(runtime=runtime, app=app, site=create_site(runtime))
+    site = create_site(runtime)
+    # Signed-in pages on the same site: login, the enterprise workspace and the reviewers' console.
+    install_workspace(site)
+    install_console(site)
+    return PortalService(runtime=runtime, app=app, site=site)

@@ -1,11 +1,16 @@
 """Every table of the public portal database (what its migrations manage)."""
 
+from bluemap_portal.documents.models import PortalDocument, PortalRenderedPdf
 from bluemap_portal.enterprises.models import PortalEnterprise
+from bluemap_portal.explanations.models import PortalExplanation
 from bluemap_portal.records.models import PortalRecord
 from bluemap_shared.messaging.models import MESSAGING_TABLES
 
 TABLES = (
     PortalEnterprise.__table__,  # type: ignore[attr-defined]
     PortalRecord.__table__,  # type: ignore[attr-defined]
+    PortalExplanation.__table__,  # type: ignore[attr-defined]
+    PortalDocument.__table__,  # type: ignore[attr-defined]
+    PortalRenderedPdf.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )

@@ -1,6 +1,9 @@
 """Public portal settings (env prefix BLUEMAP_PORTAL_)."""
 
-from pydantic import field_validator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from bluemap_shared.settings import ServiceSettings
@@ -14,8 +17,48 @@ class PortalSettings(ServiceSettings):
     # One deployment, several operators: the Host a visitor asked for picks the tenant,
     # e.g. BLUEMAP_PORTAL_TENANT_HOSTS='{"map.ipe.org.cn": "ipe", "bluemap.example.org": "demo"}'.
     tenant_hosts: dict[str, str] = {}
+    # Published documents download from the documents service's public endpoint, without a token.
+    documents_public_base_url: str = "http://127.0.0.1:8000/api/documents"
+    page_size: int = Field(default=20, ge=1, le=100, description="Items per page of a listing")
+    # Atom entry ids are tag: URIs (RFC 4151) minted under this "domain,date"; they must never change.
+    feed_tag_authority: str = Field(default="bluemap.example.org,2025", pattern=r"^[a-z0-9.-]+,\d{4}(-\d{2}){0,2}$")
+    feed_size: int = Field(default=50, ge=1, le=500, description="Entries per Atom feed")
+    export_batch_size: int = Field(default=500, ge=1, le=10_000, description="Enterprises read at a time by exports")
+
+    # Workspace and console (backend-for-frontend): the APIs the portal calls with the signed-in user's token.
+    # The embedded default serves every service on one port; the distributed mode sets each one.
+    records_api_url: str = "http://127.0.0.1:8000/api/records"
+    explanations_api_url: str = "http://127.0.0.1:8000/api/explanations"
+    documents_api_url: str = "http://127.0.0.1:8000/api/documents"
+    notifications_api_url: str = "http://127.0.0.1:8000/api/notifications"
+    api_timeout_seconds: float = Field(default=30.0, gt=0, description="Each call of the portal to a service")
+    # The documents service's own limit (max_upload_bytes); larger uploads are refused before they are sent on.
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+
+    @field_validator("records_api_url", "explanations_api_url", "documents_api_url", "notifications_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.lower().startswith(("https://", "http://")):
+            raise ValueError("the services' API URLs must be http(s) URLs")
+        return value.rstrip("/")
+
+    @field_validator("documents_public_base_url")
+    @classmethod
+    def _web_url(cls, value: str) -> str:
+        if not value.lower().startswith(("https://", "http://")):
+            raise ValueError("documents_public_base_url must be an http(s) URL")
+        return value.rstrip("/")
 
     @field_validator("tenant_hosts")
     @classmethod
     def _lower_case_hosts(cls, value: dict[str, str]) -> dict[str, str]:
         return {host.strip().lower(): tenant for host, tenant in value.items()}
+
+
+def current_settings(request: Request) -> PortalSettings:
+    """The portal's settings, from the runtime the app (API or site) was built with."""
+    settings: PortalSettings = request.app.state.runtime.settings
+    return settings
+
+
+SettingsDep = Annotated[PortalSettings, Depends(current_settings)]

@@ -68,11 +68,12 @@ def test_language_defaults_to_chinese() -> None:
 
 def test_dates_and_statuses_per_language() -> None:
     assert format_date(date(2020, 2, 20), "zh") == "2020年2月20日"
-    assert format_date(date(2020, 2, 20), "en") == "2020-02-20"
+    assert format_date(date(2020, 2, 20), "en") == "Feb 20, 2020"
     assert format_date(None, "en") == "—"
     assert status_label("awaiting_explanation", "zh") == "待企业说明"
     assert status_label("awaiting_explanation", "en") == "Awaiting explanation"
-    assert status_label("resolved", "en") == "resolved"
+    assert status_label("resolved", "en") == "Resolved"
+    assert status_label("some_future_status", "en") == "some_future_status"
 
 
 def test_only_web_urls_are_links() -> None:

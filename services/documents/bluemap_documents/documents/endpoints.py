@@ -218,10 +218,16 @@ async def list_categories() -> list[CategoryPublic]:
     responses={200: {"description": "The published document's bytes", "content": {"application/pdf": {}}}},
 )
 async def download_published_document(
-    document_id: UUID, session: SessionDep, storage: StorageDep, settings: SettingsDep
+    document_id: UUID,
+    session: SessionDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+    disposition: Disposition = Query(default="attachment", description="inline for previews of PDFs"),
 ) -> Response:
     """A published document, for anyone; 404 for everything that is not published."""
     document = await DocumentRepository(session).get_published(document_id)
     if document is None:
         raise NotFound("No such published document.")
-    return await content_response(document, storage, settings, cache_control="public, max-age=300")
+    return await content_response(
+        document, storage, settings, disposition=disposition, cache_control="public, max-age=300"
+    )

@@ -5,6 +5,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from bluemap_portal.categories.schemas import FeedbackItem
+from bluemap_portal.documents.schemas import DocumentPublic
 from bluemap_portal.records.schemas import RecordGroup
 
 
@@ -20,6 +22,8 @@ class EnterpriseSummary(BaseModel):
 
 
 class EnterpriseDetail(EnterpriseSummary):
-    """An enterprise with its public records grouped by record type."""
+    """An enterprise with its public records grouped by type, its documents and its Enterprise Feedback."""
 
     record_groups: list[RecordGroup]
+    documents: list[DocumentPublic] = []
+    feedback: list[FeedbackItem] = []

@@ -16,6 +16,8 @@ class PortalRecord(SQLModel, table=True):
     __table_args__ = (
         # The enterprise page: one enterprise's records by type, newest first.
         Index("ix_portal_records_enterprise_type", "tenant_id", "enterprise_id", "record_type", "issued_on"),
+        # A category page: one type's records across enterprises, newest first.
+        Index("ix_portal_records_tenant_type_issued", "tenant_id", "record_type", "issued_on", "id"),
     )
 
     id: UUID = Field(primary_key=True)
@@ -29,6 +31,11 @@ class PortalRecord(SQLModel, table=True):
     issued_on: date
     source_url: str | None = Field(default=None, max_length=2000)
     summary: str | None = Field(default=None, sa_column=Column(Text))
-    status: str = Field(max_length=32, description="awaiting_explanation or published")
+    status: str = Field(max_length=32, description="The records service's RecordStatus value")
     explanation_due_on: date | None = None
     published_at: datetime = Field(sa_type=UTCDateTime)
+    revision: int = Field(
+        default=0, sa_column_kwargs={"server_default": "0"}, description="Content revision (RecordUpdated)"
+    )
+    status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retracted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, description="Set: hidden from the public")

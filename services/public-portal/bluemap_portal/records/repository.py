@@ -1,33 +1,205 @@
-"""Queries of the portal's records, always scoped by tenant."""
+"""Queries of the portal's records, always scoped by tenant; retracted records are never returned."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
+from bluemap_portal.enterprises.models import PortalEnterprise
 from bluemap_portal.records.models import PortalRecord
+from bluemap_portal.records.schemas import RecordFilter
 from bluemap_shared.db import upsert
+
+# Lifecycle columns only lifecycle events change; content events leave them alone.
+LIFECYCLE = ("status", "status_changed_at", "retracted_at")
+AWAITING_EXPLANATION = "awaiting_explanation"
+UNDER_REVIEW_STATUSES = ("explanation_submitted", "under_review")
+
+
+def status_condition(status: str, today: date) -> Any:
+    """Records the public sees in status (see records.service.display_status): overdue is computed from today."""
+    due = col(PortalRecord.explanation_due_on)
+    awaiting = col(PortalRecord.status) == AWAITING_EXPLANATION
+    if status == "overdue":
+        return and_(awaiting, due.is_not(None), due < today)
+    if status == AWAITING_EXPLANATION:
+        return and_(awaiting, or_(due.is_(None), due >= today))
+    if status == "under_review":
+        return col(PortalRecord.status).in_(UNDER_REVIEW_STATUSES)
+    return col(PortalRecord.status) == status
+
+
+def enterprises_in_region(tenant_id: str, region: str) -> Any:
+    """The ids of the tenant's enterprises whose region code starts with the prefix (a subquery)."""
+    return select(PortalEnterprise.id).where(
+        PortalEnterprise.tenant_id == tenant_id, col(PortalEnterprise.region_code).startswith(region, autoescape=True)
+    )
 
 
 class RecordRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def _public(self, tenant_id: str) -> SelectOfScalar[PortalRecord]:
+        return select(PortalRecord).where(PortalRecord.tenant_id == tenant_id, col(PortalRecord.retracted_at).is_(None))
+
     async def of_enterprise(self, tenant_id: str, enterprise_id: UUID) -> Sequence[PortalRecord]:
-        """One enterprise's records, newest first."""
+        """One enterprise's public records, newest first."""
         result = await self.session.exec(
-            select(PortalRecord)
-            .where(PortalRecord.tenant_id == tenant_id, PortalRecord.enterprise_id == enterprise_id)
+            self._public(tenant_id)
+            .where(PortalRecord.enterprise_id == enterprise_id)
             .order_by(col(PortalRecord.issued_on).desc(), col(PortalRecord.id).desc())
         )
         return result.all()
 
-    async def upsert(self, values: dict[str, Any]) -> bool:
-        """Insert or refresh a record; never across tenants."""
+    def _filtered(self, tenant_id: str, record_type: str, where: RecordFilter, today: date) -> list[Any]:
+        conditions: list[Any] = [
+            col(PortalRecord.tenant_id) == tenant_id,
+            col(PortalRecord.retracted_at).is_(None),
+            col(PortalRecord.record_type) == record_type,
+        ]
+        if where.region:
+            conditions.append(col(PortalRecord.enterprise_id).in_(enterprises_in_region(tenant_id, where.region)))
+        if where.year is not None:
+            conditions.append(col(PortalRecord.year) == where.year)
+        if where.status:
+            conditions.append(status_condition(where.status, today))
+        return conditions
 
-        def same_tenant(table: Any, proposed: Any) -> Any:
-            return table.c.tenant_id == proposed.tenant_id
+    async def of_type(
+        self,
+        tenant_id: str,
+        record_type: str,
+        *,
+        where: RecordFilter | None = None,
+        today: date,
+        offset: int,
+        limit: int,
+    ) -> Sequence[PortalRecord]:
+        """One type's public records across enterprises, newest first."""
+        result = await self.session.exec(
+            select(PortalRecord)
+            .where(*self._filtered(tenant_id, record_type, where or RecordFilter(), today))
+            .order_by(col(PortalRecord.issued_on).desc(), col(PortalRecord.id).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return result.all()
 
-        return await upsert(self.session, PortalRecord, values, only_if=same_tenant)
+    async def count_of_type(self, tenant_id: str, record_type: str, *, where: RecordFilter, today: date) -> int:
+        result = await self.session.exec(
+            select(func.count()).select_from(PortalRecord).where(*self._filtered(tenant_id, record_type, where, today))
+        )
+        return int(result.one())
+
+    async def years_of_type(self, tenant_id: str, record_type: str) -> list[int]:
+        """The years a type's public records are of, newest first."""
+        result = await self.session.exec(
+            select(PortalRecord.year)
+            .where(
+                PortalRecord.tenant_id == tenant_id,
+                PortalRecord.record_type == record_type,
+                col(PortalRecord.retracted_at).is_(None),
+            )
+            .distinct()
+            .order_by(col(PortalRecord.year).desc())
+        )
+        return list(result.all())
+
+    async def latest(
+        self, tenant_id: str, *, record_type: str | None = None, enterprise_id: UUID | None = None, limit: int
+    ) -> Sequence[PortalRecord]:
+        """The most recently published public records, of a type or of an enterprise (feeds)."""
+        query = self._public(tenant_id)
+        if record_type is not None:
+            query = query.where(PortalRecord.record_type == record_type)
+        if enterprise_id is not None:
+            query = query.where(PortalRecord.enterprise_id == enterprise_id)
+        result = await self.session.exec(
+            query.order_by(col(PortalRecord.published_at).desc(), col(PortalRecord.id).desc()).limit(limit)
+        )
+        return result.all()
+
+    async def of_enterprises(self, tenant_id: str, enterprise_ids: Collection[UUID]) -> Sequence[PortalRecord]:
+        """Several enterprises' public records, each enterprise's newest first."""
+        if not enterprise_ids:
+            return []
+        result = await self.session.exec(
+            self._public(tenant_id)
+            .where(col(PortalRecord.enterprise_id).in_(enterprise_ids))
+            .order_by(col(PortalRecord.issued_on).desc(), col(PortalRecord.id).desc())
+        )
+        return result.all()
+
+    async def count_by_enterprise(self, tenant_id: str, enterprise_ids: Collection[UUID]) -> dict[UUID, int]:
+        """How many public records each enterprise has."""
+        if not enterprise_ids:
+            return {}
+        result = await self.session.exec(
+            select(PortalRecord.enterprise_id, func.count())
+            .where(
+                PortalRecord.tenant_id == tenant_id,
+                col(PortalRecord.retracted_at).is_(None),
+                col(PortalRecord.enterprise_id).in_(enterprise_ids),
+            )
+            .group_by(col(PortalRecord.enterprise_id))
+        )
+        return {enterprise_id: int(count) for enterprise_id, count in result.all()}
+
+    async def get_many(self, tenant_id: str, record_ids: Collection[UUID]) -> Sequence[PortalRecord]:
+        if not record_ids:
+            return []
+        result = await self.session.exec(self._public(tenant_id).where(col(PortalRecord.id).in_(record_ids)))
+        return result.all()
+
+    async def upsert_published(self, values: dict[str, Any]) -> bool:
+        """Insert or refresh a published record; never across tenants, never over a later revision."""
+
+        def same_tenant_not_updated(table: Any, proposed: Any) -> Any:
+            return (table.c.tenant_id == proposed.tenant_id) & (table.c.revision == 0)
+
+        return await upsert(
+            self.session, PortalRecord, values, keep=(*LIFECYCLE, "revision"), only_if=same_tenant_not_updated
+        )
+
+    async def upsert_updated(self, values: dict[str, Any]) -> bool:
+        """Take a content revision unless a later one is stored; never across tenants."""
+
+        def same_tenant_later_revision(table: Any, proposed: Any) -> Any:
+            return (table.c.tenant_id == proposed.tenant_id) & (table.c.revision < proposed.revision)
+
+        return await upsert(
+            self.session,
+            PortalRecord,
+            values,
+            keep=(*LIFECYCLE, "published_at"),
+            only_if=same_tenant_later_revision,
+        )
+
+    async def retract(self, tenant_id: str, record_id: UUID, retracted_at: datetime) -> None:
+        await self.session.exec(
+            update(PortalRecord)
+            .where(
+                col(PortalRecord.tenant_id) == tenant_id,
+                col(PortalRecord.id) == record_id,
+                col(PortalRecord.retracted_at).is_(None),
+            )
+            .values(retracted_at=retracted_at)
+        )
+
+    async def change_status(self, tenant_id: str, record_id: UUID, status: str, changed_at: datetime) -> None:
+        """Set the status unless a later change is stored already (redeliveries, replays)."""
+        await self.session.exec(
+            update(PortalRecord)
+            .where(
+                col(PortalRecord.tenant_id) == tenant_id,
+                col(PortalRecord.id) == record_id,
+                or_(col(PortalRecord.status_changed_at).is_(None), col(PortalRecord.status_changed_at) <= changed_at),
+            )
+            .values(status=status, status_changed_at=changed_at)
+        )

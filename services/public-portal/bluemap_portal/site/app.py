@@ -1,4 +1,4 @@
-"""The public web site: server-rendered pages, escaped by Jinja2, no JavaScript."""
+"""The public web site: server-rendered pages, escaped by Jinja2, no JavaScript needed to read them."""
 
 from collections.abc import Awaitable, Callable
 
@@ -6,19 +6,22 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bluemap_portal.site.exports import router as exports_router
+from bluemap_portal.site.feeds import router as feeds_router
+from bluemap_portal.site.i18n import LANGUAGES, translations
 from bluemap_portal.site.pages import router
-from bluemap_portal.site.rendering import error_page
+from bluemap_portal.site.rendering import PACKAGE, error_page, module_folders
 from bluemap_shared.problems import Problem
 from bluemap_shared.runtime import ServiceRuntime
 
 log = structlog.get_logger()
 
-# Inline CSS only, no scripts, no framing: what the pages need and nothing more.
+# Our own stylesheet, no scripts, no framing: what the pages need and nothing more.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 
 
@@ -26,7 +29,17 @@ def create_site(runtime: ServiceRuntime) -> FastAPI:
     """The site app; the caller mounts it at "/" after the APIs. It shares the service's runtime."""
     site = FastAPI(title="Blue Map public site", docs_url=None, redoc_url=None, openapi_url=None)
     site.state.runtime = runtime
+    for lang in LANGUAGES:
+        translations(lang)  # a broken catalog fails the start, not the first visitor
     site.include_router(router)
+    site.include_router(feeds_router)
+    site.include_router(exports_router)
+    static_folders = [p for p in module_folders("static") if p.is_dir()]
+    site.mount(
+        "/static",
+        StaticFiles(packages=[("bluemap_portal", str(p.relative_to(PACKAGE))) for p in static_folders]),
+        name="static",
+    )
 
     @site.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

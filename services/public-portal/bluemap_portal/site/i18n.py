@@ -1,111 +1,147 @@
-"""The site's words in Chinese (default) and English."""
+"""The site's languages: gettext catalogs, the page language of a request, and Babel formatting."""
 
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import cache
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+from bluemap_portal.clock import CHINA
+from bluemap_portal.site.catalogs import compile_catalog
 
 LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+LANGUAGE_COOKIE = "lang"
+HTML_LANG = {"zh": "zh-Hans", "en": "en"}
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+LOCALES = {"zh": Locale.parse("zh_Hans_CN"), "en": Locale.parse("en")}
+# zh reads best in the long form (2020年2月20日), English in the medium one (Feb 20, 2020).
+DATE_FORMATS = {"zh": "long", "en": "medium"}
 
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "html_lang": "zh-Hans",
-        "site_name": "蔚蓝地图 · 企业环境信息公开",
-        "home": "首页",
-        "nav_label": "主导航",
-        "other_lang": "English",
-        "other_lang_code": "en",
-        "search_label": "企业名称或统一社会信用代码",
-        "search_button": "搜索",
-        "search_results": "搜索结果",
-        "recent": "最近更新的企业",
-        "no_results": "没有找到符合条件的企业。",
-        "no_enterprises": "暂无企业。",
-        "name": "企业名称",
-        "name_en": "英文名称",
-        "uscc": "统一社会信用代码",
-        "region": "行政区划代码",
-        "records": "政府记录",
-        "no_records": "暂无公开记录。",
-        "source_title": "来源",
-        "year": "年份",
-        "issuing_authority": "发布机关",
-        "issued_on": "发布日期",
-        "status": "状态",
-        "deadline": "说明截止日期",
-        "summary": "摘要",
-        "source_link": "原文",
-        "not_found_title": "未找到",
-        "not_found": "没有找到该企业或页面。",
-        "bad_request_title": "请求有误",
-        "bad_request": "请求参数有误。",
-        "error_title": "服务暂不可用",
-        "error": "服务暂时无法处理请求，请稍后再试。",
-        "back_home": "返回首页",
-        "api_docs": "各服务的 API 文档",
-        "about": "蔚蓝地图数据库收集整理政府发布的企业环境监管记录，企业可就相关记录公开说明情况及整改措施。",
-    },
-    "en": {
-        "html_lang": "en",
-        "site_name": "Blue Map · Enterprise Environmental Disclosure",
-        "home": "Home",
-        "nav_label": "Main navigation",
-        "other_lang": "中文",
-        "other_lang_code": "zh-Hans",
-        "search_label": "Enterprise name or Unified Social Credit Code",
-        "search_button": "Search",
-        "search_results": "Search results",
-        "recent": "Recently updated enterprises",
-        "no_results": "No enterprise matches.",
-        "no_enterprises": "No enterprises yet.",
-        "name": "Name",
-        "name_en": "English name",
-        "uscc": "Unified Social Credit Code",
-        "region": "Administrative division code",
-        "records": "Government records",
-        "no_records": "No public records.",
-        "source_title": "Source",
-        "year": "Year",
-        "issuing_authority": "Issuing authority",
-        "issued_on": "Issued on",
-        "status": "Status",
-        "deadline": "Explanation due by",
-        "summary": "Summary",
-        "source_link": "Original",
-        "not_found_title": "Not found",
-        "not_found": "There is no such enterprise or page.",
-        "bad_request_title": "Bad request",
-        "bad_request": "The request's parameters are not valid.",
-        "error_title": "Service unavailable",
-        "error": "The service cannot answer right now; please try again later.",
-        "back_home": "Back to the home page",
-        "api_docs": "API documentation of each service",
-        "about": (
-            "The Blue Map Database collects government records about enterprises; enterprises can publicly "
-            "explain them and disclose their corrective actions."
-        ),
-    },
-}
 
-STATUS: dict[str, dict[str, str]] = {
-    "awaiting_explanation": {"zh": "待企业说明", "en": "Awaiting explanation"},
-    "published": {"zh": "已公开", "en": "Published"},
-}
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+@cache
+def translations(lang: str) -> Translations:
+    """The language's catalog, compiled from its .po file once per process."""
+    return compile_catalog(language(lang))
+
+
+def gettext(lang: str, message: str) -> str:
+    return translations(lang).gettext(message)
+
+
+def ngettext(lang: str, singular: str, plural: str, count: int) -> str:
+    return translations(lang).ngettext(singular, plural, count)
 
 
 def language(value: str | None) -> str:
-    """The page language: English when asked for, else Chinese."""
-    return "en" if value == "en" else "zh"
+    """The language a ?lang= value or cookie names: "en" (or en-*) is English, anything else Chinese."""
+    return "en" if (value or "").strip().lower().split("-")[0] == "en" else DEFAULT_LANGUAGE
+
+
+def chosen_language(value: str | None) -> str | None:
+    """The language a visitor picked explicitly (?lang=, cookie), or None when the value names none of ours."""
+    primary = (value or "").strip().lower().replace("_", "-").split("-")[0]
+    return primary if primary in LANGUAGES else None
+
+
+def accepted_language(header: str | None) -> str | None:
+    """The first of our languages an Accept-Language header prefers (by q, then order), if any."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate((header or "").split(",")[:32]):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, primary))
+    return min(ranked)[2] if ranked else None
+
+
+def negotiate(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """?lang= first, then the sticky cookie, then Accept-Language, else Chinese."""
+    return chosen_language(query) or chosen_language(cookie) or accepted_language(accept_language) or DEFAULT_LANGUAGE
+
+
+def format_date(value: date | datetime | None, lang: str) -> str:
+    """A calendar date in the language's usual form; an instant is shown as its date in China."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(CHINA).date()
+    return babel_format_date(value, DATE_FORMATS[language(lang)], locale=LOCALES[language(lang)])
+
+
+def format_datetime(value: datetime | None, lang: str) -> str:
+    """An instant as date and time in China (UTC+8), which is what records and deadlines refer to."""
+    if value is None:
+        return "—"
+    return babel_format_datetime(value, "medium", tzinfo=CHINA, locale=LOCALES[language(lang)])
+
+
+def format_number(value: float, lang: str) -> str:
+    return format_decimal(value, locale=LOCALES[language(lang)])
+
+
+def file_size(size: int, lang: str = DEFAULT_LANGUAGE) -> str:
+    locale = LOCALES[language(lang)]
+    if size < 1024:
+        return f"{format_decimal(size, locale=locale)} B"
+    if size < 1024 * 1024:
+        return f"{format_decimal(round(size / 1024), locale=locale)} KB"
+    return f"{format_decimal(size / (1024 * 1024), format='#,##0.0', locale=locale)} MB"
+
+
+STATUS_LABELS: Mapping[str, str] = {
+    "awaiting_explanation": N_("Awaiting explanation"),
+    "overdue": N_("Overdue"),
+    "under_review": N_("Explanation under review"),
+    "explained": N_("Explained"),
+    "resolved": N_("Resolved"),
+    "restored": N_("Restored"),
+    "published": N_("Published"),
+}
 
 
 def status_label(status: str, lang: str) -> str:
-    return STATUS.get(status, {}).get(lang, status)
+    """A record's public status in the language; a status newer than this table shows as its code."""
+    message = STATUS_LABELS.get(status)
+    return gettext(lang, message) if message else status
 
 
-def format_date(value: date | None, lang: str) -> str:
-    if value is None:
-        return "—"
-    return value.isoformat() if lang == "en" else f"{value.year}年{value.month}月{value.day}日"
+# Document kinds and supporting-document categories: a copy of the documents service's catalogue,
+# official names in both languages, like the record types. Unknown codes show as given.
+DOCUMENT_LABELS: dict[str, dict[str, str]] = {
+    "signed-explanation": {"zh": "签章版公开说明", "en": "Signed public explanation"},
+    "supporting": {"zh": "整改佐证材料", "en": "Supporting document"},
+    "corrective_action_plan": {"zh": "整改方案", "en": "Corrective Action Plan"},
+    "discharge_permit": {"zh": "排污许可证", "en": "Discharge Permit"},
+    "eia_report": {"zh": "环评报告", "en": "EIA Report"},
+    "eia_approval": {"zh": "环评批复", "en": "EIA Report Approval"},
+    "three_simultaneities": {"zh": "“三同时”验收", "en": '"Three synchronizations" requirement for EIAs'},
+    "emergency_plan": {"zh": "应急预案", "en": "Emergency Plan(s)"},
+    "testing_report": {"zh": "检测报告", "en": "Testing Report(s)"},
+    "hazardous_waste": {"zh": "危险废物相关文件", "en": "Hazardous Waste Related Doc"},
+    "facility_operation_record": {"zh": "污染治理设施运行记录", "en": "Pollution Facility Operation Record(s)"},
+    "other": {"zh": "其他佐证材料", "en": "Other Supporting Document(s)"},
+}
 
 
-def record_count(count: int, lang: str) -> str:
-    if lang == "en":
-        return f"{count} record" if count == 1 else f"{count} records"
-    return f"{count} 条"
+def document_label(kind: str, category: str | None, lang: str) -> str:
+    """A document's category when it has one, else its kind, in the page's language."""
+    code = category or kind
+    return DOCUMENT_LABELS.get(code, {}).get(language(lang), code)

@@ -1,38 +1,248 @@
-"""The site's pages: the home page with the search, and each enterprise's public page."""
+"""The site's pages: home and search, enterprise pages, categories, disclosed documents, verification."""
 
+from collections.abc import Callable
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from bluemap_portal.categories import service as categories
+from bluemap_portal.clock import china_today
+from bluemap_portal.documents import service as documents
 from bluemap_portal.enterprises import service
-from bluemap_portal.site.rendering import error_page, render
+from bluemap_portal.records import service as records
+from bluemap_portal.records.service import PUBLIC_STATUSES
+from bluemap_portal.regions import region_choices
+from bluemap_portal.settings import SettingsDep
+from bluemap_portal.site.i18n import N_
+from bluemap_portal.site.paging import MAX_PAGE, Paging
+from bluemap_portal.site.rendering import error_page, link_builder, page_language, render, root_path
 from bluemap_portal.tenancy import TenantDep
+from bluemap_shared.problems import InvalidInput, NotFound
 from bluemap_shared.runtime import SessionDep
 
 router = APIRouter()
 
-MAX_QUERY = 100
-HOME_LIMIT = 50
+MAX_CODE = 128
+# Filters come from <select>s, which send "" for "all".
+MAX_FILTER = 64
+
+KIND_LABELS = {"public_explanation": N_("Public explanation"), "document": N_("Document uploaded by the enterprise")}
+VERIFY_STATUSES = {
+    "published": N_("Reviewed and published"),
+    "awaiting_signed_copy": N_("Issued; awaiting the enterprise's signed copy"),
+}
+
+
+def optional_year(value: str | None) -> int | None:
+    """A year filter: empty is none; InvalidInput for anything but a plausible year."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1900 <= int(text) <= 2200:
+        raise InvalidInput("A year has four digits.")
+    return int(text)
+
+
+def page_links(request: Request, path: str, **params: str | int | None) -> Callable[[int], str]:
+    """link(n): the URL of page n of a listing, keeping its filters and language."""
+    href = link_builder(request, page_language(request))
+    return lambda number: href(path, **params, page=number)
 
 
 # HEAD too: uptime checks and link checkers ask with it.
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
-async def home(request: Request, session: SessionDep, tenant_id: TenantDep, q: str | None = None) -> HTMLResponse:
-    """Search form and the matching enterprises, or the most recently updated ones."""
-    query = (q or "").strip()[:MAX_QUERY]
-    enterprises = await service.search_enterprises(session, tenant_id, q=query, limit=HOME_LIMIT)
-    return render(request, "home.html", q=query, enterprises=enterprises)
+@router.api_route("/search", methods=["GET", "HEAD"], response_class=HTMLResponse)
+async def home(
+    request: Request,
+    session: SessionDep,
+    tenant_id: TenantDep,
+    settings: SettingsDep,
+    q: str | None = None,
+    region: str | None = Query(default=None, max_length=MAX_FILTER),
+    page: int = Query(default=1, ge=1, le=MAX_PAGE),
+) -> HTMLResponse:
+    """The search form and the matching enterprises (or the most recently updated), page by page; the categories."""
+    text = service.search_text(q)
+    prefix = service.region_filter(region)
+    total = await service.count_enterprises(session, tenant_id, q=text, region=prefix)
+    paging = Paging(page, settings.page_size, total)
+    rows = await service.search_enterprises(
+        session, tenant_id, q=text, region=prefix, offset=paging.offset, limit=paging.page_size
+    )
+    href = link_builder(request, page_language(request))
+    return render(
+        request,
+        "home.html",
+        q=text or "",
+        region=prefix,
+        searched=text is not None or prefix is not None,
+        enterprises=rows,
+        record_counts=await records.count_by_enterprise(session, tenant_id, (e.id for e in rows)),
+        paging=paging,
+        page_link=page_links(request, "/search", q=text, region=prefix),
+        export_links={
+            "csv": href("/search.csv", q=text, region=prefix),
+            "json": href("/search.json", q=text, region=prefix),
+        },
+        search_action=root_path(request) + "/search",
+        regions=region_choices(await service.region_codes(session, tenant_id), page_language(request)),
+        categories=categories.categories(),
+    )
 
 
 @router.api_route("/enterprises/{enterprise_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def enterprise_page(
-    request: Request, enterprise_id: str, session: SessionDep, tenant_id: TenantDep
+    request: Request, enterprise_id: str, session: SessionDep, tenant_id: TenantDep, settings: SettingsDep
 ) -> HTMLResponse:
-    """An enterprise's public page: who it is and its records by type."""
+    """An enterprise's public page: its records by category with their explanations and documents, its feedback."""
     try:
         key = UUID(enterprise_id)
     except ValueError:
         return error_page(request, 404)
-    detail = await service.enterprise_detail(session, tenant_id, key)
-    return render(request, "enterprise.html", enterprise=detail, groups=detail.record_groups)
+    detail = await service.enterprise_detail(
+        session, tenant_id, key, today=china_today(), documents_public_base_url=settings.documents_public_base_url
+    )
+    href = link_builder(request, page_language(request))
+    return render(
+        request,
+        "enterprise.html",
+        enterprise=detail,
+        groups=detail.record_groups,
+        record_total=sum(len(g.records) for g in detail.record_groups),
+        feed_url=href(f"/enterprises/{key}/feed.atom"),
+    )
+
+
+@router.api_route("/categories", methods=["GET", "HEAD"], response_class=HTMLResponse)
+async def category_index(request: Request) -> HTMLResponse:
+    """Every category, record types and Enterprise Feedback."""
+    return render(request, "categories.html", categories=categories.categories())
+
+
+@router.api_route("/categories/{code}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+async def category_page(
+    request: Request,
+    code: str,
+    session: SessionDep,
+    tenant_id: TenantDep,
+    settings: SettingsDep,
+    page: int = Query(default=1, ge=1, le=MAX_PAGE),
+    region: str | None = Query(default=None, max_length=MAX_FILTER),
+    year: str | None = Query(default=None, max_length=MAX_FILTER),
+    status: str | None = Query(default=None, max_length=MAX_FILTER),
+) -> HTMLResponse:
+    """One page of a category across enterprises, newest first, filtered by region, year and status."""
+    where = records.record_filter(
+        region=service.region_filter(region),
+        year=optional_year(year),
+        status=None if code == categories.ENTERPRISE_FEEDBACK else status,
+    )
+    listing = await categories.category_page(
+        session,
+        tenant_id,
+        code,
+        page=page,
+        page_size=settings.page_size,
+        today=china_today(),
+        documents_public_base_url=settings.documents_public_base_url,
+        where=where,
+    )
+    href = link_builder(request, page_language(request))
+    return render(
+        request,
+        "category.html",
+        listing=listing,
+        paging=Paging(page, settings.page_size, listing.total),
+        page_link=page_links(request, f"/categories/{code}", region=where.region, year=where.year, status=where.status),
+        filters=where,
+        filtered=where.active,
+        filter_action=f"{root_path(request)}/categories/{code}",
+        is_feedback=code == categories.ENTERPRISE_FEEDBACK,
+        regions=region_choices(await service.region_codes(session, tenant_id), page_language(request)),
+        years=await categories.category_years(session, tenant_id, code),
+        statuses=PUBLIC_STATUSES,
+        feed_url=href(f"/categories/{code}/feed.atom"),
+    )
+
+
+@router.api_route("/documents", methods=["GET", "HEAD"], response_class=HTMLResponse)
+async def documents_page(
+    request: Request,
+    session: SessionDep,
+    tenant_id: TenantDep,
+    settings: SettingsDep,
+    page: int = Query(default=1, ge=1, le=MAX_PAGE),
+    type: str | None = Query(default=None, max_length=MAX_FILTER),
+    region: str | None = Query(default=None, max_length=MAX_FILTER),
+    year: str | None = Query(default=None, max_length=MAX_FILTER),
+) -> HTMLResponse:
+    """The list of disclosed documents across enterprises, newest first, filtered by type, region and year."""
+    prefix = service.region_filter(region)
+    published_in = optional_year(year)
+    where = categories.document_filter(type=type, region=prefix, year=published_in)
+    listing = await categories.documents_page(
+        session,
+        tenant_id,
+        where=where,
+        page=page,
+        page_size=settings.page_size,
+        documents_public_base_url=settings.documents_public_base_url,
+    )
+    return render(
+        request,
+        "documents.html",
+        documents=listing.documents,
+        paging=Paging(page, settings.page_size, listing.total),
+        page_link=page_links(request, "/documents", type=where.type, region=prefix, year=published_in),
+        filters={"type": where.type, "region": prefix, "year": published_in},
+        filtered=any(v is not None for v in (where.type, prefix, published_in)),
+        filter_action=f"{root_path(request)}/documents",
+        document_types=await categories.document_types(session, tenant_id),
+        regions=region_choices(await service.region_codes(session, tenant_id), page_language(request)),
+        years=await categories.document_years(session, tenant_id),
+    )
+
+
+@router.api_route("/verify", methods=["GET", "HEAD"], response_class=HTMLResponse)
+async def verify_form(
+    request: Request, session: SessionDep, tenant_id: TenantDep, settings: SettingsDep, code: str | None = None
+) -> HTMLResponse:
+    """The form to enter a verification code; with ?code= (the form's submission), the answer."""
+    if code is None or not code.strip():
+        return _verify_page(request, code="", result=None)
+    return await _verify(request, session, tenant_id, settings, code)
+
+
+@router.api_route("/verify/{code}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+async def verify_page(
+    request: Request, code: str, session: SessionDep, tenant_id: TenantDep, settings: SettingsDep
+) -> HTMLResponse:
+    """Whether a verification code (the QR code on a public explanation links here) matches a document."""
+    return await _verify(request, session, tenant_id, settings, code)
+
+
+async def _verify(
+    request: Request, session: SessionDep, tenant_id: str, settings: SettingsDep, code: str
+) -> HTMLResponse:
+    shown = code.strip()[:MAX_CODE]
+    try:
+        result = await documents.verify(
+            session, tenant_id, shown, documents_public_base_url=settings.documents_public_base_url
+        )
+    except NotFound:
+        return _verify_page(request, code=shown, result=None, status_code=404)
+    return _verify_page(request, code=shown, result=result)
+
+
+def _verify_page(request: Request, *, code: str, result: object, status_code: int = 200) -> HTMLResponse:
+    return render(
+        request,
+        "verify.html",
+        status_code=status_code,
+        code=code,
+        result=result,
+        verify_action=root_path(request) + "/verify",
+        kind_labels=KIND_LABELS,
+        verify_statuses=VERIFY_STATUSES,
+    )

@@ -1,27 +1,112 @@
-"""Page rendering: Jinja2 templates with autoescaping, and what every page needs."""
+"""Page rendering: Jinja2 templates with autoescaping and gettext, and what every page needs.
 
+Every `bluemap_portal/<module>/templates/` folder is on the template path (site first); keep a module's
+own templates in a subfolder named after it (workspace/templates/workspace/home.html) and extend
+"base.html". Static files likewise come from every `bluemap_portal/<module>/static/` at /static/.
+"""
+
+import hashlib
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
+from bluemap_portal.clock import china_date
 from bluemap_portal.record_types import record_type
-from bluemap_portal.site.i18n import TEXT, format_date, language, record_count, status_label
+from bluemap_portal.regions import region_label
+from bluemap_portal.site.i18n import (
+    DEFAULT_LANGUAGE,
+    HTML_LANG,
+    LANGUAGE_COOKIE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    N_,
+    chosen_language,
+    document_label,
+    file_size,
+    format_date,
+    format_datetime,
+    format_number,
+    negotiate,
+    status_label,
+    translations,
+)
+from bluemap_portal.site.paging import page_window
 
+PACKAGE = Path(__file__).resolve().parents[1]
+SITE_NAME = N_("Blue Map · Enterprise Environmental Disclosure")
 # Footer links: each service's OpenAPI document, at the path it is mounted at.
 SERVICES = ("records", "explanations", "documents", "notifications", "public-portal")
-templates = Jinja2Templates(
-    env=Environment(
-        loader=PackageLoader("bluemap_portal", "site/templates"),
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def module_folders(name: str) -> list[Path]:
+    """The package's folders called name: the site's first, then every other module's."""
+    site = PACKAGE / "site" / name
+    others = sorted(p for p in PACKAGE.glob(f"*/{name}") if p.is_dir() and p != site)
+    return [site, *others]
+
+
+def _lang_of(context: Context) -> str:
+    lang = str(context.get("lang"))
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+# Installed once as the environment's gettext: each render's own context names its language,
+# so concurrent requests in different languages never share a translation.
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return translations(_lang_of(context)).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, count: int) -> str:
+    return translations(_lang_of(context)).ngettext(singular, plural, count)
+
+
+@pass_context
+def _pgettext(context: Context, message_context: str, message: str) -> str:
+    return str(translations(_lang_of(context)).pgettext(message_context, message))
+
+
+@pass_context
+def _npgettext(context: Context, message_context: str, singular: str, plural: str, count: int) -> str:
+    return translations(_lang_of(context)).npgettext(message_context, singular, plural, count)
+
+
+def create_environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader([str(p) for p in module_folders("templates") if p.is_dir()]),
         autoescape=True,  # every template, whatever its file name: record text is never trusted
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-)
+    environment.policies["ext.i18n.trimmed"] = True
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_gettext, ngettext=_ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
+    )
+    return environment
+
+
+templates = Jinja2Templates(env=create_environment())
+
+
+@cache
+def _static_version(path: str) -> str:
+    for folder in module_folders("static"):
+        file = folder / path
+        if file.is_file():
+            return hashlib.sha256(file.read_bytes()).hexdigest()[:12]
+    return "0"
 
 
 def is_web_url(url: str | None) -> bool:
@@ -29,39 +114,103 @@ def is_web_url(url: str | None) -> bool:
     return bool(url) and str(url).lower().startswith(("https://", "http://"))
 
 
-def page_context(request: Request, **extra: Any) -> dict[str, Any]:
-    """What every page template needs: language, words, and links that keep the language."""
-    lang = language(request.query_params.get("lang"))
-    root = str(request.scope.get("root_path", "")).rstrip("/")
+def page_language(request: Request) -> str:
+    """The language of the page: ?lang=, else the cookie set by an earlier ?lang=, else Accept-Language, else zh."""
+    return negotiate(
+        request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
+    )
+
+
+def root_path(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def link_builder(request: Request, lang: str) -> Callable[..., str]:
+    """href(path, **params): a site link that keeps the page language (?lang=en; Chinese only once chosen)."""
+    root = root_path(request)
+    # Without cookies, a visitor who picked Chinese over an English browser would lose the choice on the next link.
+    explicit = chosen_language(request.query_params.get("lang")) is not None
 
     def href(path: str, *, lang: str = lang, **params: Any) -> str:
         query = {k: v for k, v in params.items() if v not in (None, "")}
-        if lang == "en":
-            query["lang"] = "en"
-        return root + path + ("?" + urlencode(query) if query else "")
+        if lang != DEFAULT_LANGUAGE or explicit:
+            query["lang"] = lang
+        return root + path + ("?" + urlencode(query, doseq=True) if query else "")
 
-    switch_params = {k: v for k, v in request.query_params.items() if k != "lang"}
+    return href
+
+
+def page_context(request: Request, **extra: Any) -> dict[str, Any]:
+    """What every page template needs: language, links that keep it, formatting helpers."""
+    lang = page_language(request)
+    root = root_path(request)
+    href = link_builder(request, lang)
+    here = request.url.path.removeprefix(root) or "/"
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    other = "en" if lang == "zh" else "zh"
+
+    def static(path: str) -> str:
+        return f"{root}/static/{path}?v={_static_version(path)}"
+
     return {
         "lang": lang,
-        "t": TEXT[lang],
+        # Forms carry the language as links do (GET forms drop the query of their action).
+        "keep_lang": lang != DEFAULT_LANGUAGE or chosen_language(request.query_params.get("lang")) is not None,
+        "html_lang": HTML_LANG[lang],
+        "site_name": SITE_NAME,
         "href": href,
-        "switch_href": href(
-            request.url.path.removeprefix(root) or "/", lang="zh" if lang == "en" else "en", **switch_params
-        ),
+        "static": static,
+        # The switch always names the language, so ?lang=zh also overrides a sticky English cookie.
+        "switch_href": f"{root}{here}?{urlencode([*params, ('lang', other)])}",
+        "switch_lang": other,
+        "switch_html_lang": HTML_LANG[other],
+        "switch_label": LANGUAGE_NAMES[other],
         "services": SERVICES,
         "record_type": record_type,
-        "status_label": status_label,
-        "format_date": format_date,
-        "record_count": record_count,
+        "region_label": lambda code: region_label(code, lang),
+        "status_label": lambda status: status_label(status, lang),
+        "document_label": lambda kind, category=None: document_label(kind, category, lang),
+        "format_date": lambda value: format_date(value, lang),
+        "format_datetime": lambda value: format_datetime(value, lang),
+        "format_number": lambda value: format_number(value, lang),
+        "file_size": lambda size: file_size(size, lang),
+        "china_date": china_date,
         "is_web_url": is_web_url,
+        "page_window": page_window,
         **extra,
     }
 
 
+def remember_language(request: Request, response: HTMLResponse) -> None:
+    """A ?lang= choice sticks: later pages without it are shown in that language."""
+    chosen = chosen_language(request.query_params.get("lang"))
+    if chosen is not None and request.cookies.get(LANGUAGE_COOKIE) != chosen:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            chosen,
+            max_age=LANGUAGE_COOKIE_MAX_AGE,
+            path=root_path(request) or "/",
+            secure=request.url.scheme == "https",
+            httponly=True,
+            samesite="lax",
+        )
+
+
 def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, template, page_context(request, **context), status_code=status_code)
+    """A page in the request's language; the language choice is remembered, caches told it varies."""
+    response = templates.TemplateResponse(request, template, page_context(request, **context), status_code=status_code)
+    remember_language(request, response)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
+
+
+ERRORS = {
+    404: (N_("Not found"), N_("There is no such enterprise or page.")),
+    400: (N_("Bad request"), N_("The request's parameters are not valid.")),
+    503: (N_("Service unavailable"), N_("The service cannot answer right now; please try again later.")),
+}
 
 
 def error_page(request: Request, status_code: int) -> HTMLResponse:
-    kind = {404: "not_found", 400: "bad_request"}.get(status_code, "error")
-    return render(request, "error.html", status_code=status_code, kind=kind)
+    title, message = ERRORS.get(status_code, ERRORS[503])
+    return render(request, "error.html", status_code=status_code, title=title, message=message)

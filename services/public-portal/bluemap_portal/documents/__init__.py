@@ -1,0 +1,1 @@
+"""Published documents and rendered public explanations: what the public downloads and verifies."""

@@ -1,0 +1,1 @@
+"""Published public explanations: what enterprises said about their records, as reviewers approved it."""

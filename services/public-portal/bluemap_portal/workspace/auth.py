@@ -1,0 +1,110 @@
+"""Login and logout: the portal asks the records service for a token and keeps it in an HttpOnly cookie."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from bluemap_portal.site.i18n import N_
+from bluemap_portal.tenancy import TenantDep
+from bluemap_portal.workspace.backend import ApiProblem
+from bluemap_portal.workspace.messages import Message, problem_message
+from bluemap_portal.workspace.rendering import render_page, see_other
+from bluemap_portal.workspace.session import (
+    AnonymousBackend,
+    OptionalSession,
+    SignedIn,
+    check_csrf,
+    clear_session,
+    rotate_csrf,
+    safe_next,
+    set_session,
+    store_csrf_cookie,
+    verify_token,
+)
+
+router = APIRouter()
+
+MAX_EMAIL = 320
+MAX_PASSWORD = 200
+
+
+def home_of(user: SignedIn) -> str:
+    """Where a user lands after login: the workspace for enterprise staff, the console for reviewers."""
+    if user.principal.is_operator:
+        return "/console"
+    if user.is_enterprise:
+        return "/workspace"
+    return "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, user: OptionalSession, next: str | None = None) -> Response:
+    """The login form; a signed-in user goes on to where they wanted to be."""
+    if user is not None and not request.query_params.get("logged_out"):
+        return see_other(request, safe_next(next) or home_of(user))
+    return render_page(
+        request,
+        "workspace/login.html",
+        next=safe_next(next) or "",
+        username="",
+        errors={},
+        logged_out=bool(request.query_params.get("logged_out")),
+    )
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    backend: AnonymousBackend,
+    tenant_id: TenantDep,
+    username: Annotated[str, Form(max_length=MAX_EMAIL)] = "",
+    password: Annotated[str, Form(max_length=MAX_PASSWORD)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Exchange email and password for a token (records service) and keep it in the session cookie."""
+    check_csrf(request, csrf_token)
+    username = username.strip()
+    errors: dict[str, Message] = {}
+    if not username:
+        errors["username"] = Message(N_("Please enter your email address."))
+    if not password:
+        errors["password"] = Message(N_("Please enter your password."))
+    if not errors:
+        try:
+            token = await backend.post_form(
+                "records", "/v1/auth/token", {"username": username, "password": password, "tenant": tenant_id}
+            )
+        except ApiProblem as problem:
+            wrong = problem.status in (400, 401, 422)
+            errors["password"] = Message(N_("Wrong email or password.")) if wrong else problem_message(problem)
+        else:
+            access_token = str(token["access_token"])
+            user = await verify_token(request, access_token)
+            if user is None:
+                errors["password"] = Message(N_("Wrong email or password."))
+            else:
+                response = see_other(request, safe_next(next) or home_of(user))
+                set_session(request, response, access_token, int(token.get("expires_in") or 3600))
+                rotate_csrf(request)
+                store_csrf_cookie(request, response)
+                return response
+    return render_page(
+        request,
+        "workspace/login.html",
+        status_code=400,
+        next=safe_next(next) or "",
+        username=username,
+        errors=errors,
+        logged_out=False,
+    )
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """End the session: the cookies go; the token simply expires."""
+    check_csrf(request, csrf_token)
+    response = see_other(request, "/login", logged_out="1")
+    clear_session(request, response)
+    return response

@@ -1,0 +1,364 @@
+"""The workspace and console as the browser sees them, with the services' APIs answered by a stub.
+
+The portal only talks HTTP to the services (backend-for-frontend), so the stub sits where they would:
+login, CSRF, per-field errors from problem+json, uploads passed on, never a 500 page.
+"""
+
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+
+from bluemap_portal.bootstrap import bootstrap
+from bluemap_portal.settings import PortalSettings
+from bluemap_portal.workspace.backend import ApiProblem, http_client
+from bluemap_portal.workspace.forms import draft_of, values_of
+from bluemap_portal.workspace.messages import field_error, problem_message
+from bluemap_portal.workspace.session import CSRF_COOKIE, SESSION_COOKIE, safe_next
+from bluemap_shared.auth import ENTERPRISE
+from bluemap_shared.messaging import InProcessTransport
+from bluemap_shared.testing import TokenIssuer
+
+ENTERPRISE_ID = uuid4()
+RECORD_ID = uuid4()
+API = "http://services.test"
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, type_: str, **extensions: Any) -> httpx.Response:
+    body = {"type": f"https://bluemap.example.org/problems/{type_}", "title": type_, "status": status, "detail": "d"}
+    return httpx.Response(status, json=body | extensions, headers={"content-type": PROBLEM})
+
+
+def record(status: str = "draft") -> dict[str, Any]:
+    return {
+        "record_id": str(RECORD_ID),
+        "tenant_id": "ipe",
+        "enterprise_id": str(ENTERPRISE_ID),
+        "enterprise_name": "陕西永安兴庆门业有限公司",
+        "record_type": "environmental_supervision",
+        "explainable": True,
+        "year": 2020,
+        "source_title": "关于对强化监督定点帮扶发现问题进行督办的函(西安)",
+        "issuing_authority": "中华人民共和国生态环境部",
+        "issued_on": "2020-02-20",
+        "explanation_due_on": None,
+        "published_at": "2020-02-21T00:00:00Z",
+        "saved": status != "draft",
+        "explanation_id": None,
+        "status": status,
+        "review_comment": "<script>alert(1)</script>" if status == "rejected" else None,
+        "reviewed_at": None,
+    }
+
+
+@dataclass
+class Stub:
+    """The services' APIs: canned answers by (method, path), and every request the portal made."""
+
+    answers: dict[tuple[str, str], Callable[[httpx.Request], httpx.Response]] = field(default_factory=dict)
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def on(self, method: str, path: str, answer: Callable[[httpx.Request], httpx.Response]) -> None:
+        self.answers[(method, path)] = answer
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.get((request.method, request.url.path))
+        return answer(request) if answer else problem(404, "not-found")
+
+
+@pytest.fixture
+def issuer() -> TokenIssuer:
+    return TokenIssuer()
+
+
+@pytest.fixture
+def stub(issuer: TokenIssuer) -> Stub:
+    stub = Stub()
+    stub.on(
+        "POST",
+        "/records/v1/auth/token",
+        lambda r: (
+            httpx.Response(200, json={"access_token": issuer.token("ipe", [ENTERPRISE], ENTERPRISE_ID)})
+            if b"password=right-password" in r.content
+            else problem(401, "unauthorized")
+        ),
+    )
+    stub.on("GET", "/explanations/v1/commitments/accuracy", lambda r: httpx.Response(200, json=commitment(True)))
+    stub.on("GET", "/explanations/v1/records", lambda r: httpx.Response(200, json=[record()]))
+    stub.on("GET", "/explanations/v1/guidance", lambda r: httpx.Response(200, json=[]))
+    return stub
+
+
+def commitment(accepted: bool) -> dict[str, Any]:
+    response = {"answer": "accepted"} if accepted else None
+    return {"kind": "accuracy", "version": 1, "language": "zh", "text": "我们保证……", "response": response}
+
+
+@pytest.fixture
+async def site(tmp_path: Path, issuer: TokenIssuer, stub: Stub) -> AsyncIterator[httpx.AsyncClient]:
+    settings = PortalSettings(
+        data_dir=tmp_path,
+        records_api_url=f"{API}/records",
+        explanations_api_url=f"{API}/explanations",
+        documents_api_url=f"{API}/documents",
+        notifications_api_url=f"{API}/notifications",
+        log_json=False,
+    )
+    portal = bootstrap(settings, InProcessTransport(), token_verifier=issuer.verifier)
+
+    async def stubbed() -> AsyncIterator[httpx.AsyncClient]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(stub.handle)) as client:
+            yield client
+
+    portal.site.dependency_overrides[http_client] = stubbed
+    transport = httpx.ASGITransport(app=portal.site)
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:
+        yield client
+    await portal.runtime.engine.dispose()
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no form with a CSRF token"
+    return found[1]
+
+
+async def logged_in(site: httpx.AsyncClient) -> str:
+    page = await site.get("/login")
+    answer = await site.post(
+        "/login", data={"username": "ehs@example.cn", "password": "right-password", "csrf_token": csrf_of(page.text)}
+    )
+    assert answer.status_code == 303
+    return answer.headers["location"]
+
+
+async def test_login_keeps_the_token_in_an_httponly_cookie_and_checks_csrf(site: httpx.AsyncClient, stub: Stub) -> None:
+    anonymous = await site.get("/workspace/disclosure")
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=%2Fworkspace%2Fdisclosure"
+
+    form = await site.get("/login?lang=en")
+    csrf_cookie = form.headers["set-cookie"]
+    assert "HttpOnly" in csrf_cookie
+    assert "SameSite=lax" in csrf_cookie
+
+    forged = await site.post("/login", data={"username": "ehs@example.cn", "password": "right-password"})
+    assert forged.status_code == 403
+    assert SESSION_COOKIE not in site.cookies
+
+    wrong = await site.post(
+        "/login", data={"username": "ehs@example.cn", "password": "nope", "csrf_token": csrf_of(form.text)}
+    )
+    assert wrong.status_code == 400
+    assert "Wrong email or password." in wrong.text
+    assert 'aria-invalid="true"' in wrong.text
+
+    page = await site.get("/login?next=//evil.example/")
+    done = await site.post(
+        "/login",
+        data={
+            "username": "ehs@example.cn",
+            "password": "right-password",
+            "csrf_token": csrf_of(page.text),
+            "next": "//evil.example/",
+        },
+    )
+    assert done.status_code == 303
+    assert done.headers["location"].startswith("/workspace")  # never off-site
+    [session] = [c for c in done.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE)]
+    assert "HttpOnly" in session
+    assert "SameSite=lax" in session
+    token_request = next(r for r in stub.requests if r.url.path == "/records/v1/auth/token")
+    assert b"tenant=ipe" in token_request.content
+
+
+async def test_the_console_is_for_reviewers(site: httpx.AsyncClient) -> None:
+    await logged_in(site)
+    answer = await site.get("/console")
+    assert answer.status_code == 403
+    assert "审核人员" in answer.text
+
+
+async def test_api_refusals_appear_next_to_their_field(site: httpx.AsyncClient, stub: Stub) -> None:
+    await logged_in(site)
+    stub.on(
+        "PUT",
+        f"/explanations/v1/records/{RECORD_ID}/explanation",
+        lambda r: problem(
+            422,
+            "invalid-input",
+            errors=[
+                {
+                    "location": ["body", "reasons"],
+                    "message": "Value error, at most 5000 characters after trimming, got 6000",
+                    "type": "value_error",
+                }
+            ],
+        ),
+    )
+    page = await site.get("/workspace/disclosure/environmental_supervision/explain?lang=en")
+    assert page.status_code == 200
+    answer = await site.post(
+        f"/workspace/disclosure/environmental_supervision/records/{RECORD_ID}?lang=en",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "violation": "<b>v</b>",
+            "reasons": "r" * 5001,
+            "corrective_actions": "c",
+        },
+    )
+    assert answer.status_code == 422
+    field_id = f"r-{RECORD_ID}-reasons"
+    assert f'aria-describedby="{field_id}-error"' in answer.text
+    assert f'id="{field_id}-error"' in answer.text
+    assert "at most 5,000 characters" in answer.text
+    assert "&lt;b&gt;v&lt;/b&gt;</textarea>" in answer.text  # kept, escaped
+
+
+async def test_send_errors_name_record_and_field_then_the_deadline_commitment(
+    site: httpx.AsyncClient, stub: Stub
+) -> None:
+    await logged_in(site)
+    stub.on("GET", "/explanations/v1/records", lambda r: httpx.Response(200, json=[record("saved")]))
+    stub.on(
+        "POST",
+        "/explanations/v1/submissions",
+        lambda r: problem(
+            422,
+            "submission-incomplete",
+            errors=[{"record_id": str(RECORD_ID), "field": "corrective_actions", "reason": "empty"}],
+        ),
+    )
+    page = await site.get("/workspace/disclosure/environmental_supervision/explain")
+    answer = await site.post(
+        "/workspace/disclosure/environmental_supervision/send", data={"csrf_token": csrf_of(page.text)}
+    )
+    assert answer.status_code == 422
+    assert f'id="r-{RECORD_ID}-corrective_actions-error"' in answer.text
+    assert "发送前请填写并保存此项。" in answer.text
+
+    stub.on("POST", "/explanations/v1/submissions", lambda r: problem(409, "commitment-required", kinds=["deadline"]))
+    answer = await site.post(
+        "/workspace/disclosure/environmental_supervision/send", data={"csrf_token": csrf_of(page.text)}
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/workspace/commitments/deadline?type=environmental_supervision"
+
+
+async def test_review_comments_are_escaped_and_a_broken_service_is_a_503_page(
+    site: httpx.AsyncClient, stub: Stub
+) -> None:
+    await logged_in(site)
+    stub.on("GET", "/explanations/v1/records", lambda r: httpx.Response(200, json=[record("rejected")]))
+    page = await site.get("/workspace/disclosure/environmental_supervision/explain")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "<script>" not in page.text
+    assert page.headers["cache-control"] == "no-store"
+
+    stub.on("GET", "/explanations/v1/records", lambda r: httpx.Response(500, text="boom"))
+    broken = await site.get("/workspace/disclosure")
+    assert broken.status_code == 503
+    assert "服务暂时无法响应" in broken.text
+
+
+async def test_the_signed_scan_streams_through_with_the_users_token(site: httpx.AsyncClient, stub: Stub) -> None:
+    await logged_in(site)
+    submission = uuid4()
+    seen: dict[str, Any] = {}
+
+    def signed(request: httpx.Request) -> httpx.Response:
+        seen["authorization"] = request.headers["authorization"]
+        seen["content_type"] = request.headers["content-type"]
+        seen["body"] = request.read()
+        return problem(415, "unsupported-media-type", reason="not-a-pdf")
+
+    stub.on("POST", f"/documents/v1/submissions/{submission}/signed", signed)
+    stub.on("GET", "/explanations/v1/submissions", lambda r: httpx.Response(200, json=[]))
+    stub.on("GET", "/documents/v1/disclosures", lambda r: httpx.Response(200, json=[]))
+    page = await site.get("/workspace/disclosure/environmental_supervision/upload")
+    token = csrf_of(page.text) if "csrf_token" in page.text else site.cookies[CSRF_COOKIE]
+    answer = await site.post(
+        f"/workspace/submissions/{submission}/signed?type=environmental_supervision&csrf_token={token}",
+        files={"file": ("scan.txt", b"not a pdf", "text/plain")},
+    )
+    assert answer.status_code == 415
+    assert seen["authorization"].startswith("Bearer ")
+    assert seen["content_type"].startswith("multipart/form-data; boundary=")
+    assert b"not a pdf" in seen["body"]
+
+    missing_token = await site.post(
+        f"/workspace/submissions/{submission}/signed?type=environmental_supervision",
+        files={"file": ("scan.pdf", b"%PDF-1.7", "application/pdf")},
+    )
+    assert missing_token.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [
+        ("/workspace/disclosure?open=x", "/workspace/disclosure?open=x"),
+        ("//evil.example/", None),
+        ("/\\evil.example/", None),
+        ("https://evil.example/", None),
+        ("workspace", None),
+        ("/work\nspace", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_only_local_paths_are_followed_after_login(value: str | None, safe: str | None) -> None:
+    assert safe_next(value) == safe
+
+
+def test_problems_become_translated_messages() -> None:
+    refused = ApiProblem(422, "pdf-refused", extensions={"reason": "encrypted"})
+    assert problem_message(refused).translated("zh") == "不接受加密或有密码保护的PDF文件。"
+    assert problem_message(refused).translated("en") == "Encrypted or password-protected PDF files are not accepted."
+    too_big = problem_message(ApiProblem(413, "payload-too-large", extensions={"max_upload_bytes": 20 * 1024 * 1024}))
+    assert too_big.translated("en") == "The file is too large: at most 20.0 MB per file."
+    unknown = problem_message(ApiProblem(418, "teapot"))
+    assert unknown.translated("en").startswith("The request could not be completed.")
+    name, message = field_error(
+        {"location": ["body", "monitoring", "unit"], "message": "Value error, a single line is expected"}
+    )
+    assert name == "monitoring.unit"
+    assert message.translated("en") == "Please enter a single line."
+
+
+def test_monitoring_period_is_china_time_both_ways() -> None:
+    draft, errors = draft_of(
+        {
+            "violation": "v",
+            "reasons": "r",
+            "corrective_actions": "c",
+            "monitoring.pollutant": " COD ",
+            "monitoring.measured_value": "86.5",
+            "monitoring.limit_value": "50",
+            "monitoring.unit": "",
+            "monitoring.period_start": "2020-07-12T08:00",
+            "monitoring.period_end": "tomorrow",
+        },
+        monitoring=True,
+    )
+    assert draft["monitoring"]["pollutant"] == "COD"
+    assert draft["monitoring"]["unit"] is None
+    assert draft["monitoring"]["period_start"] == "2020-07-12T08:00:00+08:00"
+    assert list(errors) == ["monitoring.period_end"]
+    values = values_of(
+        {
+            "violation": "v",
+            "reasons": "r",
+            "corrective_actions": "c",
+            "monitoring": {"pollutant": "COD", "period_start": "2020-07-12T00:00:00Z"},
+            "document_id": str(UUID(int=1)),
+        }
+    )
+    assert values["monitoring.period_start"] == "2020-07-12T08:00"
+    assert values["document_id"] == str(UUID(int=1))
