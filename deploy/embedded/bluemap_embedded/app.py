@@ -84,13 +84,10 @@ def build(config: EmbeddedConfig) -> Starlette:
         transport,
         token_verifier=verifier,
     )
+    # The site calls the services' APIs like any client; in one process that is this server.
+    api_urls: dict[str, Any] = {f"{name}_api_url": f"{config.api_base_url}/api/{name}" for name in API_CLIENTS}
     portal = portal_bootstrap(
-        PortalSettings(
-            **common,
-            documents_public_base_url=f"{config.base_url}/api/documents",
-            # The site calls the services' APIs like any client; in one process that is this server.
-            **{f"{name}_api_url": f"{config.api_base_url}/api/{name}" for name in API_CLIENTS},
-        ),
+        PortalSettings(**common, **api_urls, documents_public_base_url=f"{config.base_url}/api/documents"),
         transport,
         token_verifier=verifier,
     )
