@@ -30,6 +30,7 @@ class Principal:
     enterprise_id: UUID | None = None
     name: str = ""
     locale: str = "zh"
+    email: str = ""
 
     @property
     def is_operator(self) -> bool:
@@ -135,6 +136,7 @@ class TokenVerifier:
             enterprise_id=UUID(enterprise) if enterprise else None,
             name=claims.get("name", ""),
             locale=claims.get("locale") or "zh",
+            email=str(claims.get("email") or ""),
         )
 
 

@@ -96,7 +96,9 @@ class TokenIssuer:
             audience="bluemap",
         )
 
-    def token(self, tenant_id: str, roles: list[str], enterprise_id: UUID | None = None, subject: str = "") -> str:
+    def token(
+        self, tenant_id: str, roles: list[str], enterprise_id: UUID | None = None, subject: str = "", email: str = ""
+    ) -> str:
         now = int(time.time())
         claims = {
             "iss": "bluemap",
@@ -108,12 +110,14 @@ class TokenIssuer:
             "roles": roles,
             "enterprise_id": str(enterprise_id) if enterprise_id else None,
         }
+        if email:
+            claims["email"] = email
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 
     def headers(
-        self, tenant_id: str, roles: list[str], enterprise_id: UUID | None = None, subject: str = ""
+        self, tenant_id: str, roles: list[str], enterprise_id: UUID | None = None, subject: str = "", email: str = ""
     ) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(tenant_id, roles, enterprise_id, subject)}"}
+        return {"Authorization": f"Bearer {self.token(tenant_id, roles, enterprise_id, subject, email)}"}
 
     def staff(self, tenant_id: str, enterprise_id: UUID, subject: str = "") -> dict[str, str]:
         return self.headers(tenant_id, [ENTERPRISE], enterprise_id, subject)

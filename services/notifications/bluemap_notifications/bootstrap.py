@@ -4,11 +4,15 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from bluemap_notifications.chat.alerts import UnansweredAlerts
+from bluemap_notifications.chat.endpoints import StreamSettings
+from bluemap_notifications.chat.endpoints import router as chat_router
 from bluemap_notifications.deadlines.scheduler import ReminderScheduler
 from bluemap_notifications.emails.attachments import AttachmentFetcher
 from bluemap_notifications.emails.delivery import RetryPolicy
 from bluemap_notifications.emails.dispatcher import EmailDispatcher, Mailer
 from bluemap_notifications.emails.endpoints import router as emails_router
+from bluemap_notifications.follows.endpoints import router as follows_router
 from bluemap_notifications.handlers import register_handlers
 from bluemap_notifications.settings import NotificationsSettings
 from bluemap_shared.auth import TokenVerifier
@@ -27,6 +31,7 @@ class NotificationsService:
     app: FastAPI
     dispatcher: EmailDispatcher
     reminders: ReminderScheduler
+    chat_alerts: UnansweredAlerts
 
 
 def bootstrap(
@@ -70,6 +75,14 @@ def bootstrap(
         poll_interval=settings.reminder_poll_interval,
         batch_size=settings.reminder_batch_size,
     )
+    chat_alerts = UnansweredAlerts(
+        runtime.sessionmaker,
+        staff_email=settings.staff_email,
+        minutes=settings.chat_unanswered_minutes,
+        portal_base_url=settings.portal_base_url,
+        wake_dispatcher=dispatcher.wake,
+        poll_interval=settings.chat_alert_interval,
+    )
     register_handlers(
         runtime.consumer,
         portal_base_url=settings.portal_base_url,
@@ -84,7 +97,10 @@ def bootstrap(
     async def reminder_scheduler() -> None:
         await reminders.run()
 
-    runtime.background += [email_dispatcher, reminder_scheduler]
+    async def chat_unanswered_alerts() -> None:
+        await chat_alerts.run()
+
+    runtime.background += [email_dispatcher, reminder_scheduler, chat_unanswered_alerts]
     app = create_service_app(
         runtime,
         title="Blue Map notifications service",
@@ -92,6 +108,9 @@ def bootstrap(
             "Emails to enterprises about what concerns them (records, deadlines, explanation PDFs, reviews), "
             "sent with retries, and their delivery status."
         ),
-        routers=[emails_router],
+        routers=[emails_router, follows_router, chat_router],
     )
-    return NotificationsService(runtime=runtime, app=app, dispatcher=dispatcher, reminders=reminders)
+    app.state.chat_stream = StreamSettings(settings.chat_stream_poll, settings.chat_stream_max_seconds)
+    return NotificationsService(
+        runtime=runtime, app=app, dispatcher=dispatcher, reminders=reminders, chat_alerts=chat_alerts
+    )

@@ -1,6 +1,7 @@
 """Event handlers: which integration events update the read models and queue which emails."""
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -9,6 +10,8 @@ from bluemap_notifications.contacts.service import project_snapshot
 from bluemap_notifications.deadlines import service as deadlines
 from bluemap_notifications.emails import service as emails
 from bluemap_notifications.emails.models import Email
+from bluemap_notifications.follows import rendering as followed
+from bluemap_notifications.follows.service import queue_for_followers
 from bluemap_shared.db import on_commit
 from bluemap_shared.events.catalog import (
     DocumentPublished,
@@ -38,6 +41,15 @@ def register_handlers(
             # Woken only once the row is committed, so the dispatcher can see it.
             on_commit(session, wake_dispatcher)
 
+    async def tell_followers(
+        session: AsyncSession, envelope: Envelope[Any], update: followed.FollowedUpdate, **names: str | None
+    ) -> None:
+        emails = await queue_for_followers(
+            session, envelope.tenant_id, update, cause_id=envelope.id, portal_base_url=portal_base_url, **names
+        )
+        if emails:
+            on_commit(session, wake_dispatcher)
+
     @consumer.on(EnterpriseRegistered)
     async def on_enterprise_registered(session: AsyncSession, envelope: Envelope[EnterpriseRegistered]) -> None:
         """Learn a new enterprise's names and registered addresses."""
@@ -58,6 +70,13 @@ def register_handlers(
             session, envelope.tenant_id, event, days_before=reminder_days_before, today=china_today()
         )
         queued(session, await emails.queue_record_published(session, envelope, portal_base_url=portal_base_url))
+        await tell_followers(
+            session,
+            envelope,
+            followed.record_update(event),
+            name=event.enterprise.name,
+            name_en=event.enterprise.name_en,
+        )
 
     @consumer.on(RecordUpdated)
     async def on_record_updated(session: AsyncSession, envelope: Envelope[RecordUpdated]) -> None:
@@ -100,6 +119,7 @@ def register_handlers(
             session,
             await emails.queue_explanation_published(session, envelope, record, portal_base_url=portal_base_url),
         )
+        await tell_followers(session, envelope, followed.explanation_update(envelope.data))
 
     @consumer.on(DocumentRejected)
     async def on_document_rejected(session: AsyncSession, envelope: Envelope[DocumentRejected]) -> None:
@@ -108,3 +128,4 @@ def register_handlers(
     @consumer.on(DocumentPublished)
     async def on_document_published(session: AsyncSession, envelope: Envelope[DocumentPublished]) -> None:
         queued(session, await emails.queue_document_published(session, envelope, portal_base_url=portal_base_url))
+        await tell_followers(session, envelope, followed.document_update(envelope.data))

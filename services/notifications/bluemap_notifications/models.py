@@ -1,8 +1,10 @@
 """Every table of the notifications database (what its migrations manage)."""
 
+from bluemap_notifications.chat.models import ChatMessage, Conversation
 from bluemap_notifications.contacts.models import EnterpriseContact
 from bluemap_notifications.deadlines.models import DeadlineReminder, TrackedRecord
 from bluemap_notifications.emails.models import Email, EmailAttachment
+from bluemap_notifications.follows.models import Follow
 from bluemap_shared.messaging.models import MESSAGING_TABLES
 
 TABLES = (
@@ -11,5 +13,8 @@ TABLES = (
     EnterpriseContact.__table__,  # type: ignore[attr-defined]
     TrackedRecord.__table__,  # type: ignore[attr-defined]
     DeadlineReminder.__table__,  # type: ignore[attr-defined]
+    Follow.__table__,  # type: ignore[attr-defined]
+    Conversation.__table__,  # type: ignore[attr-defined]
+    ChatMessage.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )

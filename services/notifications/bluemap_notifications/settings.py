@@ -28,3 +28,8 @@ class NotificationsSettings(ServiceSettings):
     reminder_days_before: int = Field(default=3, ge=0, description="Days before the deadline of the first reminder")
     reminder_poll_interval: float = Field(default=60.0, gt=0, description="Seconds between looks for due reminders")
     reminder_batch_size: int = Field(default=50, ge=1, le=1000)
+    staff_email: str = Field(default="", description="Where unanswered Live Chat questions are emailed; none if empty")
+    chat_unanswered_minutes: float = Field(default=10.0, gt=0, description="Minutes before staff are emailed")
+    chat_alert_interval: float = Field(default=30.0, gt=0, description="Seconds between looks for unanswered chats")
+    chat_stream_poll: float = Field(default=1.0, gt=0, description="Seconds between a chat stream's looks")
+    chat_stream_max_seconds: float = Field(default=300.0, gt=0, description="A stream ends; EventSource reconnects")

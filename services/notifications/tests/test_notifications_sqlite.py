@@ -6,7 +6,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from uuid import uuid4
 
-from notifications_testing import FileServer
+import httpx
+from notifications_testing import ISSUER, FileServer
 from sqlmodel import select
 
 from bluemap_notifications.bootstrap import bootstrap
@@ -134,3 +135,23 @@ async def test_pdf_and_reminders_on_sqlite(tmp_path: Path, file_server: FileServ
     [with_pdf] = [m for m in mailer.sent if "BM-1" in str(m["Subject"])]
     assert [a.get_content() for a in with_pdf.iter_attachments()] == [content]
     assert any("还有3天" in str(m["Subject"]) for m in mailer.sent)
+
+
+async def test_follows_and_live_chat_on_sqlite(tmp_path: Path) -> None:
+    settings = NotificationsSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'n.db'}", log_json=False)
+    svc = bootstrap(settings, InProcessTransport(), token_verifier=ISSUER.verifier, mailer=RecordingMailer())
+    enterprise_id = uuid4()
+    staff = ISSUER.staff("ipe", enterprise_id)
+    follower = ISSUER.headers("ipe", ["brand"], subject="buyer", email="buyer@example.com")
+    async with running(svc.runtime):
+        transport = httpx.ASGITransport(app=svc.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://n") as client:
+            followed = await client.post("/v1/follows", json={"enterprise_id": str(enterprise_id)}, headers=follower)
+            assert followed.status_code == 201, followed.text
+            assert len((await client.get("/v1/follows", headers=follower)).json()) == 1
+            opened = await client.post("/v1/conversations", json={"body": "你好"}, headers=staff)
+            assert opened.status_code == 201, opened.text
+            path = f"/v1/conversations/{opened.json()['id']}/messages"
+            assert (await client.post(path, json={"body": "再问"}, headers=staff)).status_code == 201
+            assert [m["id"] for m in (await client.get(path, headers=staff)).json()] == [1, 2]
+            assert len((await client.get("/v1/conversations", headers=staff)).json()) == 1

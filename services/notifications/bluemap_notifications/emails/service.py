@@ -92,6 +92,21 @@ def _new_email(
     )
 
 
+async def queue_to_addresses(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    purpose: str,
+    cause_id: UUID,
+    rendered: RenderedEmail,
+    recipients: list[str],
+    enterprise_id: UUID | None,
+) -> Email | None:
+    """Queue an email to given addresses; None when it is queued already for the purpose and cause."""
+    email = _new_email(tenant_id, purpose, cause_id, rendered, recipients=recipients, enterprise_id=enterprise_id)
+    return await _add(session, email)
+
+
 async def _queue_to_enterprise(
     session: AsyncSession,
     *,

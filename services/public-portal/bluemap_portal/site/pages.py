@@ -1,6 +1,7 @@
 """The site's pages: home and search, enterprise pages, categories, disclosed documents, verification."""
 
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -18,6 +19,8 @@ from bluemap_portal.site.i18n import N_
 from bluemap_portal.site.paging import MAX_PAGE, Paging
 from bluemap_portal.site.rendering import error_page, link_builder, page_language, render, root_path
 from bluemap_portal.tenancy import TenantDep
+from bluemap_portal.workspace.rendering import render_page
+from bluemap_portal.workspace.session import signed_in
 from bluemap_shared.problems import InvalidInput, NotFound
 from bluemap_shared.runtime import SessionDep
 
@@ -104,14 +107,18 @@ async def enterprise_page(
         session, tenant_id, key, today=china_today(), documents_public_base_url=settings.documents_public_base_url
     )
     href = link_builder(request, page_language(request))
-    return render(
-        request,
-        "enterprise.html",
-        enterprise=detail,
-        groups=detail.record_groups,
-        record_total=sum(len(g.records) for g in detail.record_groups),
-        feed_url=href(f"/enterprises/{key}/feed.atom"),
-    )
+    context: dict[str, Any] = {
+        "enterprise": detail,
+        "groups": detail.record_groups,
+        "record_total": sum(len(g.records) for g in detail.record_groups),
+        "feed_url": href(f"/enterprises/{key}/feed.atom"),
+    }
+    if await signed_in(request) is not None:
+        # Signed in: the page gets a Follow form, so it is private and carries the CSRF token.
+        return render_page(
+            request, "enterprise.html", follow_action=root_path(request) + "/workspace/following", **context
+        )
+    return render(request, "enterprise.html", **context)
 
 
 @router.api_route("/categories", methods=["GET", "HEAD"], response_class=HTMLResponse)

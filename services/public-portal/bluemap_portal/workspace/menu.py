@@ -35,7 +35,7 @@ MENU = (
         "/workspace/following",
         N_("Following"),
         N_("Follow suppliers and other enterprises and be told about their new records."),
-        False,
+        True,
     ),
     MenuItem(
         "gca-audit",

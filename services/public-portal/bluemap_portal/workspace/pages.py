@@ -16,7 +16,7 @@ from bluemap_portal.workspace.session import EnterpriseBackend, EnterpriseSessio
 
 router = APIRouter(prefix="/workspace")
 
-PLACEHOLDERS = ("data-submission", "following", "gca-audit", "training")
+PLACEHOLDERS = ("data-submission", "gca-audit", "training")
 
 
 @router.get("", response_class=HTMLResponse)
@@ -51,12 +51,6 @@ def _not_yet(key: str) -> None:
 
 for _key in PLACEHOLDERS:
     _not_yet(_key)
-
-
-@router.get("/help/live-chat", response_class=HTMLResponse)
-async def live_chat(request: Request, user: OptionalSession) -> HTMLResponse:
-    """Live Chat (在线咨询): not here yet; the page says how to get help meanwhile."""
-    return render_page(request, "workspace/live_chat.html", menu=MENU, active="")
 
 
 @router.get("/guides/disclosure", response_class=HTMLResponse)

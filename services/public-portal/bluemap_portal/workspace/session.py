@@ -149,6 +149,7 @@ async def require_operator(request: Request) -> SignedIn:
 
 
 EnterpriseSession = Annotated[SignedIn, Depends(require_enterprise)]
+UserSession = Annotated[SignedIn, Depends(require_user)]
 OperatorSession = Annotated[SignedIn, Depends(require_operator)]
 OptionalSession = Annotated[SignedIn | None, Depends(signed_in)]
 
@@ -158,6 +159,10 @@ def _backend(request: Request, client: HttpClientDep, user: SignedIn | None) -> 
 
 
 async def enterprise_backend(request: Request, client: HttpClientDep, user: EnterpriseSession) -> Backend:
+    return _backend(request, client, user)
+
+
+async def user_backend(request: Request, client: HttpClientDep, user: UserSession) -> Backend:
     return _backend(request, client, user)
 
 
@@ -175,6 +180,7 @@ async def optional_backend(request: Request, client: HttpClientDep, user: Option
 
 EnterpriseBackend = Annotated[Backend, Depends(enterprise_backend)]
 OperatorBackend = Annotated[Backend, Depends(operator_backend)]
+UserBackend = Annotated[Backend, Depends(user_backend)]
 AnonymousBackend = Annotated[Backend, Depends(anonymous_backend)]
 OptionalBackend = Annotated[Backend, Depends(optional_backend)]
 

@@ -1,0 +1,1 @@
+"""Live Chat (在线咨询): conversations between an enterprise and the operator's staff."""
