@@ -31,14 +31,17 @@ async def upgrade_to_head(package: str, database_url: str) -> None:
 def run_env(tables: Iterable[Table]) -> None:
     """Body of a service's migrations/env.py, limited to that service's tables."""
     names = {t.name for t in tables}
-
-    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-        table = obj if type_ == "table" else getattr(obj, "table", None)
-        return table is None or getattr(table, "name", name) in names
-
     url = context.config.get_main_option("sqlalchemy.url") or ""
 
     def migrate(connection: Connection) -> None:
+        def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+            table = obj if type_ == "table" else getattr(obj, "table", None)
+            if table is not None and getattr(table, "name", name) not in names:
+                return False
+            # An index declared for one dialect only (Index(...).ddl_if(dialect=...)) is not missing on others.
+            only_on = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+            return only_on is None or only_on == connection.dialect.name
+
         context.configure(
             connection=connection,
             target_metadata=SQLModel.metadata,

@@ -79,6 +79,15 @@ class Platform:
                 "SEND_BACKOFF_SECONDS": "0.2",
                 "SEND_POLL_INTERVAL": "0.5",
             }
+        if service == "public-portal":
+            settings |= {
+                # Public download links on the portal's pages, and the APIs its workspace calls.
+                "DOCUMENTS_PUBLIC_BASE_URL": self.api("documents"),
+                "RECORDS_API_URL": self.api("records"),
+                "EXPLANATIONS_API_URL": self.api("explanations"),
+                "DOCUMENTS_API_URL": self.api("documents"),
+                "NOTIFICATIONS_API_URL": self.api("notifications"),
+            }
         env |= {prefix + k: v for k, v in settings.items()}
         env["BLUEMAP_FAILPOINT_DIR"] = str(self.workdir / "failpoints")
         env |= extra or {}

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer
 from sqlmodel import col, select
 
 from bluemap_shared.messaging.models import OutboxMessage
-from bluemap_shared.messaging.outbox import OutboxRelay, emit
+from bluemap_shared.messaging.outbox import OutboxRelay, emit, emit_many
 from bluemap_shared.messaging.transport import KafkaTransport
 from bluemap_shared.testing import eventually
 from tests.integration.events import record_published
@@ -193,3 +193,33 @@ async def test_rows_of_a_relay_killed_mid_batch_are_swept_by_the_next(kernel_db,
     records = await read_topic(kafka_bootstrap, namespace + events[0].topic, 6)
     assert {r.key for r in records} == {str(e.record_id).encode() for e in events}
     assert len(records) == 6
+
+
+async def test_emit_many_stages_a_batch_in_order_like_emit(kernel_db, kafka_bootstrap, namespace):
+    aggregate = record_published().record_id
+    events = [record_published(aggregate, title=f"title {i}") for i in range(50)]
+    single = record_published(title="one by one")
+    async with kernel_db.sessionmaker() as session, session.begin():
+        event_ids = await emit_many(session, events, tenant_id="ipe")
+        emit(session, single, tenant_id="ipe")
+    async with kernel_db.sessionmaker() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+    assert [r.event_id for r in rows[:50]] == event_ids
+    assert [r.payload for r in rows[:50]] == [e.model_dump_json().encode() for e in events]
+    bulk, alone = rows[0], rows[-1]
+    assert [k for k, _ in bulk.headers] == [k for k, _ in alone.headers]
+    assert dict(bulk.headers)["ce_id"] == str(bulk.event_id)
+    assert (bulk.published_at, bulk.attempts, alone.published_at, alone.attempts) == (None, 0, None, 0)
+
+    transport = KafkaTransport(kafka_bootstrap, client_id="test", namespace=namespace)
+    await transport.start()
+    try:
+        await transport.ensure_topics([single.topic])
+        relay = OutboxRelay("records", kernel_db.sessionmaker, transport, batch_size=100)
+        assert await relay.publish_pending() == 51
+    finally:
+        await transport.stop()
+    records = await read_topic(kafka_bootstrap, namespace + single.topic, 51)
+    titles = [r.value.decode() for r in records if r.key == str(aggregate).encode()]
+    assert [t for i in range(50) for t in titles if f'"title {i}"' in t] == titles
+    assert len(records) == 51

@@ -1,4 +1,4 @@
-"""`python -m bluemap_records serve|migrate|create-user`."""
+"""`python -m bluemap_records serve|migrate|create-user|import`."""
 
 import argparse
 import asyncio
@@ -7,6 +7,7 @@ import sys
 from bluemap_records.bootstrap import bootstrap
 from bluemap_records.identity.schemas import UserCreate
 from bluemap_records.identity.service import create_user
+from bluemap_records.imports.cli import run_import
 from bluemap_shared.cli import service_main
 
 
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     if args[:1] == ["create-user"]:
         asyncio.run(_create_user(args[1:]))
         return
+    if args[:1] == ["import"]:
+        sys.exit(asyncio.run(run_import(args[1:])))
     service_main("records", bootstrap, args)
 
 

@@ -2,12 +2,17 @@
 
 from bluemap_records.enterprises.models import Enterprise
 from bluemap_records.identity.models import User
-from bluemap_records.records.models import Record
+from bluemap_records.imports.models import ImportRejection, RecordImport
+from bluemap_records.records.models import Record, RecordRevision, RecordStatusChange
 from bluemap_shared.messaging.models import MESSAGING_TABLES
 
 TABLES = (
     Enterprise.__table__,  # type: ignore[attr-defined]
     Record.__table__,  # type: ignore[attr-defined]
+    RecordRevision.__table__,  # type: ignore[attr-defined]
+    RecordStatusChange.__table__,  # type: ignore[attr-defined]
+    RecordImport.__table__,  # type: ignore[attr-defined]
+    ImportRejection.__table__,  # type: ignore[attr-defined]
     User.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )

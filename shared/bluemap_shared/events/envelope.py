@@ -58,6 +58,25 @@ class Message:
         return None
 
 
+def context_headers(
+    event_id: str, source: str, event_type: str, subject: str, time: str, tenant_id: str, traceparent: str | None
+) -> list[tuple[str, str]]:
+    """The CloudEvents context attributes of one event as Kafka headers (binary content mode), as text."""
+    headers = [
+        ("ce_id", event_id),
+        ("ce_source", source),
+        ("ce_specversion", SPEC_VERSION),
+        ("ce_type", event_type),
+        ("ce_subject", subject),
+        ("ce_time", time),
+        (f"ce_{TENANT_ATTRIBUTE}", tenant_id),
+        ("content-type", CONTENT_TYPE),
+    ]
+    if traceparent:
+        headers.append(("ce_traceparent", traceparent))
+    return headers
+
+
 @dataclass(frozen=True)
 class Envelope(Generic[E]):
     """An event with its CloudEvents context attributes."""
@@ -74,25 +93,23 @@ class Envelope(Generic[E]):
     def type(self) -> str:
         return self.data.event_type
 
+    def headers(self) -> list[tuple[str, str]]:
+        """The context attributes as Kafka headers of binary content mode, as text."""
+        return context_headers(
+            str(self.id), self.source, self.type, self.subject, self.time.isoformat(), self.tenant_id, self.traceparent
+        )
+
+    def payload(self) -> bytes:
+        """The event's data as the message value (JSON)."""
+        return self.data.__pydantic_serializer__.to_json(self.data)
+
     def to_message(self) -> Message:
         """Binary content mode: attributes in ce_* headers, data as the value."""
-        headers = [
-            ("ce_id", str(self.id)),
-            ("ce_source", self.source),
-            ("ce_specversion", SPEC_VERSION),
-            ("ce_type", self.type),
-            ("ce_subject", self.subject),
-            ("ce_time", self.time.isoformat()),
-            (f"ce_{TENANT_ATTRIBUTE}", self.tenant_id),
-            ("content-type", CONTENT_TYPE),
-        ]
-        if self.traceparent:
-            headers.append(("ce_traceparent", self.traceparent))
         return Message(
             topic=self.data.topic,
             key=self.subject.encode(),
-            value=self.data.model_dump_json().encode(),
-            headers=[(k, v.encode()) for k, v in headers],
+            value=self.payload(),
+            headers=[(k, v.encode()) for k, v in self.headers()],
         )
 
 

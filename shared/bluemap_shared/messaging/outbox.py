@@ -2,18 +2,20 @@
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import structlog
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_shared.db import SessionMaker, on_commit, utcnow
-from bluemap_shared.events.envelope import Envelope, IntegrationEvent, Message, current_traceparent
+from bluemap_shared.db import SessionMaker, bulk_insert, on_commit, utcnow
+from bluemap_shared.events.envelope import Envelope, IntegrationEvent, Message, context_headers, current_traceparent
 from bluemap_shared.failpoints import failpoint
+from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging.models import OutboxMessage
 from bluemap_shared.messaging.transport import Transport
 
@@ -22,32 +24,72 @@ log = structlog.get_logger()
 _relay_wakers: dict[str, Callable[[], None]] = {}
 
 
+def _wake_relay_on_commit(session: AsyncSession) -> None:
+    waker = _relay_wakers.get(session.info["service"])
+    if waker is not None:
+        on_commit(session, waker)
+
+
 def emit(session: AsyncSession, event: IntegrationEvent, *, tenant_id: str) -> Envelope[Any]:
     """Stage an event in the caller's transaction; the relay sends it once that commits."""
-    service: str = session.info["service"]
     envelope = Envelope(
         data=event,
         tenant_id=tenant_id,
-        source=f"/bluemap/{service}",
+        source=f"/bluemap/{session.info['service']}",
         subject=event.subject(),
         traceparent=current_traceparent.get(),
     )
-    message = envelope.to_message()
     session.add(
         OutboxMessage(
             event_id=envelope.id,
             tenant_id=tenant_id,
-            topic=message.topic,
+            topic=event.topic,
             key=envelope.subject,
             event_type=envelope.type,
-            headers=[[k, v.decode()] for k, v in message.headers],
-            payload=message.value,
+            headers=[[k, v] for k, v in envelope.headers()],
+            payload=envelope.payload(),
         )
     )
-    waker = _relay_wakers.get(service)
-    if waker is not None:
-        on_commit(session, waker)
+    _wake_relay_on_commit(session)
     return envelope
+
+
+async def emit_many(session: AsyncSession, events: Sequence[IntegrationEvent], *, tenant_id: str) -> list[UUID]:
+    """emit() for a batch staged at one moment: one bulk insert (COPY on PostgreSQL); the event ids, in order.
+
+    Thousands of events at a time (imports): no ORM object and no Envelope per event, the same rows.
+    """
+    if not events:
+        return []
+    source = f"/bluemap/{session.info['service']}"
+    traceparent = current_traceparent.get()
+    now = utcnow()
+    time = now.isoformat()
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        event_id = uuid7()
+        subject = event.subject()
+        rows.append(
+            {
+                "event_id": event_id,
+                "tenant_id": tenant_id,
+                "topic": event.topic,
+                "key": subject,
+                "event_type": event.event_type,
+                "headers": context_headers(
+                    str(event_id), source, event.event_type, subject, time, tenant_id, traceparent
+                ),
+                "payload": event.__pydantic_serializer__.to_json(event),
+                "created_at": now,
+                "next_attempt_at": now,
+                "published_at": None,
+                "attempts": 0,
+                "last_error": None,
+            }
+        )
+    await bulk_insert(session, OutboxMessage.__table__, rows)  # type: ignore[attr-defined]
+    _wake_relay_on_commit(session)
+    return [row["event_id"] for row in rows]
 
 
 class OutboxRelay:

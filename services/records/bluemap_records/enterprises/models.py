@@ -3,7 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bluemap_shared.db import UTCDateTime, utcnow
@@ -14,16 +14,28 @@ class Enterprise(SQLModel, table=True):
     """An enterprise in one tenant's directory, identified by its USCC."""
 
     __tablename__ = "enterprises"
-    __table_args__ = (UniqueConstraint("tenant_id", "uscc", name="uq_enterprises_tenant_uscc"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "uscc", name="uq_enterprises_tenant_uscc"),
+        # The directory in pages (keyset on id).
+        Index("ix_enterprises_tenant_page", "tenant_id", "id"),
+        # Search by a substring of the name (LIKE '%...%') that stays fast at a million enterprises:
+        # trigrams of the name in a GIN index. PostgreSQL only (pg_trgm); SQLite scans.
+        Index(
+            "ix_enterprises_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: UUID = Field(default_factory=uuid7, primary_key=True)
-    tenant_id: str = Field(max_length=64, index=True)
+    tenant_id: str = Field(max_length=64)
     uscc: str = Field(max_length=18)
     name: str = Field(max_length=200)
     name_en: str | None = Field(default=None, max_length=300)
     region_code: str | None = Field(default=None, max_length=6)
     industry: str | None = Field(default=None, max_length=200)
     registered_emails: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="active", max_length=20)
+    status: str = Field(default="active", max_length=20, description="active, suspended or closed")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,12 +1,28 @@
 """Enterprise queries, always scoped by tenant."""
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
+from sqlalchemy import String, Uuid, bindparam, update
+from sqlalchemy.engine import Row
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
+from bluemap_records.bulk import one_of
 from bluemap_records.enterprises.models import Enterprise
+from bluemap_shared.db import insert_for
+
+_TABLE = Enterprise.__table__  # type: ignore[attr-defined]
+# What a bulk import compares and announces; the rest stays as it is.
+IMPORT_COLUMNS = ("id", "uscc", "name", "name_en", "region_code", "industry", "registered_emails", "status")
+
+
+def like_pattern(text: str) -> str:
+    """LIKE pattern matching text anywhere, its wildcards taken literally (escape character: backslash)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 class EnterpriseRepository:
@@ -25,12 +41,70 @@ class EnterpriseRepository:
         )
         return result.first()
 
-    async def search(self, tenant_id: str, *, name_contains: str | None, limit: int) -> Sequence[Enterprise]:
+    @staticmethod
+    def search_query(
+        tenant_id: str, *, name_contains: str | None, after: UUID | None, limit: int
+    ) -> SelectOfScalar[Enterprise]:
+        """The directory in id order, optionally only names containing a substring.
+
+        On PostgreSQL the substring test is answered by ix_enterprises_name_trgm (pg_trgm GIN) once
+        it holds three characters or more; shorter ones find no trigram to look up and scan.
+        """
         query = select(Enterprise).where(Enterprise.tenant_id == tenant_id)
         if name_contains:
-            query = query.where(col(Enterprise.name).contains(name_contains, autoescape=True))
-        result = await self.session.exec(query.order_by(col(Enterprise.id)).limit(limit))
+            query = query.where(col(Enterprise.name).like(like_pattern(name_contains), escape="\\"))
+        if after is not None:
+            query = query.where(col(Enterprise.id) > after)
+        return query.order_by(col(Enterprise.id)).limit(limit)
+
+    async def search(
+        self, tenant_id: str, *, name_contains: str | None, after: UUID | None, limit: int
+    ) -> Sequence[Enterprise]:
+        result = await self.session.exec(
+            self.search_query(tenant_id, name_contains=name_contains, after=after, limit=limit)
+        )
         return result.all()
 
     def add(self, enterprise: Enterprise) -> None:
         self.session.add(enterprise)
+
+    async def for_import(self, tenant_id: str, usccs: Sequence[str]) -> dict[str, Row[Any]]:
+        """The tenant's enterprises among usccs, by USCC, with the columns an import compares."""
+        if not usccs:
+            return {}
+        columns = [_TABLE.c[c] for c in IMPORT_COLUMNS]
+        result = await self.session.exec(
+            select(*columns).where(
+                _TABLE.c.tenant_id == tenant_id, one_of(self.session, _TABLE.c.uscc, usccs, String())
+            )
+        )
+        return {row.uscc: row for row in result.all()}
+
+    async def insert_new(self, rows: Sequence[dict[str, Any]]) -> set[UUID]:
+        """Insert enterprises (all of one tenant) unless their USCC exists by now; the ids inserted."""
+        if not rows:
+            return set()
+        stmt = (
+            insert_for(self.session)(_TABLE)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "uscc"])
+            .returning(_TABLE.c.id)
+        )
+        result = await self.session.exec(stmt, params=list(rows))
+        return set(result.scalars().all())
+
+    async def update_many(self, tenant_id: str, changes: Sequence[dict[str, Any]]) -> None:
+        """Overwrite name, name_en, region_code, registered_emails and updated_at of enterprises by id."""
+        if not changes:
+            return
+        stmt = (
+            update(_TABLE)
+            .where(_TABLE.c.tenant_id == tenant_id, _TABLE.c.id == bindparam("b_id", type_=Uuid()))
+            .values(
+                name=bindparam("b_name"),
+                name_en=bindparam("b_name_en"),
+                region_code=bindparam("b_region_code"),
+                registered_emails=bindparam("b_registered_emails", type_=_TABLE.c.registered_emails.type),
+                updated_at=bindparam("b_updated_at", type_=_TABLE.c.updated_at.type),
+            )
+        )
+        await self.session.exec(stmt, params=[{f"b_{k}": v for k, v in change.items()} for change in changes])

@@ -1,19 +1,21 @@
 """Enterprise directory use cases; the caller's transaction commits them."""
 
+from typing import Any
 from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_records.enterprises.models import Enterprise
 from bluemap_records.enterprises.repository import EnterpriseRepository
-from bluemap_records.enterprises.schemas import EnterpriseCreate
-from bluemap_shared.events.catalog import EnterpriseRegistered, EnterpriseSnapshot
+from bluemap_records.enterprises.schemas import EnterpriseCreate, EnterpriseUpdate
+from bluemap_shared.db import utcnow
+from bluemap_shared.events.catalog import EnterpriseRegistered, EnterpriseSnapshot, EnterpriseUpdated
 from bluemap_shared.messaging import emit
 from bluemap_shared.problems import Conflict, NotFound
 
 
-def snapshot(enterprise: Enterprise) -> EnterpriseSnapshot:
-    """The enterprise as other services see it in events."""
+def snapshot(enterprise: Any) -> EnterpriseSnapshot:
+    """The enterprise (a model or a row with its columns) as other services see it in events."""
     return EnterpriseSnapshot(
         enterprise_id=enterprise.id,
         uscc=enterprise.uscc,
@@ -46,6 +48,29 @@ async def register_enterprise(session: AsyncSession, tenant_id: str, data: Enter
         tenant_id=tenant_id,
     )
     return enterprise
+
+
+async def update_enterprise(
+    session: AsyncSession, tenant_id: str, enterprise_id: UUID, data: EnterpriseUpdate
+) -> Enterprise:
+    """Change the fields sent; EnterpriseUpdated only when something really changed."""
+    enterprise = await get_enterprise(session, tenant_id, enterprise_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "registered_emails" in changes:
+        changes["registered_emails"] = list(dict.fromkeys(str(e) for e in data.registered_emails or []))
+    changed = {k: v for k, v in changes.items() if getattr(enterprise, k) != v}
+    if not changed:
+        return enterprise
+    for key, value in changed.items():
+        setattr(enterprise, key, value)
+    enterprise.updated_at = utcnow()
+    await session.flush()
+    emit(session, updated_event(enterprise), tenant_id=tenant_id)
+    return enterprise
+
+
+def updated_event(enterprise: Any) -> EnterpriseUpdated:
+    return EnterpriseUpdated(enterprise=snapshot(enterprise), industry=enterprise.industry, status=enterprise.status)
 
 
 async def get_enterprise(session: AsyncSession, tenant_id: str, enterprise_id: UUID) -> Enterprise:

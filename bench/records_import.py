@@ -1,0 +1,356 @@
+"""Records bulk import and the enterprise page query at scale, on PostgreSQL (not a test).
+
+    .venv/bin/python bench/records_import.py --rows 1000000 --enterprises 100000
+
+1. Generates an import file (bench/records_data.py): Chinese enterprises, titles and summaries.
+2. Imports it through the real code path, the command line `python -m bluemap_records import`, in a
+   child process: wall time, rows/s and the child's own peak RSS (os.wait4).
+3. Baseline in the same run: the same rows, parsed beforehand (untimed), copied with asyncpg's
+   copy_records_to_table into an equivalent table (CREATE TABLE ... (LIKE records INCLUDING
+   DEFAULTS INCLUDING INDEXES)), and into one without indexes.
+4. The enterprise page (records of one enterprise, one type, newest first, 50 a page) through the
+   repository as the endpoint runs it, and through the HTTP API, each next to baselines measured
+   alike: a primary-key lookup and SELECT 1; GET /v1/records/{id} and GET /healthz.
+
+A fresh database is created on the PostgreSQL of deploy/local/servers.sh (or --dsn) and dropped at
+the end unless --keep. Prints a Markdown table and a JSON line.
+"""
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import platform
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+
+from records_data import write_csv  # noqa: E402
+
+from bluemap_records.bootstrap import bootstrap  # noqa: E402
+from bluemap_records.dates import parse_issue_date  # noqa: E402
+from bluemap_records.records.repository import RecordFilter, RecordRepository  # noqa: E402
+from bluemap_records.settings import RecordsSettings  # noqa: E402
+from bluemap_shared.logging import configure_logging  # noqa: E402
+from bluemap_shared.messaging.transport import InProcessTransport  # noqa: E402
+
+TENANT = "bench"
+RAW_COLUMNS = (
+    "id", "tenant_id", "enterprise_id", "record_type", "year", "source_title", "issuing_authority", "issued_on",
+    "source_url", "summary", "external_id", "status", "explanation_due_on", "revision", "provenance", "import_id",
+    "received_at", "content_sha256", "published_at", "updated_at", "retracted_at", "retraction_reason",
+)  # fmt: skip
+
+
+def admin_dsn() -> str:
+    out = subprocess.run(
+        ["bash", str(REPO / "deploy/local/servers.sh"), "env"], check=True, capture_output=True, text=True
+    ).stdout
+    match = re.search(r"BLUEMAP_PG_DSN=['\"]?([^'\"\s]+)", out)
+    if not match:
+        raise SystemExit("no BLUEMAP_PG_DSN from deploy/local/servers.sh env; pass --dsn")
+    return match[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Run a child; its wall seconds, its own peak RSS in KiB, and its stdout."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=sys.stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - started
+        out.seek(0)
+        text = out.read().decode()
+    if process.returncode != 0:
+        raise SystemExit(f"{args} exited {process.returncode}")
+    return elapsed, usage.ru_maxrss, text
+
+
+async def raw_copy(dsn: str, path: Path, indexes: bool, chunk: int = 50_000) -> float:
+    """Seconds copy_records_to_table takes for every row of path (parsing it is not timed)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        table = "raw_records_indexed" if indexes else "raw_records"
+        like = "INCLUDING DEFAULTS INCLUDING INDEXES" if indexes else "INCLUDING DEFAULTS"
+        await connection.execute(f"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (LIKE records {like})")
+        enterprises = dict(await connection.fetch("SELECT uscc, id FROM enterprises WHERE tenant_id = $1", TENANT))
+        now = datetime.now(UTC)
+        import_id = uuid.uuid4()
+        spent = 0.0
+        with path.open(encoding="utf-8", newline="") as source:
+            reader = csv.reader(source)
+            header = next(reader)
+            at = {name: i for i, name in enumerate(header)}
+            rows: list[tuple[Any, ...]] = []
+
+            async def flush() -> float:
+                started = time.perf_counter()
+                await connection.copy_records_to_table(table, records=rows, columns=RAW_COLUMNS)
+                return time.perf_counter() - started
+
+            for cells in reader:
+                rows.append(
+                    (
+                        uuid.UUID(int=random.getrandbits(128) & ~(0xF << 76) | (0x7 << 76)),  # a v7-like id
+                        TENANT,
+                        enterprises[cells[at["uscc"]]],
+                        cells[at["record_type"]],
+                        int(cells[at["year"]]),
+                        cells[at["source_title"]],
+                        cells[at["issuing_authority"]],
+                        parse_issue_date(cells[at["issued_on"]]),
+                        cells[at["source_url"]] or None,
+                        cells[at["summary"]] or None,
+                        cells[at["external_id"]] or None,
+                        "awaiting_explanation",
+                        None,
+                        1,
+                        "import",
+                        import_id,
+                        now,
+                        "0" * 64,
+                        now,
+                        now,
+                        None,
+                        None,
+                    )
+                )
+                if len(rows) == chunk:
+                    spent += await flush()
+                    rows = []
+            if rows:
+                spent += await flush()
+        await connection.execute(f"DROP TABLE {table}")
+        return spent
+    finally:
+        await connection.close()
+
+
+async def timed(samples: int, work: Callable[[int], Awaitable[Any]]) -> list[float]:
+    """Latencies in ms of work(i) for i in range(samples), after a short warm-up."""
+    for i in range(min(50, samples)):
+        await work(i)
+    latencies = []
+    for i in range(samples):
+        started = time.perf_counter()
+        await work(i)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+async def page_queries(url: str, data_dir: Path, samples: int) -> dict[str, list[float]]:
+    """Enterprise page latencies next to their baselines, through the repository and through HTTP."""
+    configure_logging("WARNING", json=True)  # one log line per request would be measured too
+    service = bootstrap(RecordsSettings(database_url=url, data_dir=data_dir), InProcessTransport())
+    sessionmaker = service.runtime.sessionmaker
+    async with service.runtime.engine.connect() as connection:
+        pairs: list[tuple[Any, Any, Any]] = [
+            tuple(row)  # type: ignore[misc]
+            for row in (
+                await connection.exec_driver_sql(
+                    "SELECT enterprise_id, record_type, (array_agg(id))[1] FROM records TABLESAMPLE SYSTEM (5) "
+                    "GROUP BY 1, 2 ORDER BY random() LIMIT 5000"
+                )
+            ).all()
+        ]
+    random.shuffle(pairs)
+
+    async def page(i: int) -> None:
+        enterprise_id, record_type, _ = pairs[i % len(pairs)]
+        async with sessionmaker() as session:
+            where = RecordFilter(enterprise_id=enterprise_id, record_type=record_type)
+            rows = await RecordRepository(session).find(TENANT, where, after=None, limit=51)
+            assert rows, "every sampled pair has records"
+
+    async def by_primary_key(i: int) -> None:
+        async with sessionmaker() as session:
+            assert await RecordRepository(session).get(TENANT, pairs[i % len(pairs)][2]) is not None
+
+    async def select_one(_: int) -> None:
+        async with sessionmaker() as session:
+            await session.connection()
+            await (await session.connection()).exec_driver_sql("SELECT 1")
+
+    now = int(time.time())
+    token = service.signing_key.sign(
+        {
+            "iss": "bluemap",
+            "aud": "bluemap",
+            "sub": "bench",
+            "iat": now,
+            "exp": now + 3600,
+            "tenant_id": TENANT,
+            "roles": ["admin"],
+        }
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    results: dict[str, list[float]] = {}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://records") as client:
+
+        async def page_http(i: int) -> None:
+            enterprise_id, record_type, _ = pairs[i % len(pairs)]
+            response = await client.get(
+                "/v1/records",
+                params={"enterprise_id": str(enterprise_id), "record_type": record_type, "limit": 50},
+                headers=headers,
+            )
+            assert response.status_code == 200
+
+        async def record_http(i: int) -> None:
+            response = await client.get(f"/v1/records/{pairs[i % len(pairs)][2]}", headers=headers)
+            assert response.status_code == 200
+
+        async def healthz(_: int) -> None:
+            assert (await client.get("/healthz")).status_code == 200
+
+        for name, work in (
+            ("page (repository)", page),
+            ("primary key (repository)", by_primary_key),
+            ("SELECT 1 (session)", select_one),
+            ("page (HTTP API)", page_http),
+            ("one record by id (HTTP API)", record_http),
+            ("GET /healthz (HTTP API)", healthz),
+        ):
+            results[name] = await timed(samples, work)
+    async with service.runtime.engine.connect() as connection:
+        plan = (
+            await connection.exec_driver_sql(
+                "EXPLAIN SELECT * FROM records WHERE tenant_id = 'bench' AND retracted_at IS NULL AND "
+                f"enterprise_id = '{pairs[0][0]}' AND record_type = '{pairs[0][1]}' "
+                "ORDER BY issued_on DESC, id DESC LIMIT 51"
+            )
+        ).all()
+    print("enterprise page plan:\n  " + "\n  ".join(row[0] for row in plan), file=sys.stderr)
+    await service.runtime.engine.dispose()
+    return results
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--enterprises", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=2000, help="samples per query kind")
+    parser.add_argument("--dsn", help="PostgreSQL superuser DSN (default: deploy/local/servers.sh env)")
+    parser.add_argument("--file", type=Path, help="reuse this import file instead of generating one")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    args = parser.parse_args()
+
+    dsn = args.dsn or admin_dsn()
+    database = f"bench_records_{uuid.uuid4().hex[:8]}"
+    base = dsn.rpartition("/")[0]
+    bench_dsn = f"{base}/{database}"
+    url = bench_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    admin = await asyncpg.connect(dsn)
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    work = Path(tempfile.mkdtemp(prefix="bench-records-"))
+    try:
+        path = args.file or work / "records.csv"
+        if args.file is None:
+            started = time.perf_counter()
+            write_csv(path, args.rows, args.enterprises)
+            print(
+                f"generated {path.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+            )
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("BLUEMAP_")},
+            "BLUEMAP_RECORDS_DATABASE_URL": url,
+            "BLUEMAP_RECORDS_DATA_DIR": str(work),
+            "BLUEMAP_RECORDS_LOG_LEVEL": "WARNING",
+        }
+        run_child([sys.executable, "-m", "bluemap_records", "migrate"], env)
+        load_before = os.getloadavg()[0]
+        seconds, peak_kib, summary_text = run_child(
+            [sys.executable, "-m", "bluemap_records", "import", str(path), "--tenant", TENANT, "--no-progress"], env
+        )
+        summary = json.loads(summary_text)
+        if summary["status"] != "completed" or summary["created"] != summary["rows"]:
+            raise SystemExit(f"import did not create every row: {summary}")
+        connection = await asyncpg.connect(bench_dsn)
+        rows = await connection.fetchval("SELECT count(*) FROM records")
+        outbox = await connection.fetchval("SELECT count(*) FROM outbox_messages")
+        await connection.execute("VACUUM ANALYZE")
+        await connection.close()
+
+        raw_indexed = await raw_copy(bench_dsn, path, indexes=True)
+        raw_bare = await raw_copy(bench_dsn, path, indexes=False)
+        queries = await page_queries(url, work, args.queries)
+    finally:
+        if not args.keep:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.close()
+
+    rate = rows / seconds
+    result = {
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
+        "load_average_before_import": round(load_before, 2),
+        "rows": rows,
+        "file_bytes": path.stat().st_size,
+        "outbox_rows": outbox,
+        "import_seconds": round(seconds, 1),
+        "import_rows_per_s": round(rate),
+        "import_peak_rss_mib": round(peak_kib / 1024),
+        "raw_copy_indexed_rows_per_s": round(rows / raw_indexed),
+        "raw_copy_bare_rows_per_s": round(rows / raw_bare),
+        "ratio_to_raw_copy_indexed": round(rate / (rows / raw_indexed), 3),
+        "ratio_to_raw_copy_bare": round(rate / (rows / raw_bare), 3),
+        "queries": {
+            name: {"p50_ms": round(percentile(v, 0.5), 3), "p99_ms": round(percentile(v, 0.99), 3)}
+            for name, v in queries.items()
+        },
+    }
+    q = result["queries"]
+    table = [
+        ("rows imported", f"{rows:,} ({result['file_bytes'] / 1e6:.0f} MB CSV, {args.enterprises:,} enterprises)"),
+        ("import (command line, child process)", f"{seconds:.0f} s, **{rate:,.0f} rows/s**"),
+        ("peak RSS of the import process", f"**{result['import_peak_rss_mib']} MiB**"),
+        (
+            "raw COPY, equivalent table with its indexes",
+            f"{result['raw_copy_indexed_rows_per_s']:,} rows/s; ratio **{result['ratio_to_raw_copy_indexed']}**",
+        ),
+        (
+            "raw COPY, same columns, no index",
+            f"{result['raw_copy_bare_rows_per_s']:,} rows/s; ratio {result['ratio_to_raw_copy_bare']}",
+        ),
+    ]
+    for page, baseline in (
+        ("page (repository)", "primary key (repository)"),
+        ("page (repository)", "SELECT 1 (session)"),
+        ("page (HTTP API)", "one record by id (HTTP API)"),
+        ("page (HTTP API)", "GET /healthz (HTTP API)"),
+    ):
+        mine, theirs = q[page], q[baseline]
+        ratios = f"x{mine['p50_ms'] / theirs['p50_ms']:.2f} / x{mine['p99_ms'] / theirs['p99_ms']:.2f}"
+        measured = (
+            f"{mine['p50_ms']:.2f} / {mine['p99_ms']:.2f} ms vs {theirs['p50_ms']:.2f} / {theirs['p99_ms']:.2f} ms"
+        )
+        table.append((f"{page} p50 / p99, vs {baseline}", f"{measured}: {ratios}"))
+    print("\n| measure | value |\n|---|---|")
+    for name, value in table:
+        print(f"| {name} | {value} |")
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

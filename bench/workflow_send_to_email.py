@@ -1,0 +1,623 @@
+"""Send-to-email benchmark: N enterprises press Send Public Explanation at once on the distributed mode.
+
+    bash deploy/local/servers.sh start
+    .venv/bin/python bench/workflow_send_to_email.py            # 100 at once, then 10 one at a time
+    .venv/bin/python bench/workflow_send_to_email.py -n 20      # quicker
+
+The five services run as their own processes (tests/e2e/platform.py) on the local servers, with fresh
+databases, a fresh Kafka namespace and a fresh bucket. Setup, not timed: N enterprises, each with one
+to three records (three in ten automated-monitoring), a user, both commitments accepted and every
+explanation saved in Chinese. Then all N Sends go out at once; for each, the time from its HTTP 201 to
+its email with the PDF in Mailpit (Mailpit's receive time, same clock). Where the time went comes from
+the services' own tables: when documents received the submission (its inbox), when the PDF was
+rendered and stored, when notifications queued the email; the CPU time of each service process
+over the burst comes from /proc. After the burst, --paced more enterprises send one at a time, each
+once the previous email arrived: the same stages without a queue. Then, with the services stopped,
+raw WeasyPrint renders the burst's documents on one core: each submission's HTML from the documents
+service's template (prepared outside the clock), timed around `HTML(string=html).write_pdf()` only.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+import weasyprint
+from weasyprint import HTML
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bluemap_documents.submissions.rendering import PublicExplanation, public_explanation_html  # noqa: E402
+from bluemap_records.uscc import check_digit  # noqa: E402
+from bluemap_shared.events.catalog import ExplanationSubmitted  # noqa: E402
+from tests.e2e.platform import SERVICES, Platform  # noqa: E402
+
+TENANT = "ipe"
+PDF_SUBJECT = "请签章并上传公开说明"
+SUBMITTED = "org.bluemap.explanations.explanation-submitted.v1"
+TIMEZONE = ZoneInfo("Asia/Shanghai")
+SETUP_CONCURRENCY = 8
+
+SOURCES = [
+    ("关于对强化监督定点帮扶发现问题进行督办的函(西安)", "中华人民共和国生态环境部"),
+    ("陕西省生态环境厅行政处罚决定书（陕环罚〔2020〕15号）", "陕西省生态环境厅"),
+    ("西安市生态环境局责令改正违法行为决定书", "西安市生态环境局"),
+    ("重点排污单位自动监测数据超标记录", "信用中国（陕西）"),
+]
+SENTENCES = [
+    "喷漆房废气收集处理设施未正常运行，活性炭未按期更换。",
+    "危险废物贮存场所未按规定设置识别标志，台账记录不完整。",
+    "污水处理站在线监测设备故障期间未及时向生态环境部门报告。",
+    "锅炉烟气脱硫设施运行不稳定，二氧化硫排放浓度短时超标。",
+    "企业已成立整改工作领导小组，由总经理任组长，明确责任到人。",
+    "已委托第三方检测机构开展全面排查，并按月公开检测报告。",
+    "对相关责任人进行了通报批评，并组织全员环保法规培训。",
+    "投资一百二十万元更新废气处理设备，整改已于本月底前完成。",
+    "建立设备检修报备制度，今后检修期间提前向主管部门报告。",
+]
+
+
+def server_env() -> dict[str, str]:
+    """The local servers' settings, as `deploy/local/servers.sh env` prints them (started if need be)."""
+    script = REPO / "deploy" / "local" / "servers.sh"
+    subprocess.run(["bash", str(script), "start"], check=True, capture_output=True)
+    out = subprocess.run(["bash", str(script), "env"], check=True, capture_output=True, text=True).stdout
+    env = {}
+    for line in out.splitlines():
+        match = re.match(r"export (\w+)=(.*)", line.strip())
+        if match:
+            env[match[1]] = shlex.split(match[2])[0] if match[2] else ""
+    return env
+
+
+async def create_databases(admin_dsn: str, run: str) -> dict[str, str]:
+    """A fresh database per service, as SQLAlchemy asyncpg URLs."""
+    base = admin_dsn.rpartition("/")[0]
+    urls = {}
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        for service in SERVICES:
+            name = f"bench_{service.replace('-', '_')}_{run}"
+            await conn.execute(f'CREATE DATABASE "{name}"')
+            urls[service] = f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+    finally:
+        await conn.close()
+    return urls
+
+
+async def drop_databases(admin_dsn: str, urls: dict[str, str]) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        for url in urls.values():
+            await conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def plain_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def new_uscc(rng: random.Random) -> str:
+    first17 = "9161010" + "".join(rng.choice("0123456789") for _ in range(10))
+    return first17 + check_digit(first17)
+
+
+def sentences(rng: random.Random, low: int, high: int) -> str:
+    return "".join(rng.choice(SENTENCES) for _ in range(rng.randint(low, high)))
+
+
+@dataclass
+class Sender:
+    """One enterprise about to press Send, and what became of its Send."""
+
+    index: int
+    email: str
+    headers: dict[str, str] = field(default_factory=dict)
+    record_ids: list[str] = field(default_factory=list)
+    pressed_at: float = 0.0
+    sent_at: float = 0.0
+    submission_id: str = ""
+
+
+class Api:
+    """The platform's APIs through one HTTP client."""
+
+    def __init__(self, platform: Platform, client: httpx.AsyncClient) -> None:
+        self.platform = platform
+        self.client = client
+
+    async def call(self, method: str, service: str, path: str, *, expect: int, **kwargs: Any) -> Any:
+        response = await self.client.request(method, f"{self.platform.api(service)}{path}", **kwargs)
+        if response.status_code != expect:
+            raise RuntimeError(f"{method} {service}{path}: {response.status_code} {response.text[:500]}")
+        return response.json()
+
+    async def token(self, email: str, password: str) -> dict[str, str]:
+        body = await self.call(
+            "POST",
+            "records",
+            "/v1/auth/token",
+            expect=200,
+            data={"username": email, "password": password, "tenant": TENANT},
+        )
+        return {"Authorization": f"Bearer {body['access_token']}"}
+
+
+async def prepare(api: Api, admin: dict[str, str], sender: Sender, run: str) -> None:
+    """An enterprise with one to three records, its user, both commitments accepted, every explanation saved."""
+    rng = random.Random(sender.index)
+    enterprise = await api.call(
+        "POST",
+        "records",
+        "/v1/enterprises",
+        expect=201,
+        headers=admin,
+        json={
+            "uscc": new_uscc(rng),
+            "name": f"陕西永安兴庆门业有限公司第{sender.index + 1}分厂",
+            "region_code": "610100",
+            "registered_emails": [sender.email],
+        },
+    )
+    drafts = {}
+    for _ in range(rng.randint(1, 3)):
+        title, authority = rng.choice(SOURCES)
+        monitored = rng.random() < 0.3
+        record = await api.call(
+            "POST",
+            "records",
+            "/v1/records",
+            expect=201,
+            headers=admin,
+            json={
+                "enterprise_id": enterprise["id"],
+                "record_type": "automated_monitoring" if monitored else "environmental_supervision",
+                "year": rng.choice([2019, 2020, 2021]),
+                "source_title": title,
+                "issuing_authority": authority,
+                "issued_on": f"2020-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            },
+        )
+        drafts[record["id"]] = {
+            "violation": sentences(rng, 1, 3),
+            "reasons": sentences(rng, 1, 4),
+            "corrective_actions": sentences(rng, 2, 8),
+            "monitoring": {
+                "pollutant": rng.choice(["二氧化硫", "氮氧化物", "化学需氧量", "氨氮"]),
+                "measured_value": f"{rng.uniform(100, 300):.1f}",
+                "limit_value": "100",
+                "unit": "mg/m³",
+                "period_start": "2020-03-01T10:00:00+08:00",
+                "period_end": "2020-03-01T13:00:00+08:00",
+            }
+            if monitored
+            else None,
+        }
+    sender.record_ids = list(drafts)
+    password = f"bench-password-{run}"
+    await api.call(
+        "POST",
+        "records",
+        "/v1/users",
+        expect=201,
+        headers=admin,
+        json={"email": sender.email, "password": password, "roles": ["enterprise"], "enterprise_id": enterprise["id"]},
+    )
+    sender.headers = await api.token(sender.email, password)
+    await accept(api, sender, "accuracy")
+    for record_id, draft in drafts.items():
+        # 404 until RecordPublished reached the explanations service.
+        for _ in range(600):
+            response = await api.client.put(
+                f"{api.platform.api('explanations')}/v1/records/{record_id}/explanation",
+                headers=sender.headers,
+                json=draft,
+            )
+            if response.status_code != 404:
+                break
+            await asyncio.sleep(0.2)
+        if response.status_code != 200:
+            raise RuntimeError(f"saving an explanation: {response.status_code} {response.text[:500]}")
+    await accept(api, sender, "deadline")
+
+
+async def accept(api: Api, sender: Sender, kind: str) -> None:
+    commitment = await api.call("GET", "explanations", f"/v1/commitments/{kind}", expect=200, headers=sender.headers)
+    await api.call(
+        "POST",
+        "explanations",
+        f"/v1/commitments/{kind}/acceptances",
+        expect=201,
+        headers=sender.headers,
+        json={"version": commitment["version"], "language": "zh"},
+    )
+
+
+async def send(api: Api, sender: Sender) -> None:
+    sender.pressed_at = time.time()
+    body = await api.call(
+        "POST",
+        "explanations",
+        "/v1/submissions",
+        expect=201,
+        headers=sender.headers,
+        json={"record_ids": sender.record_ids},
+    )
+    sender.sent_at = time.time()
+    sender.submission_id = str(body["id"])
+
+
+def instant(value: str) -> float:
+    return datetime.fromisoformat(value).timestamp()
+
+
+async def mailpit_arrivals(
+    client: httpx.AsyncClient, mailpit: str, domain: str, subject: str, *, count: int, timeout: float
+) -> dict[str, float]:
+    """Address → Mailpit's receive time of the first message to it about `subject`, once `count` arrived."""
+    deadline = time.monotonic() + timeout
+    arrived: dict[str, float] = {}
+    while time.monotonic() < deadline:
+        response = await client.get(
+            f"{mailpit}/api/v1/search", params={"query": f'to:{domain} subject:"{subject}"', "limit": 5000}
+        )
+        response.raise_for_status()
+        for message in response.json().get("messages") or []:
+            if subject in message["Subject"] and (subject != PDF_SUBJECT or message["Attachments"] >= 1):
+                for to in message["To"]:
+                    at = instant(message["Created"])
+                    arrived[to["Address"]] = min(at, arrived.get(to["Address"], at))
+        if len(arrived) >= count:
+            return arrived
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"only {len(arrived)} of {count} emails about {subject!r} arrived within {timeout}s")
+
+
+async def record_published_emails(client: httpx.AsyncClient, mailpit: str, domain: str, count: int) -> None:
+    """Wait until the setup's RecordPublished emails are all out, so the Sends meet a quiet platform."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        response = await client.get(f"{mailpit}/api/v1/search", params={"query": f"to:{domain}", "limit": 1})
+        response.raise_for_status()
+        if int(response.json().get("messages_count") or 0) >= count:
+            return
+        await asyncio.sleep(0.5)
+    raise RuntimeError("the setup's emails did not all arrive")
+
+
+async def fetch(dsn: str, query: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(plain_dsn(dsn))
+    try:
+        return list(await conn.fetch(query))
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Timeline:
+    """One submission's way from Send to the mailbox, in Unix seconds."""
+
+    pressed: float  # the Send request went out
+    sent: float  # its 201 arrived
+    received: float  # documents' consumer handled ExplanationSubmitted
+    rendered: float  # PDF rendered, stored in S3, recorded
+    queued: float  # notifications queued the email (PdfRendered handled)
+    mailed: float  # Mailpit received it
+
+    @property
+    def latency(self) -> float:
+        return self.mailed - self.sent
+
+    @property
+    def overhead(self) -> float:
+        """Everything but waiting for and doing the render: the way to documents, then PdfRendered to the inbox."""
+        return (self.received - self.sent) + (self.mailed - self.rendered)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process, all its threads, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(platform: Platform) -> dict[str, float]:
+    return {service: cpu_seconds(process.pid) for service, process in platform.processes.items()}
+
+
+def percentile(values: Sequence[float], p: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 else values[0]
+
+
+@contextmanager
+def platform_running(platform: Platform, documents_env: dict[str, str]) -> Iterator[Platform]:
+    """running_platform, with extra settings for the documents service."""
+    try:
+        for service in SERVICES:
+            platform.start(service, extra_env=documents_env if service == "documents" else None, wait=False)
+        for service in SERVICES:
+            platform.wait_ready(service)
+        yield platform
+    finally:
+        platform.stop_all()
+
+
+@dataclass
+class Run:
+    """What one run measured: the burst, the paced Sends after it, the burst's documents, the facts around."""
+
+    burst: list[Timeline]
+    paced: list[Timeline]
+    documents: list[asyncpg.Record]
+    portal_url: str
+    facts: dict[str, Any]
+
+
+async def timelines_of(
+    databases: dict[str, str], senders: Sequence[Sender], arrivals: dict[str, float]
+) -> list[Timeline]:
+    """Each sender's way from Send to Mailpit, from the services' own tables."""
+    submitted = {
+        str(r["key"]): r["event_id"]
+        for r in await fetch(
+            databases["explanations"], f"SELECT key, event_id FROM outbox_messages WHERE event_type = '{SUBMITTED}'"
+        )
+    }
+    handled = {
+        r["event_id"]: r["handled_at"].timestamp()
+        for r in await fetch(
+            databases["documents"], f"SELECT event_id, handled_at FROM inbox_messages WHERE event_type = '{SUBMITTED}'"
+        )
+    }
+    rendered = {
+        str(r["id"]): r["rendered_at"].timestamp()
+        for r in await fetch(databases["documents"], "SELECT id, rendered_at FROM submissions")
+    }
+    queued = {
+        str(r["cause_event_id"]): r["created_at"].timestamp()
+        for r in await fetch(
+            databases["notifications"],
+            "SELECT cause_event_id, created_at FROM emails WHERE purpose = 'explanation-pdf'",
+        )
+    }
+    return [
+        Timeline(
+            pressed=s.pressed_at,
+            sent=s.sent_at,
+            received=handled[submitted[s.submission_id]],
+            rendered=rendered[s.submission_id],
+            queued=queued[s.submission_id],
+            mailed=arrivals[s.email],
+        )
+        for s in senders
+    ]
+
+
+async def run_pipeline(n: int, paced: int, workdir: Path, render_concurrency: int | None) -> Run:
+    servers = server_env()
+    run = uuid.uuid4().hex[:8]
+    databases = await create_databases(servers["BLUEMAP_PG_DSN"], run)
+    platform_config = Platform(
+        servers=servers, databases=databases, workdir=workdir, namespace=f"bench-{run}.", bucket=f"bench-{run}"
+    )
+    domain = f"{run}.bench.example.cn"
+    mailpit = servers["BLUEMAP_MAILPIT_API"].rstrip("/")
+    facts: dict[str, Any] = {"render_concurrency": render_concurrency}
+    documents_env = (
+        {"BLUEMAP_DOCUMENTS_RENDER_CONCURRENCY": str(render_concurrency)} if render_concurrency is not None else {}
+    )
+    try:
+        with platform_running(platform_config, documents_env) as running:
+            limits = httpx.Limits(max_connections=n + 20, max_keepalive_connections=n + 20)
+            async with httpx.AsyncClient(timeout=600, limits=limits) as client:
+                api = Api(running, client)
+                admin_email = f"admin@{domain}"
+                running.create_user(
+                    "--tenant", TENANT, "--email", admin_email, "--password", "bench-admin-pw", "--role", "admin"
+                )
+                admin = await api.token(admin_email, "bench-admin-pw")
+                senders = [Sender(i, f"ehs{i:03d}@{domain}") for i in range(n + paced)]
+                slots = asyncio.Semaphore(SETUP_CONCURRENCY)
+
+                async def prepared(sender: Sender) -> None:
+                    async with slots:
+                        await prepare(api, admin, sender, run)
+
+                started = time.monotonic()
+                await asyncio.gather(*(prepared(s) for s in senders))
+                await record_published_emails(client, mailpit, domain, sum(len(s.record_ids) for s in senders))
+                await asyncio.sleep(3)
+                print(f"setup: {n + paced} enterprises ready in {time.monotonic() - started:.0f} s", file=sys.stderr)
+
+                burst, one_by_one = senders[:n], senders[n:]
+                facts["load_before"] = os.getloadavg()
+                cpu_before = cpu_of(running)
+                await asyncio.gather(*(send(api, s) for s in burst))
+                print(f"{n} sent at once; waiting for their emails", file=sys.stderr)
+                arrivals = await mailpit_arrivals(client, mailpit, domain, PDF_SUBJECT, count=n, timeout=60 + 10 * n)
+                cpu_after = cpu_of(running)
+                facts["load_after"] = os.getloadavg()
+                facts["cpu"] = {service: cpu_after[service] - cpu_before[service] for service in cpu_before}
+
+                print(f"{paced} more, one at a time", file=sys.stderr)
+                for sender in one_by_one:
+                    await send(api, sender)
+                    arrivals |= await mailpit_arrivals(client, mailpit, sender.email, PDF_SUBJECT, count=1, timeout=120)
+
+            burst_ids = {s.submission_id for s in burst}
+            documents = [
+                r
+                for r in await fetch(
+                    databases["documents"],
+                    "SELECT id, tenant_id, event, document_number, verification_code FROM submissions",
+                )
+                if str(r["id"]) in burst_ids
+            ]
+            return Run(
+                burst=await timelines_of(databases, burst, arrivals),
+                paced=await timelines_of(databases, one_by_one, arrivals),
+                documents=documents,
+                portal_url=running.url("public-portal"),
+                facts=facts,
+            )
+    finally:
+        await drop_databases(servers["BLUEMAP_PG_DSN"], databases)
+
+
+def raw_renders(rows: Sequence[asyncpg.Record], portal_url: str) -> tuple[list[float], list[float]]:
+    """write_pdf of each submission's HTML, as the documents service would render it: wall and CPU seconds."""
+    documents = []
+    for row in rows:
+        event = ExplanationSubmitted.model_validate(
+            json.loads(row["event"]) if isinstance(row["event"], str) else row["event"]
+        )
+        code = row["verification_code"]
+        document = PublicExplanation(
+            row["tenant_id"], row["document_number"], code, f"{portal_url}/verify/{code}", TIMEZONE
+        )
+        documents.append(public_explanation_html(event, document))
+    HTML(string=documents[0]).write_pdf()  # fonts and caches loaded outside the clock
+    wall, cpu = [], []
+    for html in documents:
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        HTML(string=html).write_pdf()
+        cpu.append(time.thread_time() - started_cpu)
+        wall.append(time.perf_counter() - started)
+    return wall, cpu
+
+
+def report(run: Run, raw: list[float], raw_cpu: list[float]) -> str:
+    facts, burst, n = run.facts, run.burst, len(run.burst)
+    concurrency = facts["render_concurrency"]
+    command = f"-n {n} --paced {len(run.paced)}" + (
+        f" --render-concurrency {concurrency}" if concurrency is not None else ""
+    )
+    first_sent = min(t.sent for t in burst)
+    render_rate = n / (max(t.rendered for t in burst) - first_sent)
+    email_rate = n / (max(t.mailed for t in burst) - first_sent)
+    raw_rate = len(raw) / sum(raw)
+    raw_cpu_per_pdf = sum(raw_cpu) / len(raw_cpu)
+    cpu: dict[str, float] = facts["cpu"]
+    documents_cpu_per_pdf = cpu["documents"] / n
+    services_cpu_per_pdf = sum(cpu.values()) / n
+    ms = 1000.0
+
+    def row(label: str, values: list[float]) -> str:
+        p50, p99, top = (percentile(values, 50), percentile(values, 99), max(values))
+        return f"| {label} | {p50 * ms:.0f} ms | {p99 * ms:.0f} ms | {top * ms:.0f} ms |"
+
+    def stages(timelines: list[Timeline]) -> list[str]:
+        return [
+            row("**latency: Send's 201 → email with the PDF in Mailpit**", [t.latency for t in timelines]),
+            row("(the Send request itself, until its 201)", [t.sent - t.pressed for t in timelines]),
+            row(
+                "201 → documents handled ExplanationSubmitted (relay, Kafka, consumer)",
+                [t.received - t.sent for t in timelines],
+            ),
+            row(
+                "handled → PDF rendered and stored (render queue + render)",
+                [t.rendered - t.received for t in timelines],
+            ),
+            row(
+                "rendered → email queued by notifications (relay, Kafka, consumer)",
+                [t.queued - t.rendered for t in timelines],
+            ),
+            row(
+                "queued → in Mailpit (attachment fetched from documents, SMTP)",
+                [t.mailed - t.queued for t in timelines],
+            ),
+            row("**overhead beyond the render** (latency − handled→rendered)", [t.overhead for t in timelines]),
+        ]
+
+    lines = [
+        f"`.venv/bin/python bench/workflow_send_to_email.py {command}`",
+        "",
+        f"Python {platform.python_version()}, WeasyPrint {weasyprint.__version__}, {platform.platform()}, "
+        f"{os.cpu_count()} CPUs; load average {facts['load_before'][0]:.1f} before the Sends, "
+        f"{facts['load_after'][0]:.1f} after the burst's last email, {facts['load_raw'][0]:.1f} after the raw renders.",
+        "",
+        f"| {n} Sends at once, per submission | p50 | p99 | max |",
+        "|---|---|---|---|",
+        *stages(burst),
+        "",
+        "| throughput of the burst | result |",
+        "|---|---|",
+        f"| pipeline: PDFs rendered per second (first 201 → last PDF stored) | {render_rate:.2f} PDFs/s |",
+        f"| pipeline: emails with the PDF per second (first 201 → last email) | {email_rate:.2f} /s |",
+        f"| raw WeasyPrint write_pdf, same {len(raw)} documents, one core, services stopped | {raw_rate:.2f} PDFs/s "
+        f"(p50 {percentile(raw, 50) * ms:.0f} ms, p99 {percentile(raw, 99) * ms:.0f} ms per PDF) |",
+        f"| **ratio pipeline / raw per core, wall clock** | **{render_rate / raw_rate:.2f}** |",
+        f"| CPU per PDF: raw write_pdf | {raw_cpu_per_pdf * ms:.0f} ms |",
+        f"| CPU per PDF: documents process (template, QR, render, gc, S3, DB, Kafka, serving the attachment) "
+        f"| {documents_cpu_per_pdf * ms:.0f} ms |",
+        f"| CPU per PDF: all five service processes | {services_cpu_per_pdf * ms:.0f} ms "
+        f"({', '.join(f'{k} {v / n * ms:.0f}' for k, v in cpu.items())}) |",
+        f"| **ratio raw / pipeline CPU per PDF: documents process; all five services** "
+        f"| **{raw_cpu_per_pdf / documents_cpu_per_pdf:.2f}; {raw_cpu_per_pdf / services_cpu_per_pdf:.2f}** |",
+    ]
+    if run.paced:
+        lines += [
+            "",
+            f"| then {len(run.paced)} Sends one at a time, per submission | p50 | p99 | max |",
+            "|---|---|---|---|",
+        ]
+        lines += stages(run.paced)
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=100, help="enterprises sending at once")
+    parser.add_argument("--paced", type=int, default=10, help="enterprises sending one at a time after the burst")
+    parser.add_argument(
+        "--render-concurrency",
+        type=int,
+        default=None,
+        help="the documents service's render_concurrency (default: its own)",
+    )
+    parser.add_argument("--timelines", type=Path, help="also write each submission's timeline here (JSON)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-workflow-") as tmp:
+        run = await run_pipeline(args.n, args.paced, Path(tmp), args.render_concurrency)
+    print("services stopped; raw WeasyPrint on the burst's documents", file=sys.stderr)
+    raw, raw_cpu = raw_renders(run.documents, run.portal_url)
+    run.facts["load_raw"] = os.getloadavg()
+    print(report(run, raw, raw_cpu))
+    if args.timelines:
+        origin = min(t.pressed for t in run.burst)
+        args.timelines.write_text(
+            json.dumps(
+                {
+                    "burst": [{k: round(v - origin, 3) for k, v in vars(t).items()} for t in run.burst],
+                    "paced": [{k: round(v - origin, 3) for k, v in vars(t).items()} for t in run.paced],
+                    "raw_write_pdf_seconds": raw,
+                    "raw_cpu_seconds": raw_cpu,
+                    "facts": run.facts,
+                },
+                indent=1,
+            )
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,468 @@
+"""Bulk import of records: a file read in batches, each batch one transaction of bulk statements.
+
+An import owns its transactions, unlike a request: each batch commits on its own, so memory stays
+constant however large the file, and a row is either fully written (enterprise, record, history,
+outbox event) or rejected. Reading and validating the next batch runs in a worker thread while the
+database writes the current one.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bluemap_records.deadlines import explanation_deadline
+from bluemap_records.enterprises.repository import EnterpriseRepository
+from bluemap_records.imports.models import RecordImport
+from bluemap_records.imports.parsing import ImportFile, RowProblem, SourceRow
+from bluemap_records.imports.repository import ImportRepository
+from bluemap_records.imports.validation import Identity, ValidRow, validate_row
+from bluemap_records.record_types import RECORD_TYPES
+from bluemap_records.records.content import CONTENT_FIELDS, max_year
+from bluemap_records.records.lifecycle import initial_status
+from bluemap_records.records.repository import RecordRepository
+from bluemap_records.records.service import PUBLISHED, published_event
+from bluemap_records.records.service import updated_event as record_updated_event
+from bluemap_shared.db import SessionMaker, utcnow
+from bluemap_shared.events.catalog import EnterpriseRegistered, EnterpriseSnapshot, EnterpriseUpdated
+from bluemap_shared.events.envelope import IntegrationEvent
+from bluemap_shared.ids import uuid7
+from bluemap_shared.messaging import emit_many
+
+log = structlog.get_logger()
+
+DEFAULT_BATCH_SIZE = 5000
+_ATTEMPTS = 3
+
+
+class _Race(Exception):
+    """Another import wrote what this batch was about to: redo the batch against what is there now."""
+
+
+@dataclass
+class Batch:
+    """Rows of the file read together: the valid ones (distinct identities) and the rejected ones."""
+
+    valid: list[ValidRow] = field(default_factory=list)
+    rejected: list[tuple[SourceRow | ValidRow, list[RowProblem]]] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.valid) + len(self.rejected)
+
+
+class BatchReader:
+    """Reads and validates rows into batches; blocking, meant for a worker thread."""
+
+    def __init__(self, source: ImportFile, batch_size: int) -> None:
+        self._rows = source.rows()
+        self._batch_size = batch_size
+        self._latest_year = max_year()
+        self._carried: ValidRow | None = None
+
+    def next_batch(self) -> Batch | None:
+        """The next batch, None at the end. A record seen twice ends a batch, so the second sees the first."""
+        batch = Batch()
+        seen: set[Identity] = set()
+        if self._carried is not None:
+            batch.valid.append(self._carried)
+            seen.add(self._carried.identity)
+            self._carried = None
+        while batch.size < self._batch_size:
+            row = next(self._rows, None)
+            if row is None:
+                break
+            checked = validate_row(row, latest_year=self._latest_year)
+            if isinstance(checked, list):
+                batch.rejected.append((row, checked))
+                continue
+            identity = checked.identity
+            if identity in seen:
+                self._carried = checked
+                break
+            seen.add(identity)
+            batch.valid.append(checked)
+        return batch if batch.size else None
+
+
+@dataclass
+class Counts:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def add(self, other: "Counts") -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass
+class _Said:
+    """What a batch says of one enterprise."""
+
+    name: str
+    name_en: str | None
+    region_code: str | None
+    emails: list[str]
+
+
+def _merge_enterprises(rows: list[ValidRow]) -> dict[str, _Said]:
+    """Per USCC: the last row's names and region (where it gives them), every address in file order."""
+    merged: dict[str, _Said] = {}
+    for row in rows:
+        fields = row.enterprise
+        said = merged.get(row.uscc)
+        if said is None:
+            said = merged[row.uscc] = _Said(fields.name, fields.name_en, fields.region_code, [])
+        else:
+            said.name = fields.name
+            said.name_en = fields.name_en if fields.name_en is not None else said.name_en
+            said.region_code = fields.region_code if fields.region_code is not None else said.region_code
+        if fields.email is not None and fields.email not in said.emails:
+            said.emails.append(fields.email)
+    return merged
+
+
+def _snapshot(enterprise: Any) -> EnterpriseSnapshot:
+    """snapshot() without validating again what was validated on the way in (addresses cost ~0.1 ms each)."""
+    return EnterpriseSnapshot.model_construct(
+        enterprise_id=enterprise.id,
+        uscc=enterprise.uscc,
+        name=enterprise.name,
+        name_en=enterprise.name_en,
+        region_code=enterprise.region_code,
+        registered_emails=list(enterprise.registered_emails),
+    )
+
+
+class BatchWriter:
+    """Writes one batch in the caller's transaction: enterprises, records, history, revisions, outbox."""
+
+    def __init__(self, session: AsyncSession, *, tenant_id: str, import_id: UUID, actor: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.import_id = import_id
+        self.actor = actor
+        self.enterprises = EnterpriseRepository(session)
+        self.records = RecordRepository(session)
+        self.events: list[IntegrationEvent] = []
+
+    async def write(self, batch: Batch) -> tuple[Counts, list[tuple[SourceRow | ValidRow, list[RowProblem]]]]:
+        now = utcnow()
+        counts = Counts(rows=batch.size)
+        rejected = list(batch.rejected)
+        if batch.valid:
+            snapshots = await self._upsert_enterprises(batch.valid, now)
+            await self._write_records(batch.valid, snapshots, now, counts, rejected)
+        counts.rejected = len(rejected)
+        await emit_many(self.session, self.events, tenant_id=self.tenant_id)
+        return counts, rejected
+
+    async def _upsert_enterprises(
+        self, rows: list[ValidRow], now: datetime
+    ) -> dict[str, tuple[UUID, EnterpriseSnapshot]]:
+        """Register the enterprises the directory lacks, update those the rows change; their snapshots."""
+        merged = _merge_enterprises(rows)
+        existing = await self.enterprises.for_import(self.tenant_id, list(merged))
+        new_rows: list[dict[str, Any]] = []
+        changes: list[dict[str, Any]] = []
+        updated: list[str] = []
+        current: dict[str, Any] = {}
+        for uscc, fields in merged.items():
+            emails = fields.emails
+            row = existing.get(uscc)
+            if row is None:
+                values = {
+                    "id": uuid7(),
+                    "tenant_id": self.tenant_id,
+                    "uscc": uscc,
+                    "name": fields.name,
+                    "name_en": fields.name_en,
+                    "region_code": fields.region_code,
+                    "industry": None,
+                    "registered_emails": emails,
+                    "status": "active",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                new_rows.append(values)
+                current[uscc] = SimpleNamespace(**values)
+                continue
+            # An import adds what it knows and never clears what it does not say.
+            known_emails = list(row.registered_emails)
+            values = {
+                "name": fields.name,
+                "name_en": fields.name_en if fields.name_en is not None else row.name_en,
+                "region_code": fields.region_code if fields.region_code is not None else row.region_code,
+                "registered_emails": known_emails + [e for e in emails if e not in known_emails],
+            }
+            if any(values[k] != getattr(row, k) for k in values):
+                changes.append({"id": row.id, **values, "updated_at": now})
+                updated.append(uscc)
+                current[uscc] = SimpleNamespace(**{**row._asdict(), **values})
+            else:
+                current[uscc] = row
+        if new_rows:
+            inserted = await self.enterprises.insert_new(new_rows)
+            if len(inserted) != len(new_rows):
+                raise _Race("an enterprise was registered meanwhile")
+        await self.enterprises.update_many(self.tenant_id, changes)
+        snapshots = {uscc: _snapshot(e) for uscc, e in current.items()}
+        self.events += [EnterpriseRegistered(enterprise=snapshots[r["uscc"]]) for r in new_rows]
+        for uscc in updated:
+            changed = current[uscc]
+            self.events.append(
+                EnterpriseUpdated(enterprise=snapshots[uscc], industry=changed.industry, status=changed.status)
+            )
+        return {uscc: (e.id, snapshots[uscc]) for uscc, e in current.items()}
+
+    async def _write_records(
+        self,
+        rows: list[ValidRow],
+        snapshots: dict[str, tuple[UUID, EnterpriseSnapshot]],
+        now: datetime,
+        counts: Counts,
+        rejected: list[tuple[SourceRow | ValidRow, list[RowProblem]]],
+    ) -> None:
+        by_external = [r for r in rows if r.content.external_id is not None]
+        by_content = [r for r in rows if r.content.external_id is None]
+        matches: dict[Identity, Any] = {}
+        for found in await self.records.match_external_ids(
+            self.tenant_id, [(r.content.issuing_authority, r.content.external_id or "") for r in by_external]
+        ):
+            matches[("external", found.issuing_authority, found.external_id)] = found
+        enterprise_of = {uscc: enterprise_id for uscc, (enterprise_id, _) in snapshots.items()}
+        natural = {
+            (
+                enterprise_of[r.uscc],
+                r.content.record_type,
+                r.content.issuing_authority,
+                r.content.issued_on,
+                r.content.source_title,
+            ): r
+            for r in by_content
+        }
+        for found in await self.records.match_natural_keys(self.tenant_id, list(natural)):
+            key = (found.enterprise_id, found.record_type, found.issuing_authority, found.issued_on, found.source_title)
+            matches[natural[key].identity] = found
+
+        deadline = explanation_deadline(now)
+        new_records: list[dict[str, Any]] = []
+        changes: list[dict[str, Any]] = []
+        for row in rows:
+            enterprise_id, enterprise = snapshots[row.uscc]
+            content = row.content
+            explainable = RECORD_TYPES[content.record_type].explainable
+            match = matches.get(row.identity)
+            if match is None:
+                values = {
+                    "id": uuid7(),
+                    "tenant_id": self.tenant_id,
+                    "enterprise_id": enterprise_id,
+                    "record_type": content.record_type,
+                    "year": content.year,
+                    "source_title": content.source_title,
+                    "issuing_authority": content.issuing_authority,
+                    "issued_on": content.issued_on,
+                    "source_url": content.source_url,
+                    "summary": content.summary,
+                    "external_id": content.external_id,
+                    "status": initial_status(explainable).value,
+                    "explanation_due_on": deadline if explainable else None,
+                    "revision": 1,
+                    "provenance": "import",
+                    "import_id": self.import_id,
+                    "received_at": now,
+                    "content_sha256": row.sha256,
+                    "published_at": now,
+                    "updated_at": now,
+                    "retracted_at": None,
+                    "retraction_reason": None,
+                }
+                new_records.append(values)
+                # The event builders read attributes, as of a Record; the row is a dict, for COPY.
+                self.events.append(published_event(SimpleNamespace(**values), enterprise))
+                counts.created += 1
+                continue
+            found = match
+            if found.enterprise_id != enterprise_id:
+                reason = f"this external_id of this authority is another enterprise's record ({found.id})"
+                rejected.append((row, [RowProblem("uscc", reason)]))
+            elif found.content_sha256 == row.sha256:
+                counts.unchanged += 1
+            elif found.retracted_at is not None:
+                reason = f"record {found.id} was retracted; a retracted record is not imported again"
+                rejected.append((row, [RowProblem("", reason)]))
+            elif RECORD_TYPES[found.record_type].explainable != explainable:
+                reason = (
+                    f"{found.record_type} to {content.record_type} changes whether the enterprise must explain; "
+                    f"retract record {found.id} and import it as a new one"
+                )
+                rejected.append((row, [RowProblem("record_type", reason)]))
+            else:
+                change = {
+                    "id": found.id,
+                    **{name: getattr(content, name) for name in CONTENT_FIELDS},
+                    "content_sha256": row.sha256,
+                    "revision": found.revision + 1,
+                    "provenance": "import",
+                    "import_id": self.import_id,
+                    "received_at": now,
+                    "updated_at": now,
+                }
+                changes.append(change)
+                view = SimpleNamespace(**change, explanation_due_on=found.explanation_due_on)
+                self.events.append(record_updated_event(view, enterprise))
+                counts.updated += 1
+        await self.records.insert_records(new_records)
+        # The first history row of each new record: the database derives them, Python need not build them.
+        await self.records.record_publications(
+            self.tenant_id, [r["id"] for r in new_records], trigger=PUBLISHED, actor=self.actor, at=now
+        )
+        await self.records.archive_contents(self.tenant_id, [c["id"] for c in changes], now)
+        await self.records.update_contents(self.tenant_id, changes)
+
+
+def _is_race(exc: BaseException) -> bool:
+    if isinstance(exc, _Race | asyncpg.UniqueViolationError):
+        return True
+    return isinstance(exc, IntegrityError) and "unique" in str(exc.orig).lower()
+
+
+Progress = Callable[["Importer"], Awaitable[None] | None]
+
+
+class Importer:
+    """One import from start to end; run() may outlive the request that started it."""
+
+    def __init__(
+        self,
+        sessionmaker: SessionMaker,
+        source: ImportFile,
+        *,
+        tenant_id: str,
+        created_by: str,
+        filename: str | None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        on_progress: Progress | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.source = source
+        self.tenant_id = tenant_id
+        self.created_by = created_by
+        self.filename = filename
+        self.batch_size = batch_size
+        self.on_progress = on_progress
+        self.counts = Counts()
+        self.import_id: UUID | None = None
+        self.rows_written = asyncio.Event()  # set after each batch, for whoever waits on progress
+
+    async def begin(self) -> UUID:
+        """Record the import as running; its id."""
+        record_import = RecordImport(
+            tenant_id=self.tenant_id,
+            created_by=self.created_by,
+            filename=self.filename,
+            format=self.source.format,
+            encoding=self.source.encoding,
+            size_bytes=self.source.size,
+            header=self.source.header,
+            ignored_columns=self.source.unknown_columns if self.source.format == "csv" else [],
+        )
+        async with self.sessionmaker() as session, session.begin():
+            ImportRepository(session).add(record_import)
+        self.import_id = record_import.id
+        return record_import.id
+
+    async def run(self) -> None:
+        """Import every row, batch after batch; never raises for what went wrong, the import's status says."""
+        assert self.import_id is not None, "begin() first"
+        reader = BatchReader(self.source, self.batch_size)
+        ahead: asyncio.Future[Batch | None] = asyncio.ensure_future(asyncio.to_thread(reader.next_batch))
+        status, failure = "completed", None
+        try:
+            while (batch := await ahead) is not None:
+                ahead = asyncio.ensure_future(asyncio.to_thread(reader.next_batch))
+                await self._write(batch)
+                self.rows_written.set()
+                if self.on_progress is not None:
+                    outcome = self.on_progress(self)
+                    if outcome is not None:
+                        await outcome
+        except asyncio.CancelledError:
+            status, failure = (
+                "interrupted",
+                "The service stopped during the import; import the file again to finish it.",
+            )
+            raise
+        except Exception as exc:
+            log.exception("imports.failed", import_id=str(self.import_id), tenant_id=self.tenant_id)
+            status, failure = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        finally:
+            if not ahead.done():
+                ahead.cancel()
+            with contextlib.suppress(BaseException):
+                await ahead  # the worker thread finishes its batch before the file closes
+            self.source.close()
+            await asyncio.shield(self._finish(status, failure))
+            self.rows_written.set()
+
+    async def _write(self, batch: Batch) -> None:
+        assert self.import_id is not None
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    writer = BatchWriter(
+                        session, tenant_id=self.tenant_id, import_id=self.import_id, actor=self.created_by
+                    )
+                    counts, rejected = await writer.write(batch)
+                    imports = ImportRepository(session)
+                    await imports.add_rejections(
+                        [
+                            {
+                                "tenant_id": self.tenant_id,
+                                "import_id": self.import_id,
+                                "line": row.line,
+                                "problems": [{"column": p.column, "reason": p.reason} for p in problems],
+                                "raw": row.raw,
+                            }
+                            for row, problems in sorted(rejected, key=lambda item: item[0].line)
+                        ]
+                    )
+                    await imports.count_progress(self.tenant_id, self.import_id, counts.as_dict(), utcnow())
+                self.counts.add(counts)
+                return
+            except Exception as exc:
+                if attempt == _ATTEMPTS or not _is_race(exc):
+                    raise
+                log.info("imports.batch_retried", import_id=str(self.import_id), attempt=attempt, reason=repr(exc))
+
+    async def _finish(self, status: str, failure: str | None) -> None:
+        assert self.import_id is not None
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                record_import = await ImportRepository(session).get(self.tenant_id, self.import_id)
+                if record_import is None:
+                    return
+                record_import.status = status
+                record_import.failure = failure
+                record_import.finished_at = utcnow()
+                record_import.ignored_columns = list(self.source.unknown_columns)
+        except Exception:
+            # The database is what failed; the heartbeat sweep marks the import interrupted later.
+            log.exception("imports.finish_failed", import_id=str(self.import_id))
+        log.info("imports.finished", import_id=str(self.import_id), status=status, **self.counts.as_dict())

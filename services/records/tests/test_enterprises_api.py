@@ -1,0 +1,154 @@
+"""The enterprise directory on real PostgreSQL: registration, search, pages, PATCH, the trigram index."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import orjson
+import pytest
+from alembic import command
+from records_testing import Running, new_uscc
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+
+from bluemap_records.enterprises.repository import EnterpriseRepository, like_pattern
+from bluemap_shared.db import create_engine
+from bluemap_shared.migrations import alembic_config
+
+pytestmark = pytest.mark.integration
+
+
+async def register(records: Running, tenant: str, name: str, **fields: object) -> dict:  # type: ignore[type-arg]
+    response = await records.client.post(
+        "/v1/enterprises", json={"uscc": new_uscc(), "name": name, **fields}, headers=records.admin(tenant)
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_one_enterprise_per_uscc_and_the_check_digit_is_checked(records: Running, tenant: str) -> None:
+    uscc = new_uscc()
+    body = {"uscc": uscc.lower(), "name": "  陕西永安兴庆门业有限公司 ", "region_code": "610100"}
+    created = await records.client.post("/v1/enterprises", json=body, headers=records.admin(tenant))
+    assert created.status_code == 201
+    assert (created.json()["uscc"], created.json()["name"]) == (uscc, "陕西永安兴庆门业有限公司")
+    again = await records.client.post("/v1/enterprises", json=body, headers=records.admin(tenant))
+    assert again.status_code == 409
+    bad = {**body, "uscc": uscc[:17] + ("0" if uscc[17] != "0" else "1")}
+    assert (await records.client.post("/v1/enterprises", json=bad, headers=records.admin(tenant))).status_code == 422
+    blank = {**body, "uscc": new_uscc(), "name": "   "}
+    assert (await records.client.post("/v1/enterprises", json=blank, headers=records.admin(tenant))).status_code == 422
+    nowhere = {**body, "uscc": new_uscc(), "region_code": "990000"}
+    assert (
+        await records.client.post("/v1/enterprises", json=nowhere, headers=records.admin(tenant))
+    ).status_code == 422
+    # Another tenant has a directory of its own.
+    other = await records.client.post("/v1/enterprises", json=body, headers=records.admin(f"{tenant}-b"))
+    assert other.status_code == 201
+
+
+async def test_search_by_uscc_and_by_a_substring_of_the_name_in_pages(records: Running, tenant: str) -> None:
+    names = [f"西安永安{i:02d}门业有限公司" for i in range(7)] + ["咸阳秦川精密铸造有限公司", "百分之100%_公司"]
+    created = [await register(records, tenant, name) for name in names]
+    admin = records.admin(tenant)
+    by_uscc = await records.client.get("/v1/enterprises", params={"uscc": created[0]["uscc"].lower()}, headers=admin)
+    assert [e["id"] for e in by_uscc.json()["items"]] == [created[0]["id"]]
+    assert (await records.client.get("/v1/enterprises", params={"uscc": "123"}, headers=admin)).status_code == 422
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"q": "永安", "limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = (await records.client.get("/v1/enterprises", params=params, headers=admin)).json()
+        seen += [e["name"] for e in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == names[:7]
+    wildcard = await records.client.get("/v1/enterprises", params={"q": "100%_"}, headers=admin)
+    assert [e["name"] for e in wildcard.json()["items"]] == ["百分之100%_公司"]
+    nothing = await records.client.get("/v1/enterprises", params={"q": "%"}, headers=admin)
+    assert [e["name"] for e in nothing.json()["items"]] == ["百分之100%_公司"]
+    bad_cursor = await records.client.get("/v1/enterprises", params={"cursor": "nope"}, headers=admin)
+    assert bad_cursor.status_code == 422
+
+
+async def test_patch_changes_what_is_sent_and_announces_real_changes_only(records: Running, tenant: str) -> None:
+    enterprise = await register(records, tenant, "陕西永安兴庆门业有限公司", registered_emails=["a@ent.example.cn"])
+    url = f"/v1/enterprises/{enterprise['id']}"
+    change = {
+        "name_en": "Yong'an Door",
+        "registered_emails": ["a@ent.example.cn", "b@ent.example.cn"],
+        "status": "closed",
+    }
+    patched = await records.client.patch(url, json=change, headers=records.reviewer(tenant))
+    assert patched.status_code == 200, patched.text
+    assert {k: patched.json()[k] for k in change} == change
+    assert patched.json()["name"] == "陕西永安兴庆门业有限公司"
+    same = await records.client.patch(url, json=change, headers=records.admin(tenant))
+    assert same.status_code == 200
+    cleared = await records.client.patch(url, json={"name_en": None}, headers=records.admin(tenant))
+    assert cleared.json()["name_en"] is None
+
+    updates = [m for m in await records.outbox(tenant) if m.event_type.endswith("enterprise-updated.v1")]
+    assert len(updates) == 2
+    first = orjson.loads(updates[0].payload)
+    assert first["status"] == "closed"
+    assert first["enterprise"]["registered_emails"] == ["a@ent.example.cn", "b@ent.example.cn"]
+
+    for invalid in ({"name": None}, {"status": "gone"}, {"uscc": new_uscc()}, {"region_code": "12"}):
+        assert (await records.client.patch(url, json=invalid, headers=records.admin(tenant))).status_code == 422
+    staff = records.staff(tenant, enterprise["id"])
+    assert (await records.client.patch(url, json={"name_en": "x"}, headers=staff)).status_code == 403
+    assert (
+        await records.client.patch(url, json={"name_en": "x"}, headers=records.admin(f"{tenant}-b"))
+    ).status_code == 404
+
+
+async def test_enterprise_staff_see_their_own_enterprise_only(records: Running, tenant: str) -> None:
+    mine = await register(records, tenant, "陕西永安兴庆门业有限公司")
+    theirs = await register(records, tenant, "咸阳秦川精密铸造有限公司")
+    staff = records.staff(tenant, mine["id"])
+    assert (await records.client.get(f"/v1/enterprises/{mine['id']}", headers=staff)).status_code == 200
+    assert (await records.client.get(f"/v1/enterprises/{theirs['id']}", headers=staff)).status_code == 404
+    assert (await records.client.get("/v1/enterprises", headers=staff)).status_code == 403
+
+
+async def test_name_search_uses_the_trigram_index(create_database: Callable[[str], Awaitable[str]]) -> None:
+    """ix_enterprises_name_trgm (pg_trgm GIN) answers LIKE '%...%' once the table is large."""
+    url = await create_database("records_trgm")  # of its own: other tests' names would sway the statistics
+    await asyncio.to_thread(command.upgrade, alembic_config("bluemap_records", url), "head")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            # 50,000 enterprises with varied names, then fresh statistics.
+            await connection.execute(
+                text(
+                    """
+                    INSERT INTO enterprises
+                        (id, tenant_id, uscc, name, registered_emails, status, created_at, updated_at)
+                    SELECT gen_random_uuid(), 'ipe', lpad(i::text, 18, '0'),
+                           (ARRAY['西安','咸阳','苏州','深圳','青岛'])[1 + i % 5] || md5(i::text) || '有限公司',
+                           '[]', 'active', now(), now()
+                    FROM generate_series(1, 50000) AS i
+                    """
+                )
+            )
+            await connection.execute(text("ANALYZE enterprises"))
+            plans = {}
+            for term in ("永安兴庆门业", "5d41402abc"):
+                query = EnterpriseRepository.search_query("ipe", name_contains=term, after=None, limit=50)
+                dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+                sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+                plans[term] = (await connection.execute(text("EXPLAIN (FORMAT JSON) " + sql))).scalar_one()
+    finally:
+        await engine.dispose()
+    for term, plan in plans.items():
+        assert "ix_enterprises_name_trgm" in _indexes(plan[0]["Plan"]), (term, plan)
+    assert like_pattern("100%_\\") == "%100\\%\\_\\\\%"
+
+
+def _indexes(node: dict) -> set[str]:  # type: ignore[type-arg]
+    found = {node["Index Name"]} if "Index Name" in node else set()
+    for child in node.get("Plans", []):
+        found |= _indexes(child)
+    return found

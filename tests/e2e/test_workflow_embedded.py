@@ -1,0 +1,120 @@
+"""The disclosure workflow of the IPE walkthrough, on the embedded default with its demo data."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bluemap_embedded.demo import WALKTHROUGH_USCC
+from tests.e2e import workflow_steps as steps
+from tests.e2e.embedded import Embedded, running_embedded
+from tests.e2e.workflow_steps import Deployment, MaildirInbox
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+# The demo accounts of deploy/embedded/bluemap_embedded/demo.py (README, "Demo accounts").
+ENTERPRISE_LOGIN = ("ehs@yongan-xingqing.example.cn", "bluemap-enterprise-demo")
+REVIEWER_LOGIN = ("reviewer@ipe.example.org", "bluemap-reviewer-demo")
+REGISTERED_EMAIL = "ehs@yongan-xingqing.example.cn"
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
+    workdir: Path = tmp_path_factory.mktemp("embedded")
+    with running_embedded(workdir) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _service_logs_on_failure(request: pytest.FixtureRequest, embedded: Embedded) -> Iterator[None]:
+    """Replaces the conftest's fixture of the same name: here there is one process, and no distributed platform."""
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        print(f"\n----- bluemap_embedded log tail -----\n{embedded.tail()}")
+
+
+async def test_disclosure_workflow_on_the_embedded_default(embedded: Embedded) -> None:
+    deployment = Deployment(
+        apis={s: embedded.api(s) for s in ("records", "explanations", "documents", "notifications", "public-portal")},
+        site=embedded.url,
+        inbox=MaildirInbox(embedded.maildir),
+    )
+    staff = await steps.sign_in(deployment, *ENTERPRISE_LOGIN)
+    reviewer = await steps.sign_in(deployment, *REVIEWER_LOGIN)
+    enterprise_id = await steps.enterprise_of(staff)
+
+    # STEP 2: the walkthrough's two environmental supervision records of 2020 wait for an explanation.
+    listed = sorted(await steps.records_to_explain(staff, 2), key=lambda r: r["issued_on"])
+    assert [(r["record_type"], r["year"], r["status"]) for r in listed] == [
+        ("environmental_supervision", 2020, "draft")
+    ] * 2
+    record_ids = [str(r["record_id"]) for r in listed]
+    drafts = list(steps.EXPLANATIONS)
+
+    # STEP 3: accept the accuracy commitment; STEP 4: Save, the second record's reasons left empty.
+    await steps.accept_commitment(staff, "accuracy")
+    await steps.save_explanation(staff, record_ids[0], drafts[0])
+    await steps.save_explanation(staff, record_ids[1], {**drafts[1], "reasons": "  "})
+
+    # STEP 5: Send names the empty field; completed, STEP 6: the deadline commitment, then Send.
+    refused = await steps.send(staff, record_ids)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"] == [{"record_id": record_ids[1], "field": "reasons", "reason": "empty"}]
+    await steps.save_explanation(staff, record_ids[1], drafts[1])
+    await steps.accept_commitment(staff, "deadline")
+    sent = await steps.send(staff, record_ids)
+    assert sent.status_code == 201, sent.text
+    submission_id = str(sent.json()["id"])
+    assert (await steps.send(staff, record_ids)).status_code == 409
+
+    # STEP 7: the PDF reaches the registered address (the mail catcher's Maildir).
+    email = await steps.explanation_pdf_email(deployment, REGISTERED_EMAIL)
+    attachment = email.pdf()
+    code = steps.verification_code_of(email)
+    text = steps.pdf_text(attachment.data)
+    for expected in [
+        steps.ENTERPRISE_NAME,
+        WALKTHROUGH_USCC,
+        code,
+        *(r["source_title"] for r in listed),
+        *(d[field] for d in drafts for field in ("violation", "reasons", "corrective_actions")),
+    ]:
+        assert steps.compact(expected) in text, f"{expected!r} is not in the PDF"
+    verified = await steps.verify(deployment, code)
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["valid"] is True
+
+    # STEP 8-10: the sealed scan; STEP 11-12: a corrective action plan for the first record.
+    signed_pdf = steps.signed_copy(attachment.data)
+    signed = await steps.upload_signed(staff, submission_id, signed_pdf, "公开说明-盖章扫描件.pdf")
+    assert signed.status_code == 201, signed.text
+    supporting = await steps.upload_supporting(staff, [record_ids[0]], steps.supporting_pdf(), "整改方案.pdf")
+    assert supporting.status_code == 201, supporting.text
+
+    # The reviewer approves the explanations and both documents; once only.
+    under_review = await steps.submission_under_review(reviewer, submission_id)
+    for item in under_review["items"]:
+        approved = await steps.decide_explanation(reviewer, item["explanation_id"], "approve")
+        assert approved.status_code == 200, approved.text
+    assert (
+        await steps.decide_explanation(reviewer, under_review["items"][0]["explanation_id"], "approve")
+    ).status_code == 409
+    for document_id in (signed.json()["id"], supporting.json()["id"]):
+        approved = await steps.decide_document(reviewer, document_id, "approve")
+        assert approved.status_code == 200, approved.text
+    assert (await steps.decide_document(reviewer, signed.json()["id"], "approve")).status_code == 409
+    assert (await steps.put_explanation(staff, record_ids[0], drafts[0])).status_code == 409
+
+    # The public enterprise page shows the explanations, the documents and the verification code.
+    await steps.public_page(
+        deployment,
+        enterprise_id,
+        [*(d["corrective_actions"] for d in drafts), "公开说明-盖章扫描件.pdf", "整改方案.pdf", code],
+    )
+    shown = await steps.public_records(deployment, enterprise_id, "explained")
+    assert set(shown) == set(record_ids)
+    [scan] = [d for d in shown[record_ids[0]]["documents"] if d["id"] == signed.json()["id"]]
+    assert (await steps.download(scan["download_url"])).content == signed_pdf
+    for record_id in record_ids:
+        await steps.record_reaches(staff, record_id, "explained")
