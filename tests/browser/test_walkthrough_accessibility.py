@@ -14,7 +14,6 @@ import pytest
 from tests.browser.walkthrough_support import (
     ARTIFACTS,
     ENTERPRISE,
-    REPO,
     REVIEWER,
     Embedded,
     embedded,
@@ -24,15 +23,8 @@ from tests.browser.walkthrough_support import (
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 __all__ = ["embedded", "walkthrough_browser"]  # fixtures the test below uses
 
-AXE = REPO / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 SECTION = "environmental_supervision"
-
-
-def axe_source() -> str:
-    if not AXE.is_file():
-        pytest.skip(f"axe-core not installed at {AXE} (the public site's browser tests install it)")
-    return AXE.read_text(encoding="utf-8")
 
 
 async def serious_violations(page: Any, axe: str, name: str, folder: Path) -> list[Any]:
@@ -61,9 +53,9 @@ async def log_in(page: Any, embedded: Embedded, email: str, password: str, lang:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_workspace_and_console_pages_have_no_serious_violations(
-    walkthrough_browser: Any, embedded: Embedded, lang: str
+    walkthrough_browser: Any, embedded: Embedded, axe_source: str, lang: str
 ) -> None:
-    axe = axe_source()
+    axe = axe_source
     folder = ARTIFACTS / f"walkthrough-axe-{lang}"
     folder.mkdir(parents=True, exist_ok=True)
     # Our CSP forbids scripts; the test injects axe-core anyway.

@@ -132,7 +132,7 @@ async def walkthrough_browser() -> AsyncIterator[Any]:
     """Headless Chromium of the system for one walkthrough."""
     async_api = pytest.importorskip("playwright.async_api")
     if not chromium_installed():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (deploy/local/apt-packages.txt)")
     async with async_api.async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:

@@ -7,11 +7,9 @@ axe-core comes from npm into .cache/node/ the first time it is missing.
 
 import asyncio
 import os
-import shutil
 import socket
-import subprocess
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +26,6 @@ from tests.browser.demo import Demo, demo
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
-NODE_PREFIX = REPO / ".cache" / "node"
-AXE = NODE_PREFIX / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("BLUEMAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -156,19 +152,3 @@ def shot(request: pytest.FixtureRequest) -> Callable[[Any, str], Awaitable[None]
         await page.screenshot(path=str(ARTIFACTS / f"{test}--{step}.png"), full_page=True)
 
     return screenshot
-
-
-@pytest.fixture(scope="session")
-def axe_source() -> Iterator[str]:
-    """axe-core's script, installed from npm into .cache/node/ when it is not there yet."""
-    if not AXE.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is needed once to install axe-core into .cache/node/")
-        NODE_PREFIX.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [npm, "install", "--prefix", str(NODE_PREFIX), "--no-audit", "--no-fund", "--silent", "axe-core@4"],
-            check=True,
-            timeout=300,
-        )
-    yield AXE.read_text(encoding="utf-8")
