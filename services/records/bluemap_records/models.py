@@ -1,6 +1,6 @@
 """Every table of the records database (what its migrations manage)."""
 
-from bluemap_records.enterprises.models import Enterprise
+from bluemap_records.enterprises.models import Enterprise, EnterpriseEmailChange
 from bluemap_records.identity.models import User
 from bluemap_records.imports.models import ImportRejection, RecordImport
 from bluemap_records.records.models import Record, RecordRevision, RecordStatusChange
@@ -8,6 +8,7 @@ from bluemap_shared.messaging.models import MESSAGING_TABLES
 
 TABLES = (
     Enterprise.__table__,  # type: ignore[attr-defined]
+    EnterpriseEmailChange.__table__,  # type: ignore[attr-defined]
     Record.__table__,  # type: ignore[attr-defined]
     RecordRevision.__table__,  # type: ignore[attr-defined]
     RecordStatusChange.__table__,  # type: ignore[attr-defined]

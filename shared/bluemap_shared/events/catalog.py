@@ -105,6 +105,37 @@ class EnterpriseUpdated(IntegrationEvent):
 
 
 @register
+class EnterpriseEmailChangeRequested(IntegrationEvent):
+    """Enterprise staff asked to change a registered email; the new address must confirm by a link.
+
+    Carries a secret: whoever holds confirmation_token can confirm the change until expires_at, once.
+    Only a hash of it is kept by records; notifications puts it in the link mailed to new_email.
+    """
+
+    event_type = "org.bluemap.records.enterprise-email-change-requested.v1"
+    topic = RECORDS_TOPIC
+
+    change_id: UUID
+    enterprise_id: UUID
+    enterprise_name: str
+    enterprise_name_en: str | None = None
+    new_email: EmailStr = Field(description="Where the confirmation link goes")
+    replaces_email: EmailStr | None = Field(
+        default=None, description="The registered address the new one replaces; told of the request"
+    )
+    confirmation_token: str = Field(
+        description="Single-use secret of the confirmation link: {portal}/workspace/email-change/confirm?token=..."
+    )
+    expires_at: datetime
+    locale: Literal["zh", "en"] = Field(default="zh", description="Language of the user who asked")
+    requested_by: str
+    requested_at: datetime
+
+    def subject(self) -> str:
+        return str(self.enterprise_id)
+
+
+@register
 class RecordUpdated(IntegrationEvent):
     """A record's source content changed (a re-import with different data); carries the new state."""
 

@@ -6,10 +6,18 @@ from fastapi import APIRouter, Query, status
 
 from bluemap_records.enterprises import service
 from bluemap_records.enterprises.repository import EnterpriseRepository
-from bluemap_records.enterprises.schemas import EnterpriseCreate, EnterprisePublic, EnterpriseUpdate
+from bluemap_records.enterprises.schemas import (
+    EmailChangeConfirmation,
+    EmailChangeConfirmed,
+    EmailChangeCreate,
+    EmailChangePublic,
+    EnterpriseCreate,
+    EnterprisePublic,
+    EnterpriseUpdate,
+)
 from bluemap_records.pagination import Page, decode_cursor, encode_cursor
 from bluemap_records.uscc import normalise_uscc
-from bluemap_shared.auth import Admin, CurrentPrincipal, Operator
+from bluemap_shared.auth import Admin, CurrentPrincipal, EnterpriseUser, Operator, may_read_enterprise
 from bluemap_shared.problems import InvalidInput, NotFound
 from bluemap_shared.runtime import SessionDep
 
@@ -69,3 +77,64 @@ async def update_enterprise(
     """Change an enterprise's directory entry (operators); EnterpriseUpdated only on a real change."""
     enterprise = await service.update_enterprise(session, principal.tenant_id, enterprise_id, data)
     return EnterprisePublic.model_validate(enterprise)
+
+
+@router.post(
+    "/{enterprise_id}/email-changes",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=EmailChangePublic,
+    responses={
+        404: {"description": "Not the caller's enterprise"},
+        409: {"description": "The new address is registered already"},
+        422: {"description": "Not a valid email address, or `replaces` is not a registered one"},
+        429: {"description": "Too many changes asked for in the last hour"},
+    },
+)
+async def request_email_change(
+    enterprise_id: UUID, data: EmailChangeCreate, session: SessionDep, principal: EnterpriseUser
+) -> EmailChangePublic:
+    """Ask to change a registered email of the caller's own enterprise (EnterpriseEmailChangeRequested).
+
+    Nothing changes yet: a link valid for 24 hours is mailed to the new address, and the change takes effect
+    when it is followed (`POST /v1/enterprises/email-changes/confirm`). A new request supersedes older ones.
+    """
+    if principal.enterprise_id != enterprise_id:
+        raise NotFound("No such enterprise.")
+    change = await service.request_email_change(session, principal, enterprise_id, data)
+    return EmailChangePublic.model_validate(change)
+
+
+@router.get("/{enterprise_id}/email-changes", response_model=list[EmailChangePublic])
+async def pending_email_changes(
+    enterprise_id: UUID, session: SessionDep, principal: CurrentPrincipal
+) -> list[EmailChangePublic]:
+    """The change of a registered email still waiting for its link to be followed (none or one)."""
+    if not may_read_enterprise(principal, enterprise_id):
+        raise NotFound("No such enterprise.")
+    changes = await service.pending_email_changes(session, principal.tenant_id, enterprise_id)
+    return [EmailChangePublic.model_validate(c) for c in changes]
+
+
+@router.post(
+    "/email-changes/confirm",
+    response_model=EmailChangeConfirmed,
+    responses={
+        404: {"description": "No change has this token (`reason`: unknown)"},
+        410: {"description": "The link was used, superseded by a newer request, or expired (`reason`)"},
+        422: {"description": "Not a token"},
+    },
+)
+async def confirm_email_change(data: EmailChangeConfirmation, session: SessionDep) -> EmailChangeConfirmed:
+    """Confirm a change with the token mailed to the new address; no sign-in needed (EnterpriseUpdated).
+
+    Holding the token proves control of the new mailbox, which is what this step must show; who asked for the
+    change was checked when it was requested. The link works once, for 24 hours, and only if no newer change
+    was asked for.
+    """
+    enterprise, change = await service.confirm_email_change(session, data.token)
+    return EmailChangeConfirmed(
+        enterprise_id=enterprise.id,
+        enterprise_name=enterprise.name,
+        new_email=change.new_email,
+        replaced_email=change.replaces_email,
+    )

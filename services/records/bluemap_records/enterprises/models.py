@@ -1,5 +1,6 @@
 """Enterprise directory tables."""
 
+import enum
 from datetime import datetime
 from uuid import UUID
 
@@ -39,3 +40,35 @@ class Enterprise(SQLModel, table=True):
     status: str = Field(default="active", max_length=20, description="active, suspended or closed")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EmailChangeStatus(enum.StrEnum):
+    """Where a change of a registered email stands (expiry is read from expires_at)."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    SUPERSEDED = "superseded"
+
+
+class EnterpriseEmailChange(SQLModel, table=True):
+    """A change of a registered email that enterprise staff asked for, waiting for the new mailbox to confirm it."""
+
+    __tablename__ = "enterprise_email_changes"
+    __table_args__ = (
+        # The confirmation link finds its change by the token's hash; the token itself is never stored.
+        UniqueConstraint("token_sha256", name="uq_enterprise_email_changes_token"),
+        Index("ix_enterprise_email_changes_enterprise", "tenant_id", "enterprise_id", "requested_at"),
+    )
+
+    id: UUID = Field(default_factory=uuid7, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    enterprise_id: UUID = Field(foreign_key="enterprises.id")
+    new_email: str = Field(max_length=320)
+    replaces_email: str | None = Field(default=None, max_length=320)
+    token_sha256: str = Field(max_length=64, description="Hex SHA-256 of the link's token")
+    requested_by: str = Field(max_length=200)
+    locale: str = Field(default="zh", max_length=10)
+    status: str = Field(default=EmailChangeStatus.PENDING, max_length=20, description="pending, confirmed, superseded")
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

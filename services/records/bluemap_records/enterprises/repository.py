@@ -1,17 +1,18 @@
 """Enterprise queries, always scoped by tenant."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, Uuid, bindparam, update
+from sqlalchemy import String, Uuid, bindparam, func, update
 from sqlalchemy.engine import Row
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bluemap_records.bulk import one_of
-from bluemap_records.enterprises.models import Enterprise
+from bluemap_records.enterprises.models import EmailChangeStatus, Enterprise, EnterpriseEmailChange
 from bluemap_shared.db import insert_for
 
 _TABLE = Enterprise.__table__  # type: ignore[attr-defined]
@@ -108,3 +109,54 @@ class EnterpriseRepository:
             )
         )
         await self.session.exec(stmt, params=[{f"b_{k}": v for k, v in change.items()} for change in changes])
+
+
+class EmailChangeRepository:
+    """Requested changes of registered emails, always scoped by tenant (except the link's token lookup)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock_enterprise(self, tenant_id: str, enterprise_id: UUID) -> Enterprise | None:
+        """The enterprise, its row locked until commit: requests and confirmations of one enterprise take turns."""
+        result = await self.session.exec(
+            select(Enterprise)
+            .where(Enterprise.tenant_id == tenant_id, Enterprise.id == enterprise_id)
+            .with_for_update()
+        )
+        return result.first()
+
+    async def pending(self, tenant_id: str, enterprise_id: UUID) -> Sequence[EnterpriseEmailChange]:
+        """The enterprise's changes still waiting for their link, newest first (expired ones included)."""
+        result = await self.session.exec(
+            select(EnterpriseEmailChange)
+            .where(
+                EnterpriseEmailChange.tenant_id == tenant_id,
+                EnterpriseEmailChange.enterprise_id == enterprise_id,
+                EnterpriseEmailChange.status == EmailChangeStatus.PENDING,
+            )
+            .order_by(col(EnterpriseEmailChange.requested_at).desc())
+        )
+        return result.all()
+
+    async def count_requested_since(self, tenant_id: str, enterprise_id: UUID, since: datetime) -> int:
+        result = await self.session.exec(
+            select(func.count())
+            .select_from(EnterpriseEmailChange)
+            .where(
+                EnterpriseEmailChange.tenant_id == tenant_id,
+                EnterpriseEmailChange.enterprise_id == enterprise_id,
+                col(EnterpriseEmailChange.requested_at) >= since,
+            )
+        )
+        return int(result.one())
+
+    async def by_token_hash(self, token_sha256: str) -> EnterpriseEmailChange | None:
+        """The change a link's token names; the hash is unique across tenants."""
+        result = await self.session.exec(
+            select(EnterpriseEmailChange).where(EnterpriseEmailChange.token_sha256 == token_sha256)
+        )
+        return result.first()
+
+    def add(self, change: EnterpriseEmailChange) -> None:
+        self.session.add(change)

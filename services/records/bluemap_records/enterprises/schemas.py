@@ -77,3 +77,47 @@ class EnterprisePublic(EnterpriseBase):
     status: str
     created_at: datetime
     updated_at: datetime
+
+
+class EmailChangeCreate(BaseModel):
+    """Enterprise staff ask to change a registered email; the new address must confirm by a mailed link."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    new_email: EmailStr = Field(description="The address to register; the confirmation link is mailed to it")
+    replaces: EmailStr | None = Field(
+        default=None,
+        description="The registered address to replace; the first (primary) one when left out. "
+        "With no address registered yet, the new one becomes the first.",
+    )
+
+
+class EmailChangePublic(BaseModel):
+    """A requested change of a registered email (the link's token is never shown again)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    enterprise_id: UUID
+    new_email: str
+    replaces_email: str | None
+    status: Literal["pending", "confirmed", "superseded"]
+    requested_at: datetime
+    expires_at: datetime
+
+
+class EmailChangeConfirmation(BaseModel):
+    """The token of the link mailed to the new address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=20, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class EmailChangeConfirmed(BaseModel):
+    """What the confirmation changed: the enterprise's registered emails, the new one in place of the old."""
+
+    enterprise_id: UUID
+    enterprise_name: str
+    new_email: str
+    replaced_email: str | None
