@@ -16,6 +16,7 @@ from bluemap_shared.db import on_commit
 from bluemap_shared.events.catalog import (
     DocumentPublished,
     DocumentRejected,
+    EnterpriseEmailChangeRequested,
     EnterpriseRegistered,
     EnterpriseUpdated,
     ExplanationPublished,
@@ -60,6 +61,14 @@ def register_handlers(
         """Take an enterprise's new names and addresses unless a later event told them already."""
         event = envelope.data
         await project_snapshot(session, envelope.tenant_id, event.enterprise, envelope.time, status=event.status)
+
+    @consumer.on(EnterpriseEmailChangeRequested)
+    async def on_email_change_requested(
+        session: AsyncSession, envelope: Envelope[EnterpriseEmailChangeRequested]
+    ) -> None:
+        """Mail the confirmation link to the new address, and tell the replaced one."""
+        if await emails.queue_email_change(session, envelope, portal_base_url=portal_base_url):
+            on_commit(session, wake_dispatcher)
 
     @consumer.on(RecordPublished)
     async def on_record_published(session: AsyncSession, envelope: Envelope[RecordPublished]) -> None:

@@ -18,7 +18,12 @@ CONFIRM = "/v1/enterprises/email-changes/confirm"
 
 
 async def register(records: Running, tenant: str, emails: list[str]) -> dict[str, Any]:
-    body = {"uscc": new_uscc(), "name": "陕西永安兴庆门业有限公司", "name_en": "Yong'an Door", "registered_emails": emails}
+    body = {
+        "uscc": new_uscc(),
+        "name": "陕西永安兴庆门业有限公司",
+        "name_en": "Yong'an Door",
+        "registered_emails": emails,
+    }
     response = await records.client.post("/v1/enterprises", json=body, headers=records.admin(tenant))
     assert response.status_code == 201, response.text
     return dict(response.json())
@@ -67,7 +72,8 @@ async def test_the_new_address_confirms_and_replaces_the_chosen_one(records: Run
     # Only the token's hash is kept.
     async with records.service.runtime.sessionmaker() as session:
         row = await session.get(EnterpriseEmailChange, change["id"])
-        assert row is not None and token not in row.token_sha256
+        assert row is not None
+        assert token not in row.token_sha256
 
     # Confirmation needs no sign-in: the token proves the new mailbox is read by whoever confirms.
     confirmed = await records.client.post(CONFIRM, json={"token": token})

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape
+from urllib.parse import urlencode
 from uuid import UUID
 
 from bluemap_notifications.clock import CHINA
@@ -11,6 +12,7 @@ from bluemap_notifications.record_types import record_type_label
 from bluemap_shared.events.catalog import (
     DocumentPublished,
     DocumentRejected,
+    EnterpriseEmailChangeRequested,
     ExplanationPublished,
     ExplanationRejected,
     PdfRendered,
@@ -528,6 +530,104 @@ def render_deadline_reminder(
                 ("Your workspace", workspace),
                 ("Your enterprise's public page", enterprise_page_url(portal_base_url, enterprise_id, lang="en")),
             ],
+            closing=CLOSING_EN,
+        ),
+    )
+
+
+def email_change_confirm_url(portal_base_url: str, token: str, *, lang: str = "zh") -> str:
+    """The portal page that confirms a change of a registered email with the mailed token."""
+    query = {"token": token} | ({"lang": lang} if lang != "zh" else {})
+    return f"{portal_base_url.rstrip('/')}/workspace/email-change/confirm?{urlencode(query)}"
+
+
+def _zh_instant(value: datetime) -> str:
+    local = value.astimezone(CHINA)
+    return f"{_zh_date(local.date())} {local:%H:%M}（北京时间）"
+
+
+def _en_instant(value: datetime) -> str:
+    return f"{value.astimezone(CHINA):%Y-%m-%d %H:%M} (China time)"
+
+
+def render_email_change_verification(event: EnterpriseEmailChangeRequested, *, portal_base_url: str) -> RenderedEmail:
+    """Ask the reader of the new address to confirm it as the enterprise's registered email, by the link."""
+    to = Addressee(event.enterprise_name, event.enterprise_name_en)
+    replaces_zh = [("被替换的邮箱", str(event.replaces_email))] if event.replaces_email else []
+    replaces_en = [("Replaces", str(event.replaces_email))] if event.replaces_email else []
+    return compose(
+        _subject("请确认企业注册邮箱变更", "confirm the change of your enterprise's registered email"),
+        Section(
+            "zh",
+            _greeting_zh(to),
+            intro=[f"贵企业在蔚蓝地图企业工作台申请将本邮箱（{event.new_email}）设为企业注册邮箱。"],
+            fields=[("企业", event.enterprise_name), ("新邮箱", str(event.new_email)), *replaces_zh],
+            asks=[
+                f"请在{_zh_instant(event.expires_at)}前打开以下链接并点击“确认”完成变更。链接仅可使用一次。",
+                "如果这不是您或贵企业申请的，请忽略本邮件，注册邮箱不会改变。",
+            ],
+            links=[("确认链接", email_change_confirm_url(portal_base_url, event.confirmation_token))],
+            closing=CLOSING_ZH,
+        ),
+        Section(
+            "en",
+            _greeting_en(to),
+            intro=[
+                f"Your enterprise asked in its Blue Map workspace to register this address ({event.new_email}) "
+                "as its email address."
+            ],
+            fields=[
+                ("Enterprise", event.enterprise_name_en or event.enterprise_name),
+                ("New address", str(event.new_email)),
+                *replaces_en,
+            ],
+            asks=[
+                f"Please open the link below and click Confirm by {_en_instant(event.expires_at)}. "
+                "The link works once.",
+                "If neither you nor your enterprise asked for this, ignore this message: nothing changes.",
+            ],
+            links=[
+                (
+                    "Confirmation link",
+                    email_change_confirm_url(portal_base_url, event.confirmation_token, lang="en"),
+                )
+            ],
+            closing=CLOSING_EN,
+        ),
+    )
+
+
+def render_email_change_notice(event: EnterpriseEmailChangeRequested, *, portal_base_url: str) -> RenderedEmail:
+    """Tell the address being replaced that a change was asked for (no link: it is not for this mailbox to confirm)."""
+    to = Addressee(event.enterprise_name, event.enterprise_name_en)
+    workspace = workspace_url(portal_base_url)
+    return compose(
+        _subject("企业注册邮箱变更申请", "a change of your enterprise's registered email was requested"),
+        Section(
+            "zh",
+            _greeting_zh(to),
+            intro=[
+                f"有人在蔚蓝地图企业工作台申请将贵企业的注册邮箱 {event.replaces_email} 更换为 {event.new_email}。"
+                "新邮箱确认后，本邮箱将不再收到蔚蓝地图的企业通知。"
+            ],
+            fields=[("申请时间", _zh_instant(event.requested_at))],
+            asks=["如果这不是贵企业申请的，请立即登录企业工作台或通过在线客服联系我们。"],
+            links=[("企业工作台", workspace)],
+            closing=CLOSING_ZH,
+        ),
+        Section(
+            "en",
+            _greeting_en(to),
+            intro=[
+                f"Someone asked in your Blue Map workspace to replace your enterprise's registered email "
+                f"{event.replaces_email} with {event.new_email}. Once the new address confirms it, this address "
+                "no longer receives the Blue Map's messages to your enterprise."
+            ],
+            fields=[("Requested at", _en_instant(event.requested_at))],
+            asks=[
+                "If your enterprise did not ask for this, sign in to your workspace or contact us through Live Chat."
+            ],
+            links=[("Your workspace", workspace)],
             closing=CLOSING_EN,
         ),
     )

@@ -19,6 +19,8 @@ from bluemap_notifications.emails.rendering import (
     render_deadline_reminder,
     render_document_published,
     render_document_rejected,
+    render_email_change_notice,
+    render_email_change_verification,
     render_explanation_pdf,
     render_explanation_published,
     render_explanation_rejected,
@@ -30,6 +32,7 @@ from bluemap_shared.events.catalog import (
     DocumentRejected,
     EmailFailed,
     EmailSent,
+    EnterpriseEmailChangeRequested,
     ExplanationPublished,
     ExplanationRejected,
     PdfRendered,
@@ -49,6 +52,8 @@ EXPLANATION_PUBLISHED = "explanation-published"
 DOCUMENT_REJECTED = "document-rejected"
 DOCUMENT_PUBLISHED = "document-published"
 DEADLINE_REMINDER = "deadline-reminder"
+EMAIL_CHANGE_VERIFICATION = "email-change-verification"
+EMAIL_CHANGE_NOTICE = "email-change-notice"
 
 
 async def _add(session: AsyncSession, email: Email, attachments: Sequence[EmailAttachment] = ()) -> Email | None:
@@ -298,6 +303,40 @@ async def queue_deadline_reminder(
             portal_base_url=portal_base_url,
         ),
     )
+
+
+async def queue_email_change(
+    session: AsyncSession, envelope: Envelope[EnterpriseEmailChangeRequested], *, portal_base_url: str
+) -> list[Email]:
+    """Queue the confirmation link to the new address, and a notice to the one it replaces; once per change.
+
+    Addressed to the addresses in the event, never to the enterprise's contacts: the new one is not registered
+    until it confirms.
+    """
+    event = envelope.data
+    queued = []
+    verification = await queue_to_addresses(
+        session,
+        tenant_id=envelope.tenant_id,
+        purpose=EMAIL_CHANGE_VERIFICATION,
+        cause_id=event.change_id,
+        rendered=render_email_change_verification(event, portal_base_url=portal_base_url),
+        recipients=[str(event.new_email)],
+        enterprise_id=event.enterprise_id,
+    )
+    queued.append(verification)
+    if event.replaces_email and str(event.replaces_email).lower() != str(event.new_email).lower():
+        notice = await queue_to_addresses(
+            session,
+            tenant_id=envelope.tenant_id,
+            purpose=EMAIL_CHANGE_NOTICE,
+            cause_id=event.change_id,
+            rendered=render_email_change_notice(event, portal_base_url=portal_base_url),
+            recipients=[str(event.replaces_email)],
+            enterprise_id=event.enterprise_id,
+        )
+        queued.append(notice)
+    return [email for email in queued if email is not None]
 
 
 async def address(session: AsyncSession, email: Email) -> bool:
