@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bluemap_portal.site.i18n import N_
-from bluemap_portal.workspace import auth, chat, disclosure, following, pages
+from bluemap_portal.workspace import auth, chat, disclosure, email_change, following, pages
 from bluemap_portal.workspace.backend import ApiProblem, BackendUnavailable, SessionExpired
 from bluemap_portal.workspace.messages import CSRF_REFUSED, UNAVAILABLE, Message, problem_message
 from bluemap_portal.workspace.rendering import render_page
@@ -48,6 +48,7 @@ def install_workspace(site: FastAPI) -> None:
     site.include_router(auth.router)
     site.include_router(disclosure.router)
     site.include_router(pages.router)
+    site.include_router(email_change.router)
     site.include_router(following.router)
     site.include_router(chat.router)
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from bluemap_portal.site.rendering import page_language
 from bluemap_portal.workspace.backend import ApiProblem
 from bluemap_portal.workspace.disclosure import explainable_records
+from bluemap_portal.workspace.email_change import account_page
 from bluemap_portal.workspace.menu import DISCLOSURE_TYPES, MENU, MENU_BY_KEY, type_label
 from bluemap_portal.workspace.rendering import render_page
 from bluemap_portal.workspace.session import EnterpriseBackend, EnterpriseSession, OptionalBackend, OptionalSession
@@ -33,10 +34,11 @@ async def home(request: Request, user: EnterpriseSession, backend: EnterpriseBac
 
 
 @router.get("/account", response_class=HTMLResponse)
-async def account(request: Request, user: EnterpriseSession, backend: EnterpriseBackend) -> HTMLResponse:
-    """Account Management: the enterprise's directory entry and registered emails, and who is signed in."""
-    enterprise = await backend.get("records", f"/v1/enterprises/{user.principal.enterprise_id}")
-    return render_page(request, "workspace/account.html", enterprise=enterprise, menu=MENU, active="account")
+async def account(
+    request: Request, user: EnterpriseSession, backend: EnterpriseBackend, done: str = ""
+) -> HTMLResponse:
+    """Account Management: the enterprise's directory entry, its registered emails and their change, the login."""
+    return await account_page(request, user, backend, done=done)
 
 
 def _not_yet(key: str) -> None:
