@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bluemap_shared.testing import Mailpit
+from tests.e2e import email_change_steps as email_change
 from tests.e2e import workflow_steps as steps
 from tests.e2e.platform import Platform
 from tests.e2e.workflow_steps import Deployment, MailpitInbox, User
@@ -253,3 +254,13 @@ async def test_rejected_explanation_is_emailed_edited_and_sent_again(
     assert resent.json()["id"] != sent.json()["id"]
     email = await steps.explanation_pdf_email(deployment, registered_email, count=2)
     assert steps.compact(revised["corrective_actions"]) in steps.pdf_text(email.pdf().data)
+
+
+async def test_the_registered_email_changes_by_the_link_mailed_to_the_new_address(
+    platform: Platform, deployment: Deployment
+) -> None:
+    enterprise = await enterprise_with_records(platform, deployment, [])
+    new_email = f"ehs-new-{uuid.uuid4().hex[:8]}@yongan-xingqing.example.cn"
+    await email_change.change_registered_email(
+        deployment, enterprise.staff, "enterprise-password-e2e", enterprise.id, enterprise.registered_email, new_email
+    )

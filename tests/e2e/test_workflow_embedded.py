@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from bluemap_embedded.demo import WALKTHROUGH_USCC
+from tests.e2e import email_change_steps as email_change
 from tests.e2e import workflow_steps as steps
 from tests.e2e.embedded import Embedded, running_embedded
 from tests.e2e.workflow_steps import Deployment, MaildirInbox
@@ -118,3 +119,21 @@ async def test_disclosure_workflow_on_the_embedded_default(embedded: Embedded) -
     assert (await steps.download(scan["download_url"])).content == signed_pdf
     for record_id in record_ids:
         await steps.record_reaches(staff, record_id, "explained")
+
+
+async def test_the_registered_email_changes_by_the_link_the_embedded_mail_catcher_caught(embedded: Embedded) -> None:
+    """Last in this module: it replaces the demo enterprise's registered address."""
+    deployment = Deployment(
+        apis={s: embedded.api(s) for s in ("records", "explanations", "documents", "notifications", "public-portal")},
+        site=embedded.url,
+        inbox=MaildirInbox(embedded.maildir),
+    )
+    staff = await steps.sign_in(deployment, *ENTERPRISE_LOGIN)
+    await email_change.change_registered_email(
+        deployment,
+        staff,
+        ENTERPRISE_LOGIN[1],
+        await steps.enterprise_of(staff),
+        REGISTERED_EMAIL,
+        "ehs-new@yongan-xingqing.example.cn",
+    )
