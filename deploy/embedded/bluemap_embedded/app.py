@@ -71,7 +71,11 @@ def build(config: EmbeddedConfig) -> Starlette:
     )
     documents = documents_bootstrap(
         DocumentsSettings(
-            **common, storage_backend="filesystem", storage_path=data / "objects", public_base_url=config.base_url
+            **common,
+            storage_backend="filesystem",
+            storage_path=data / "objects",
+            public_base_url=config.base_url,
+            render_isolation="thread",  # the embedded default is one process
         ),
         transport,
         token_verifier=verifier,

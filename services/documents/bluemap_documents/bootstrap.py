@@ -69,7 +69,9 @@ def bootstrap(
     runtime.readiness["storage"] = storage.ping
     if isinstance(storage, S3Storage):
         runtime.on_start.append(storage.ensure_bucket)
-    renderer = PdfRenderer(settings.render_concurrency)
+    renderer = PdfRenderer(
+        settings.render_concurrency, isolation=settings.render_isolation, niceness=settings.render_niceness
+    )
     render_worker = RenderWorker(runtime.sessionmaker, storage, settings, renderer)
     runtime.background.append(render_worker.run)
     register_directory_handlers(runtime.consumer)

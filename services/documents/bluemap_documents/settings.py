@@ -49,6 +49,14 @@ class DocumentsSettings(ServiceSettings):
     )
     max_pdf_pages: int = Field(default=50, ge=1, le=10_000)
     render_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    render_isolation: Literal["process", "thread"] = Field(
+        default="process",
+        description="Render in child processes (keeps the service responsive, uses every core) or in threads of "
+        "this process (the embedded default, one process)",
+    )
+    render_niceness: int = Field(
+        default=5, ge=0, le=19, description="Added to the rendering processes' nice value: requests and events first"
+    )
     render_poll_interval: float = Field(default=1.0, gt=0)
     render_max_attempts: int = Field(default=5, ge=1)
     render_backoff_seconds: float = Field(default=2.0, ge=0)

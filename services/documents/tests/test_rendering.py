@@ -2,10 +2,15 @@
 
 import base64
 import io
+import multiprocessing
+import os
 import re
+import signal
+from concurrent.futures.process import BrokenProcessPool
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
+import pytest
 from documents_testing import ENTERPRISE_NAME, VIOLATION, pdf_text, submitted
 from pypdf import PdfReader
 
@@ -67,3 +72,24 @@ async def test_the_renderer_makes_an_a4_pdf_with_chinese_text() -> None:
 
 def test_html_to_pdf_reports_pages() -> None:
     assert html_to_pdf("<p>一页</p>").pages == 1
+
+
+async def test_the_renderer_renders_in_niced_child_processes_and_recovers_when_one_dies() -> None:
+    renderer = PdfRenderer(concurrency=1, isolation="process", niceness=3)
+    try:
+        first = await renderer.render(submitted(uuid4()), DOCUMENT)
+        assert first.data.startswith(b"%PDF-")
+        children = multiprocessing.active_children()
+        assert children, "rendered without a child process"
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        assert [os.getpriority(os.PRIO_PROCESS, c.pid or 0) for c in children] == [min(own + 3, 19)] * len(children)
+        for child in children:
+            os.kill(child.pid or 0, signal.SIGKILL)
+            child.join()
+        with pytest.raises(BrokenProcessPool):
+            await renderer.render(submitted(uuid4()), DOCUMENT)
+        again = await renderer.render(submitted(uuid4()), DOCUMENT)
+        assert ENTERPRISE_NAME in re.sub(r"\s+", "", pdf_text(again.data))
+    finally:
+        renderer.close()
+    assert renderer._pool is None

@@ -1,12 +1,16 @@
-"""The public explanation PDF: a jinja2 template rendered by WeasyPrint in worker threads."""
+"""The public explanation PDF: a jinja2 template rendered by WeasyPrint in child processes or threads."""
 
 import asyncio
 import base64
 import gc
+import multiprocessing
+import os
 import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import qrcode
@@ -229,7 +233,7 @@ def _collect_garbage() -> None:
 
 
 def html_to_pdf(html: str) -> RenderedPdf:
-    """The PDF of an HTML document (blocking: run it in a worker thread)."""
+    """The PDF of an HTML document (blocking: run it in a rendering process or worker thread)."""
     try:
         return _layout_and_write(html)
     finally:
@@ -240,17 +244,78 @@ def html_to_pdf(html: str) -> RenderedPdf:
 
 
 def render_public_explanation(event: ExplanationSubmitted, document: PublicExplanation) -> RenderedPdf:
-    """Template, then PDF: the whole pipeline of one submission (blocking: run it in a worker thread)."""
+    """Template, then PDF: the whole pipeline of one submission (blocking: run it off the event loop)."""
     return html_to_pdf(public_explanation_html(event, document))
 
 
-class PdfRenderer:
-    """Renders in worker threads, at most `concurrency` at a time: each render holds a few hundred MB."""
+RenderIsolation = Literal["process", "thread"]
+# A rendering process is recycled after this many documents, so whatever WeasyPrint's caches keep
+# (fonts, stylesheets of documents gone) cannot grow without bound in a long-lived service.
+RENDERS_PER_PROCESS = 500
 
-    def __init__(self, concurrency: int) -> None:
+
+def _start_render_process(niceness: int) -> None:
+    """Lower the process's priority, then load WeasyPrint and its fonts, before the first job."""
+    # Rendering is batch work: the service's event loop, other services and the database answer
+    # requests and events first, and the renders take what CPU is left.
+    os.nice(niceness)
+    html_to_pdf('<html lang="zh-CN"><body style="font-family: \'Noto Sans CJK SC\'">预热 warm-up</body></html>')
+
+
+class PdfRenderer:
+    """Renders at most `concurrency` documents at a time, in child processes or in worker threads.
+
+    Layout is Python under the GIL: rendered in threads, it starves the service's event loop (its
+    consumer, uploads and downloads) for as long as a burst lasts. Child processes leave that loop
+    free and render on as many cores as `concurrency`; threads keep the embedded default in one
+    process.
+    """
+
+    def __init__(self, concurrency: int, *, isolation: RenderIsolation = "thread", niceness: int = 0) -> None:
         self.concurrency = concurrency
+        self.isolation = isolation
+        self.niceness = niceness
         self._slots = asyncio.Semaphore(concurrency)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def open(self) -> None:
+        """Start the rendering processes (no-op for threads); render() does it on first use too."""
+        if self.isolation != "process" or self._pool is not None:
+            return
+        context = multiprocessing.get_context("forkserver")
+        # Children fork from a server that imported this module, not from the service process:
+        # no inherited event loop, sockets or database connections, and no import cost per child.
+        context.set_forkserver_preload([__name__])
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.concurrency,
+            mp_context=context,
+            initializer=_start_render_process,
+            initargs=(self.niceness,),
+            max_tasks_per_child=RENDERS_PER_PROCESS,
+        )
+        for _ in range(self.concurrency):
+            self._pool.submit(int)  # spawns each process now, not on the first submission's clock
+
+    def close(self) -> None:
+        """Stop the rendering processes; renders under way are abandoned (their leases expire and retry)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     async def render(self, event: ExplanationSubmitted, document: PublicExplanation) -> RenderedPdf:
         async with self._slots:
-            return await asyncio.to_thread(render_public_explanation, event, document)
+            if self.isolation == "thread":
+                return await asyncio.to_thread(render_public_explanation, event, document)
+            self.open()
+            assert self._pool is not None
+            pool = self._pool
+            try:
+                return await asyncio.get_running_loop().run_in_executor(
+                    pool, render_public_explanation, event, document
+                )
+            except BrokenProcessPool:
+                # A child died (killed, out of memory): this render fails and is retried; the next
+                # render gets fresh processes.
+                if self._pool is pool:
+                    self.close()
+                raise

@@ -37,11 +37,15 @@ class RenderWorker:
 
     async def run(self) -> None:
         """Render until cancelled."""
-        while True:
-            if not await self.render_due():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._settings.render_poll_interval)
-                self._wakeup.clear()
+        self._renderer.open()
+        try:
+            while True:
+                if not await self.render_due():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wakeup.wait(), self._settings.render_poll_interval)
+                    self._wakeup.clear()
+        finally:
+            self._renderer.close()
 
     async def render_due(self) -> int:
         """Render the submissions due now, a few batches of render_concurrency at most; returns how many it claimed."""
