@@ -138,3 +138,55 @@ async def test_poison_messages_go_to_dead_letters_and_the_partition_keeps_flowin
     dlt = await read_topic(kafka_bootstrap, namespace + dead_letter_topic("notifications"), 5)
     reasons = sorted(dict(r.headers)["dlt_reason"].decode() for r in dlt)
     assert reasons == sorted(letter.reason for letter in letters)
+
+
+async def test_partitions_are_handled_side_by_side_and_each_key_in_order(kernel_db, kafka_bootstrap, namespace):
+    transport = KafkaTransport(kafka_bootstrap, client_id="test", namespace=namespace, partitions=3)
+    await transport.start()
+    await transport.ensure_topics([RECORDS_TOPIC, dead_letter_topic("notifications")])
+    consumer = EventConsumer("notifications", kernel_db.sessionmaker, transport, max_attempts=1)
+    handled: list[str] = []
+    busy = 0
+    most_busy = 0
+
+    @consumer.on(RecordPublished)
+    async def handle(session, envelope: Envelope[RecordPublished]) -> None:  # type: ignore[no-untyped-def]
+        nonlocal busy, most_busy
+        busy += 1
+        most_busy = max(most_busy, busy)
+        await asyncio.sleep(0.05)  # a handler waiting on its database, as they do
+        handled.append(envelope.data.source_title)
+        busy -= 1
+
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        for n in range(10):
+            for partition in range(3):
+                message = envelope_of(record_published(title=f"p{partition}-{n}")).to_message()
+                await producer.send(
+                    namespace + message.topic,
+                    message.value,
+                    key=message.key,
+                    partition=partition,
+                    headers=list(message.headers),
+                )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+    async def all_handled() -> bool:
+        return len(handled) == 30
+
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(all_handled, timeout=60)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await transport.stop()
+
+    assert most_busy > 1, "partitions were handled one after another"
+    for partition in range(3):
+        titles = [title for title in handled if title.startswith(f"p{partition}-")]
+        assert titles == [f"p{partition}-{n}" for n in range(10)]

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -132,23 +132,29 @@ class KafkaTransport:
         )
         await consumer.start()
         log.info("consumer.started", group=group, topics=sorted(consumer.subscription()))
+
+        async def drain(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+            for record in records:
+                await processor.process(
+                    Message(
+                        topic=record.topic.removeprefix(self._namespace),
+                        key=record.key,
+                        value=record.value or b"",
+                        headers=tuple(record.headers),
+                        partition=record.partition,
+                        offset=record.offset,
+                    )
+                )
+
         try:
             while True:
                 batches = await consumer.getmany(timeout_ms=1000)
-                for partition, records in batches.items():
-                    for record in records:
-                        await processor.process(
-                            Message(
-                                topic=record.topic.removeprefix(self._namespace),
-                                key=record.key,
-                                value=record.value or b"",
-                                headers=tuple(record.headers),
-                                partition=record.partition,
-                                offset=record.offset,
-                            )
-                        )
+                # Partitions side by side, each in order: a key's events stay in order, and a burst
+                # is not handled one event at a time behind the slowest partition.
+                await asyncio.gather(*(drain(records) for records in batches.values()))
+                if batches:
                     # Committed only after every handler transaction of the batch committed.
-                    await consumer.commit({partition: records[-1].offset + 1})
+                    await consumer.commit({partition: records[-1].offset + 1 for partition, records in batches.items()})
         finally:
             await consumer.stop()
 
