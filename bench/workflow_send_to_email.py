@@ -19,7 +19,9 @@ service's template (prepared outside the clock), timed around `HTML(string=html)
 
 import argparse
 import asyncio
+import contextlib
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -32,6 +34,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -320,6 +323,7 @@ class Timeline:
 
     pressed: float  # the Send request went out
     sent: float  # its 201 arrived
+    published: float  # explanations' relay had Kafka acknowledge ExplanationSubmitted
     received: float  # documents' consumer handled ExplanationSubmitted
     rendered: float  # PDF rendered, stored in S3, recorded
     queued: float  # notifications queued the email (PdfRendered handled)
@@ -341,8 +345,34 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def descendants(pid: int) -> list[int]:
+    """The process's children, their children and so on (documents renders in grandchildren)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and every live descendant."""
+    total = 0.0
+    for each in [pid, *descendants(pid)]:
+        with contextlib.suppress(OSError):  # ended meanwhile
+            total += cpu_seconds(each)
+    return total
+
+
 def cpu_of(platform: Platform) -> dict[str, float]:
-    return {service: cpu_seconds(process.pid) for service, process in platform.processes.items()}
+    return {service: tree_cpu_seconds(process.pid) for service, process in platform.processes.items()}
 
 
 def percentile(values: Sequence[float], p: int) -> float:
@@ -377,12 +407,12 @@ async def timelines_of(
     databases: dict[str, str], senders: Sequence[Sender], arrivals: dict[str, float]
 ) -> list[Timeline]:
     """Each sender's way from Send to Mailpit, from the services' own tables."""
-    submitted = {
-        str(r["key"]): r["event_id"]
-        for r in await fetch(
-            databases["explanations"], f"SELECT key, event_id FROM outbox_messages WHERE event_type = '{SUBMITTED}'"
-        )
-    }
+    outbox = await fetch(
+        databases["explanations"],
+        f"SELECT key, event_id, published_at FROM outbox_messages WHERE event_type = '{SUBMITTED}'",
+    )
+    submitted = {str(r["key"]): r["event_id"] for r in outbox}
+    published = {str(r["key"]): r["published_at"].timestamp() for r in outbox}
     handled = {
         r["event_id"]: r["handled_at"].timestamp()
         for r in await fetch(
@@ -404,6 +434,7 @@ async def timelines_of(
         Timeline(
             pressed=s.pressed_at,
             sent=s.sent_at,
+            published=published[s.submission_id],
             received=handled[submitted[s.submission_id]],
             rendered=rendered[s.submission_id],
             queued=queued[s.submission_id],
@@ -413,7 +444,7 @@ async def timelines_of(
     ]
 
 
-async def run_pipeline(n: int, paced: int, workdir: Path, render_concurrency: int | None) -> Run:
+async def run_pipeline(n: int, paced: int, workdir: Path, documents_env: dict[str, str]) -> Run:
     servers = server_env()
     run = uuid.uuid4().hex[:8]
     databases = await create_databases(servers["BLUEMAP_PG_DSN"], run)
@@ -422,10 +453,7 @@ async def run_pipeline(n: int, paced: int, workdir: Path, render_concurrency: in
     )
     domain = f"{run}.bench.example.cn"
     mailpit = servers["BLUEMAP_MAILPIT_API"].rstrip("/")
-    facts: dict[str, Any] = {"render_concurrency": render_concurrency}
-    documents_env = (
-        {"BLUEMAP_DOCUMENTS_RENDER_CONCURRENCY": str(render_concurrency)} if render_concurrency is not None else {}
-    )
+    facts: dict[str, Any] = {}
     try:
         with platform_running(platform_config, documents_env) as running:
             limits = httpx.Limits(max_connections=n + 20, max_keepalive_connections=n + 20)
@@ -484,8 +512,8 @@ async def run_pipeline(n: int, paced: int, workdir: Path, render_concurrency: in
         await drop_databases(servers["BLUEMAP_PG_DSN"], databases)
 
 
-def raw_renders(rows: Sequence[asyncpg.Record], portal_url: str) -> tuple[list[float], list[float]]:
-    """write_pdf of each submission's HTML, as the documents service would render it: wall and CPU seconds."""
+def raw_documents(rows: Sequence[asyncpg.Record], portal_url: str) -> list[str]:
+    """Each submission's HTML, as the documents service renders it."""
     documents = []
     for row in rows:
         event = ExplanationSubmitted.model_validate(
@@ -496,6 +524,11 @@ def raw_renders(rows: Sequence[asyncpg.Record], portal_url: str) -> tuple[list[f
             row["tenant_id"], row["document_number"], code, f"{portal_url}/verify/{code}", TIMEZONE
         )
         documents.append(public_explanation_html(event, document))
+    return documents
+
+
+def raw_renders(documents: Sequence[str]) -> tuple[list[float], list[float]]:
+    """write_pdf of each document in this process, one core: wall and CPU seconds of each."""
     HTML(string=documents[0]).write_pdf()  # fonts and caches loaded outside the clock
     wall, cpu = [], []
     for html in documents:
@@ -506,12 +539,30 @@ def raw_renders(rows: Sequence[asyncpg.Record], portal_url: str) -> tuple[list[f
     return wall, cpu
 
 
-def report(run: Run, raw: list[float], raw_cpu: list[float]) -> str:
+def _warm_raw_process(html: str) -> None:
+    HTML(string=html).write_pdf()
+
+
+def _raw_write_pdf(html: str) -> int:
+    return len(HTML(string=html).write_pdf())
+
+
+def raw_parallel_rate(documents: Sequence[str], processes: int) -> float:
+    """PDFs per second of write_pdf in `processes` processes at once (warmed up before the clock)."""
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        processes, mp_context=context, initializer=_warm_raw_process, initargs=(documents[0],)
+    ) as pool:
+        list(pool.map(int, range(processes * 4)))  # every process started and warm
+        started = time.perf_counter()
+        list(pool.map(_raw_write_pdf, documents))
+        return len(documents) / (time.perf_counter() - started)
+
+
+def report(run: Run, raw: list[float], raw_cpu: list[float], raw_parallel: float, options: str) -> str:
     facts, burst, n = run.facts, run.burst, len(run.burst)
-    concurrency = facts["render_concurrency"]
-    command = f"-n {n} --paced {len(run.paced)}" + (
-        f" --render-concurrency {concurrency}" if concurrency is not None else ""
-    )
+    processes = facts["render_processes"]
+    command = f"-n {n} --paced {len(run.paced)}{options}"
     first_sent = min(t.sent for t in burst)
     render_rate = n / (max(t.rendered for t in burst) - first_sent)
     email_rate = n / (max(t.mailed for t in burst) - first_sent)
@@ -534,6 +585,8 @@ def report(run: Run, raw: list[float], raw_cpu: list[float]) -> str:
                 "201 → documents handled ExplanationSubmitted (relay, Kafka, consumer)",
                 [t.received - t.sent for t in timelines],
             ),
+            row("  201 → published to Kafka (explanations' outbox relay)", [t.published - t.sent for t in timelines]),
+            row("  published → handled by documents (Kafka, consumer)", [t.received - t.published for t in timelines]),
             row(
                 "handled → PDF rendered and stored (render queue + render)",
                 [t.rendered - t.received for t in timelines],
@@ -566,7 +619,12 @@ def report(run: Run, raw: list[float], raw_cpu: list[float]) -> str:
         f"| pipeline: emails with the PDF per second (first 201 → last email) | {email_rate:.2f} /s |",
         f"| raw WeasyPrint write_pdf, same {len(raw)} documents, one core, services stopped | {raw_rate:.2f} PDFs/s "
         f"(p50 {percentile(raw, 50) * ms:.0f} ms, p99 {percentile(raw, 99) * ms:.0f} ms per PDF) |",
-        f"| **ratio pipeline / raw per core, wall clock** | **{render_rate / raw_rate:.2f}** |",
+        f"| **ratio pipeline / raw per core, wall clock** (pipeline / {processes} render processes vs one core) "
+        f"| **{render_rate / processes / raw_rate:.2f}** |",
+        f"| raw WeasyPrint write_pdf in {processes} processes at once, same documents, services stopped "
+        f"| {raw_parallel:.2f} PDFs/s |",
+        f"| **ratio pipeline / raw on the same {processes} processes, wall clock** "
+        f"| **{render_rate / raw_parallel:.2f}** |",
         f"| CPU per PDF: raw write_pdf | {raw_cpu_per_pdf * ms:.0f} ms |",
         f"| CPU per PDF: documents process (template, QR, render, gc, S3, DB, Kafka, serving the attachment) "
         f"| {documents_cpu_per_pdf * ms:.0f} ms |",
@@ -593,16 +651,36 @@ async def main() -> None:
         "--render-concurrency",
         type=int,
         default=None,
-        help="the documents service's render_concurrency (default: its own)",
+        help="the documents service's render_concurrency (default: its own, the CPU count)",
+    )
+    parser.add_argument(
+        "--render-isolation",
+        choices=["process", "thread"],
+        default=None,
+        help="the documents service's render_isolation (default: its own, process)",
     )
     parser.add_argument("--timelines", type=Path, help="also write each submission's timeline here (JSON)")
     args = parser.parse_args()
+    documents_env: dict[str, str] = {}
+    options = ""
+    if args.render_concurrency is not None:
+        documents_env["BLUEMAP_DOCUMENTS_RENDER_CONCURRENCY"] = str(args.render_concurrency)
+        options += f" --render-concurrency {args.render_concurrency}"
+    if args.render_isolation is not None:
+        documents_env["BLUEMAP_DOCUMENTS_RENDER_ISOLATION"] = args.render_isolation
+        options += f" --render-isolation {args.render_isolation}"
+    # Threads render on one core at most (the GIL); processes on as many as render_concurrency.
+    concurrency = args.render_concurrency or os.cpu_count() or 1
+    processes = 1 if args.render_isolation == "thread" else concurrency
     with tempfile.TemporaryDirectory(prefix="bench-workflow-") as tmp:
-        run = await run_pipeline(args.n, args.paced, Path(tmp), args.render_concurrency)
+        run = await run_pipeline(args.n, args.paced, Path(tmp), documents_env)
+    run.facts["render_processes"] = processes
     print("services stopped; raw WeasyPrint on the burst's documents", file=sys.stderr)
-    raw, raw_cpu = raw_renders(run.documents, run.portal_url)
+    documents = raw_documents(run.documents, run.portal_url)
+    raw, raw_cpu = raw_renders(documents)
+    raw_parallel = raw_parallel_rate(documents, processes)
     run.facts["load_raw"] = os.getloadavg()
-    print(report(run, raw, raw_cpu))
+    print(report(run, raw, raw_cpu, raw_parallel, options))
     if args.timelines:
         origin = min(t.pressed for t in run.burst)
         args.timelines.write_text(
@@ -612,6 +690,7 @@ async def main() -> None:
                     "paced": [{k: round(v - origin, 3) for k, v in vars(t).items()} for t in run.paced],
                     "raw_write_pdf_seconds": raw,
                     "raw_cpu_seconds": raw_cpu,
+                    "raw_parallel_pdfs_per_second": raw_parallel,
                     "facts": run.facts,
                 },
                 indent=1,
