@@ -1,6 +1,8 @@
 """Fetches an attachment's bytes over HTTP at send time, checked against the size and digest announced."""
 
+import functools
 import hashlib
+import ssl
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -8,6 +10,12 @@ import httpx
 
 from bluemap_notifications.emails.delivery import AttachmentContent, Undeliverable
 from bluemap_notifications.emails.models import EmailAttachment
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One context for every download: loading the CA bundle costs ~7 ms, a fifth of an email's CPU."""
+    return httpx.create_ssl_context()
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,7 @@ class AttachmentFetcher:
         received = 0
         try:
             async with (
-                httpx.AsyncClient(timeout=self.timeout, follow_redirects=True) as client,
+                httpx.AsyncClient(timeout=self.timeout, follow_redirects=True, verify=_tls_context()) as client,
                 client.stream("GET", url) as response,
             ):
                 if response.status_code != 200:
