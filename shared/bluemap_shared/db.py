@@ -166,13 +166,30 @@ async def bulk_insert(session: AsyncSession, table: Table, rows: Sequence[dict[s
                 values[i] = orjson.dumps(values[i]).decode()
             converted.append(tuple(values))
         records = converted
+    await copy_rows(session, table, columns, records)
+
+
+async def copy_rows(
+    session: AsyncSession, table: Table, columns: Sequence[str], records: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert rows given as tuples in columns' order, in the session's transaction: COPY on PostgreSQL.
+
+    The values go to the driver as they are: datetimes aware, JSON columns as JSON text on
+    PostgreSQL. Other databases get one prepared INSERT per row, through SQLAlchemy's types (JSON
+    columns as Python values there).
+    """
+    if not records:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        await session.exec(insert(table), params=[dict(zip(columns, record, strict=True)) for record in records])
+        return
     connection = await session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
     if not driver.is_in_transaction():
         # SQLAlchemy opens the database transaction with its first statement; COPY must not run outside it.
         await connection.execute(text("SELECT 1"))
-    await driver.copy_records_to_table(table.name, records=records, columns=columns)
+    await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -99,6 +99,7 @@ class ImportFile:
     ) -> None:
         """Take over file (binary, seekable, at its start): close() closes it, also when this raises."""
         self.size = size
+        self.path: Path | None = None  # set when opened by path: another process may read it again
         self.bytes_read = 0
         self.unknown_columns: list[str] = []
         self._file = file
@@ -138,7 +139,9 @@ class ImportFile:
     @classmethod
     def open(cls, path: Path, *, encoding: str | None = None, format: str | None = None) -> "ImportFile":
         """The file at path, its name telling the format unless format says it."""
-        return cls(path.open("rb"), size=path.stat().st_size, filename=path.name, encoding=encoding, format=format)
+        opened = cls(path.open("rb"), size=path.stat().st_size, filename=path.name, encoding=encoding, format=format)
+        opened.path = path
+        return opened
 
     def __enter__(self) -> "ImportFile":
         return self

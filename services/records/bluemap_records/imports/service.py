@@ -9,7 +9,7 @@ database writes the current one.
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -22,21 +22,26 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_records.deadlines import explanation_deadline
 from bluemap_records.enterprises.repository import EnterpriseRepository
+from bluemap_records.imports.batches import Batch, BatchReader, ProcessBatchReader, reader_for
+from bluemap_records.imports.events import PENDING as _PENDING
+from bluemap_records.imports.events import publication_payloads, uuid7_batch
 from bluemap_records.imports.models import RecordImport
 from bluemap_records.imports.parsing import ImportFile, RowProblem, SourceRow
 from bluemap_records.imports.repository import ImportRepository
-from bluemap_records.imports.validation import Identity, ValidRow, validate_row
+from bluemap_records.imports.validation import Identity, ValidRow
 from bluemap_records.record_types import RECORD_TYPES
-from bluemap_records.records.content import CONTENT_FIELDS, max_year
+from bluemap_records.records.content import CONTENT_FIELDS
 from bluemap_records.records.lifecycle import initial_status
-from bluemap_records.records.repository import RecordRepository
-from bluemap_records.records.service import PUBLISHED, published_event
+from bluemap_records.records.repository import RECORD_COLUMNS, RecordRepository
+from bluemap_records.records.service import PUBLISHED
 from bluemap_records.records.service import updated_event as record_updated_event
 from bluemap_shared.db import SessionMaker, utcnow
-from bluemap_shared.events.catalog import EnterpriseRegistered, EnterpriseSnapshot, EnterpriseUpdated
+from bluemap_shared.events.catalog import EnterpriseRegistered, EnterpriseSnapshot, EnterpriseUpdated, RecordPublished
 from bluemap_shared.events.envelope import IntegrationEvent
 from bluemap_shared.ids import uuid7
-from bluemap_shared.messaging import emit_many
+from bluemap_shared.messaging import emit_serialized
+
+__all__ = ["Batch", "BatchReader", "BatchWriter", "Counts", "Importer", "ProcessBatchReader"]
 
 log = structlog.get_logger()
 
@@ -46,52 +51,6 @@ _ATTEMPTS = 3
 
 class _Race(Exception):
     """Another import wrote what this batch was about to: redo the batch against what is there now."""
-
-
-@dataclass
-class Batch:
-    """Rows of the file read together: the valid ones (distinct identities) and the rejected ones."""
-
-    valid: list[ValidRow] = field(default_factory=list)
-    rejected: list[tuple[SourceRow | ValidRow, list[RowProblem]]] = field(default_factory=list)
-
-    @property
-    def size(self) -> int:
-        return len(self.valid) + len(self.rejected)
-
-
-class BatchReader:
-    """Reads and validates rows into batches; blocking, meant for a worker thread."""
-
-    def __init__(self, source: ImportFile, batch_size: int) -> None:
-        self._rows = source.rows()
-        self._batch_size = batch_size
-        self._latest_year = max_year()
-        self._carried: ValidRow | None = None
-
-    def next_batch(self) -> Batch | None:
-        """The next batch, None at the end. A record seen twice ends a batch, so the second sees the first."""
-        batch = Batch()
-        seen: set[Identity] = set()
-        if self._carried is not None:
-            batch.valid.append(self._carried)
-            seen.add(self._carried.identity)
-            self._carried = None
-        while batch.size < self._batch_size:
-            row = next(self._rows, None)
-            if row is None:
-                break
-            checked = validate_row(row, latest_year=self._latest_year)
-            if isinstance(checked, list):
-                batch.rejected.append((row, checked))
-                continue
-            identity = checked.identity
-            if identity in seen:
-                self._carried = checked
-                break
-            seen.add(identity)
-            batch.valid.append(checked)
-        return batch if batch.size else None
 
 
 @dataclass
@@ -159,23 +118,30 @@ class BatchWriter:
         self.actor = actor
         self.enterprises = EnterpriseRepository(session)
         self.records = RecordRepository(session)
-        self.events: list[IntegrationEvent] = []
+        # (event class, subject, JSON payload) of every event of the batch, in order.
+        self.events: list[tuple[type[IntegrationEvent], str, bytes]] = []
 
     async def write(self, batch: Batch) -> tuple[Counts, list[tuple[SourceRow | ValidRow, list[RowProblem]]]]:
         now = utcnow()
         counts = Counts(rows=batch.size)
         rejected = list(batch.rejected)
         if batch.valid:
-            snapshots = await self._upsert_enterprises(batch.valid, now)
-            await self._write_records(batch.valid, snapshots, now, counts, rejected)
+            snapshots, registered = await self._upsert_enterprises(batch.valid, now)
+            await self._write_records(batch.valid, snapshots, registered, now, counts, rejected)
         counts.rejected = len(rejected)
-        await emit_many(self.session, self.events, tenant_id=self.tenant_id)
+        await emit_serialized(self.session, self.events, tenant_id=self.tenant_id)
         return counts, rejected
+
+    def _add_event(self, event: IntegrationEvent) -> None:
+        self.events.append((type(event), event.subject(), event.__pydantic_serializer__.to_json(event)))
 
     async def _upsert_enterprises(
         self, rows: list[ValidRow], now: datetime
-    ) -> dict[str, tuple[UUID, EnterpriseSnapshot]]:
-        """Register the enterprises the directory lacks, update those the rows change; their snapshots."""
+    ) -> tuple[dict[str, tuple[UUID, EnterpriseSnapshot]], set[str]]:
+        """Register the enterprises the directory lacks, update those the rows change.
+
+        Their snapshots by USCC, and the USCCs registered by this batch.
+        """
         merged = _merge_enterprises(rows)
         existing = await self.enterprises.for_import(self.tenant_id, list(merged))
         new_rows: list[dict[str, Any]] = []
@@ -222,30 +188,27 @@ class BatchWriter:
                 raise _Race("an enterprise was registered meanwhile")
         await self.enterprises.update_many(self.tenant_id, changes)
         snapshots = {uscc: _snapshot(e) for uscc, e in current.items()}
-        self.events += [EnterpriseRegistered(enterprise=snapshots[r["uscc"]]) for r in new_rows]
+        for r in new_rows:
+            self._add_event(EnterpriseRegistered(enterprise=snapshots[r["uscc"]]))
         for uscc in updated:
             changed = current[uscc]
-            self.events.append(
+            self._add_event(
                 EnterpriseUpdated(enterprise=snapshots[uscc], industry=changed.industry, status=changed.status)
             )
-        return {uscc: (e.id, snapshots[uscc]) for uscc, e in current.items()}
+        return {uscc: (e.id, snapshots[uscc]) for uscc, e in current.items()}, {r["uscc"] for r in new_rows}
 
-    async def _write_records(
-        self,
-        rows: list[ValidRow],
-        snapshots: dict[str, tuple[UUID, EnterpriseSnapshot]],
-        now: datetime,
-        counts: Counts,
-        rejected: list[tuple[SourceRow | ValidRow, list[RowProblem]]],
-    ) -> None:
+    async def _match(
+        self, rows: list[ValidRow], enterprise_of: dict[str, UUID], registered: set[str]
+    ) -> dict[Identity, Any]:
+        """The existing records the rows are about, by identity."""
         by_external = [r for r in rows if r.content.external_id is not None]
-        by_content = [r for r in rows if r.content.external_id is None]
+        # An enterprise this transaction registered has no records yet: nothing to look up for it.
+        by_content = [r for r in rows if r.content.external_id is None and r.uscc not in registered]
         matches: dict[Identity, Any] = {}
         for found in await self.records.match_external_ids(
             self.tenant_id, [(r.content.issuing_authority, r.content.external_id or "") for r in by_external]
         ):
             matches[("external", found.issuing_authority, found.external_id)] = found
-        enterprise_of = {uscc: enterprise_id for uscc, (enterprise_id, _) in snapshots.items()}
         natural = {
             (
                 enterprise_of[r.uscc],
@@ -259,9 +222,26 @@ class BatchWriter:
         for found in await self.records.match_natural_keys(self.tenant_id, list(natural)):
             key = (found.enterprise_id, found.record_type, found.issuing_authority, found.issued_on, found.source_title)
             matches[natural[key].identity] = found
+        return matches
 
+    async def _write_records(
+        self,
+        rows: list[ValidRow],
+        snapshots: dict[str, tuple[UUID, EnterpriseSnapshot]],
+        registered: set[str],
+        now: datetime,
+        counts: Counts,
+        rejected: list[tuple[SourceRow | ValidRow, list[RowProblem]]],
+    ) -> None:
+        enterprise_of = {uscc: enterprise_id for uscc, (enterprise_id, _) in snapshots.items()}
+        matches = await self._match(rows, enterprise_of, registered)
         deadline = explanation_deadline(now)
-        new_records: list[dict[str, Any]] = []
+        statuses = {explainable: initial_status(explainable).value for explainable in (False, True)}
+        tenant_id, import_id = self.tenant_id, self.import_id
+        ids = iter(uuid7_batch(sum(1 for row in rows if row.identity not in matches)))
+        new_records: list[tuple[Any, ...]] = []
+        created_of: list[EnterpriseSnapshot] = []
+        published_at: list[int] = []  # where each new record's event goes among the batch's events
         changes: list[dict[str, Any]] = []
         for row in rows:
             enterprise_id, enterprise = snapshots[row.uscc]
@@ -269,33 +249,36 @@ class BatchWriter:
             explainable = RECORD_TYPES[content.record_type].explainable
             match = matches.get(row.identity)
             if match is None:
-                values = {
-                    "id": uuid7(),
-                    "tenant_id": self.tenant_id,
-                    "enterprise_id": enterprise_id,
-                    "record_type": content.record_type,
-                    "year": content.year,
-                    "source_title": content.source_title,
-                    "issuing_authority": content.issuing_authority,
-                    "issued_on": content.issued_on,
-                    "source_url": content.source_url,
-                    "summary": content.summary,
-                    "external_id": content.external_id,
-                    "status": initial_status(explainable).value,
-                    "explanation_due_on": deadline if explainable else None,
-                    "revision": 1,
-                    "provenance": "import",
-                    "import_id": self.import_id,
-                    "received_at": now,
-                    "content_sha256": row.sha256,
-                    "published_at": now,
-                    "updated_at": now,
-                    "retracted_at": None,
-                    "retraction_reason": None,
-                }
-                new_records.append(values)
-                # The event builders read attributes, as of a Record; the row is a dict, for COPY.
-                self.events.append(published_event(SimpleNamespace(**values), enterprise))
+                # In RECORD_COLUMNS order, for COPY.
+                new_records.append(
+                    (
+                        next(ids),
+                        tenant_id,
+                        enterprise_id,
+                        content.record_type,
+                        content.year,
+                        content.source_title,
+                        content.issuing_authority,
+                        content.issued_on,
+                        content.source_url,
+                        content.summary,
+                        content.external_id,
+                        statuses[explainable],
+                        deadline if explainable else None,
+                        1,
+                        "import",
+                        import_id,
+                        now,
+                        row.sha256,
+                        now,
+                        now,
+                        None,
+                        None,
+                    )
+                )
+                created_of.append(enterprise)
+                published_at.append(len(self.events))
+                self.events.append(_PENDING)
                 counts.created += 1
                 continue
             found = match
@@ -326,12 +309,15 @@ class BatchWriter:
                 }
                 changes.append(change)
                 view = SimpleNamespace(**change, explanation_due_on=found.explanation_due_on)
-                self.events.append(record_updated_event(view, enterprise))
+                self._add_event(record_updated_event(view, enterprise))
                 counts.updated += 1
-        await self.records.insert_records(new_records)
-        # The first history row of each new record: the database derives them, Python need not build them.
-        await self.records.record_publications(
-            self.tenant_id, [r["id"] for r in new_records], trigger=PUBLISHED, actor=self.actor, at=now
+        payloads = publication_payloads(new_records, created_of)
+        for at, record, payload in zip(published_at, new_records, payloads, strict=True):
+            self.events[at] = (RecordPublished, str(record[0]), payload)
+        await self.records.insert_record_rows(RECORD_COLUMNS, new_records)
+        # The first history row of each new record, as the record says it.
+        await self.records.insert_history_rows(
+            [(tenant_id, record[0], record[11], PUBLISHED, self.actor, now) for record in new_records]
         )
         await self.records.archive_contents(self.tenant_id, [c["id"] for c in changes], now)
         await self.records.update_contents(self.tenant_id, changes)
@@ -359,13 +345,16 @@ class Importer:
         filename: str | None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         on_progress: Progress | None = None,
+        reader: str = "auto",
     ) -> None:
+        """reader: "thread", "process" (a file opened by path), or "auto": a process for a large file on disk."""
         self.sessionmaker = sessionmaker
         self.source = source
         self.tenant_id = tenant_id
         self.created_by = created_by
         self.filename = filename
         self.batch_size = batch_size
+        self.reader = reader
         self.on_progress = on_progress
         self.counts = Counts()
         self.import_id: UUID | None = None
@@ -391,10 +380,12 @@ class Importer:
     async def run(self) -> None:
         """Import every row, batch after batch; never raises for what went wrong, the import's status says."""
         assert self.import_id is not None, "begin() first"
-        reader = BatchReader(self.source, self.batch_size)
-        ahead: asyncio.Future[Batch | None] = asyncio.ensure_future(asyncio.to_thread(reader.next_batch))
         status, failure = "completed", None
+        ahead: asyncio.Future[Batch | None] | None = None
+        reader: BatchReader | ProcessBatchReader | None = None
         try:
+            reader = await asyncio.to_thread(reader_for, self.source, self.batch_size, mode=self.reader)
+            ahead = asyncio.ensure_future(asyncio.to_thread(reader.next_batch))
             while (batch := await ahead) is not None:
                 ahead = asyncio.ensure_future(asyncio.to_thread(reader.next_batch))
                 await self._write(batch)
@@ -413,10 +404,13 @@ class Importer:
             log.exception("imports.failed", import_id=str(self.import_id), tenant_id=self.tenant_id)
             status, failure = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         finally:
-            if not ahead.done():
-                ahead.cancel()
-            with contextlib.suppress(BaseException):
-                await ahead  # the worker thread finishes its batch before the file closes
+            if ahead is not None:
+                if not ahead.done():
+                    ahead.cancel()
+                with contextlib.suppress(BaseException):
+                    await ahead  # the worker thread finishes its batch before the file closes
+            if reader is not None:
+                reader.close()
             self.source.close()
             await asyncio.shield(self._finish(status, failure))
             self.rows_written.set()

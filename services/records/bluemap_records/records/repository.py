@@ -15,7 +15,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from bluemap_records.bulk import on_postgres, one_of
 from bluemap_records.records.content import CONTENT_FIELDS
 from bluemap_records.records.models import Record, RecordRevision, RecordStatusChange
-from bluemap_shared.db import bulk_insert
+from bluemap_shared.db import bulk_insert, copy_rows
 
 RECORDS = Record.__table__  # type: ignore[attr-defined]
 REVISIONS = RecordRevision.__table__  # type: ignore[attr-defined]
@@ -36,6 +36,32 @@ MATCH_COLUMNS = (
     "published_at",
     "retracted_at",
 )
+# The columns of a new record, in the order an import gives them (COPY takes tuples).
+RECORD_COLUMNS = (
+    "id",
+    "tenant_id",
+    "enterprise_id",
+    "record_type",
+    "year",
+    "source_title",
+    "issuing_authority",
+    "issued_on",
+    "source_url",
+    "summary",
+    "external_id",
+    "status",
+    "explanation_due_on",
+    "revision",
+    "provenance",
+    "import_id",
+    "received_at",
+    "content_sha256",
+    "published_at",
+    "updated_at",
+    "retracted_at",
+    "retraction_reason",
+)
+HISTORY_COLUMNS = ("tenant_id", "record_id", "status", "trigger", "actor", "changed_at")
 _SQLITE_CHUNK = 400  # row-value IN lists stay well below SQLite's variable limit
 
 
@@ -198,6 +224,14 @@ class RecordRepository:
 
     async def insert_records(self, rows: Sequence[dict[str, Any]]) -> None:
         await bulk_insert(self.session, RECORDS, rows)
+
+    async def insert_record_rows(self, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert records given as tuples in columns' order (COPY on PostgreSQL)."""
+        await copy_rows(self.session, RECORDS, columns, rows)
+
+    async def insert_history_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert status-history rows given as tuples in HISTORY_COLUMNS order (COPY on PostgreSQL)."""
+        await copy_rows(self.session, HISTORY, HISTORY_COLUMNS, rows)
 
     async def record_publications(
         self, tenant_id: str, record_ids: Sequence[UUID], *, trigger: str, actor: str, at: datetime
