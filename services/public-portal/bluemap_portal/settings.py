@@ -24,6 +24,9 @@ class PortalSettings(ServiceSettings):
     feed_tag_authority: str = Field(default="bluemap.example.org,2025", pattern=r"^[a-z0-9.-]+,\d{4}(-\d{2}){0,2}$")
     feed_size: int = Field(default=50, ge=1, le=500, description="Entries per Atom feed")
     export_batch_size: int = Field(default=500, ge=1, le=10_000, description="Enterprises read at a time by exports")
+    # Public pages rendered for anonymous visitors are kept this long (0: never); this process's own writes
+    # drop them at once, another replica's show after at most this long (see site/page_cache.py).
+    page_cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
     # Workspace and console (backend-for-frontend): the APIs the portal calls with the signed-in user's token.
     # The embedded default serves every service on one port; the distributed mode sets each one.
@@ -61,4 +64,9 @@ def current_settings(request: Request) -> PortalSettings:
     return settings
 
 
-SettingsDep = Annotated[PortalSettings, Depends(current_settings)]
+async def _settings(request: Request) -> PortalSettings:
+    # async: FastAPI runs a plain def dependency in its thread pool, a thread hop per request for nothing.
+    return current_settings(request)
+
+
+SettingsDep = Annotated[PortalSettings, Depends(_settings)]

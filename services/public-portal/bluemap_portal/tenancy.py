@@ -30,4 +30,9 @@ def current_tenant(request: Request) -> str:
     )
 
 
-TenantDep = Annotated[str, Depends(current_tenant)]
+async def _tenant(request: Request) -> str:
+    # async: FastAPI runs a plain def dependency in its thread pool, a thread hop per request for nothing.
+    return current_tenant(request)
+
+
+TenantDep = Annotated[str, Depends(_tenant)]

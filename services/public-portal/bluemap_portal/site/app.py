@@ -1,17 +1,18 @@
 """The public web site: server-rendered pages, escaped by Jinja2, no JavaScript needed to read them."""
 
-from collections.abc import Awaitable, Callable
-
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bluemap_portal.settings import PortalSettings
 from bluemap_portal.site.exports import router as exports_router
 from bluemap_portal.site.feeds import router as feeds_router
 from bluemap_portal.site.i18n import LANGUAGES, translations
+from bluemap_portal.site.page_cache import PageCache, invalidate_on_writes
 from bluemap_portal.site.pages import router
 from bluemap_portal.site.rendering import PACKAGE, error_page, module_folders
 from bluemap_shared.problems import Problem
@@ -25,10 +26,42 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+SECURITY_HEADERS = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+
+
+class SecurityHeaders:
+    """Adds the security headers a response does not set itself (plain ASGI: no task or body stream per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in SECURITY_HEADERS if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_site(runtime: ServiceRuntime) -> FastAPI:
     """The site app; the caller mounts it at "/" after the APIs. It shares the service's runtime."""
     site = FastAPI(title="Blue Map public site", docs_url=None, redoc_url=None, openapi_url=None)
     site.state.runtime = runtime
+    settings = runtime.settings
+    site.state.page_cache = PageCache(settings.page_cache_seconds if isinstance(settings, PortalSettings) else 0.0)
+    invalidate_on_writes(site.state.page_cache, runtime.engine.sync_engine)
     for lang in LANGUAGES:
         translations(lang)  # a broken catalog fails the start, not the first visitor
     site.include_router(router)
@@ -41,13 +74,7 @@ def create_site(runtime: ServiceRuntime) -> FastAPI:
         name="static",
     )
 
-    @site.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    site.add_middleware(SecurityHeaders)
 
     @site.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> HTMLResponse:

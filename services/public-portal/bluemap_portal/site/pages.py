@@ -6,6 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_portal.categories import service as categories
 from bluemap_portal.clock import china_today
@@ -16,13 +17,23 @@ from bluemap_portal.records.service import PUBLIC_STATUSES
 from bluemap_portal.regions import region_choices
 from bluemap_portal.settings import SettingsDep
 from bluemap_portal.site.i18n import N_
+from bluemap_portal.site.page_cache import PageCache
 from bluemap_portal.site.paging import MAX_PAGE, Paging
-from bluemap_portal.site.rendering import error_page, link_builder, page_language, render, root_path
+from bluemap_portal.site.rendering import (
+    cache_key,
+    cacheable,
+    error_page,
+    link_builder,
+    page_language,
+    page_response,
+    render,
+    root_path,
+)
 from bluemap_portal.tenancy import TenantDep
 from bluemap_portal.workspace.rendering import render_page
 from bluemap_portal.workspace.session import signed_in
 from bluemap_shared.problems import InvalidInput, NotFound
-from bluemap_shared.runtime import SessionDep
+from bluemap_shared.runtime import ServiceRuntime, SessionDep
 
 router = APIRouter()
 
@@ -96,13 +107,34 @@ async def home(
 
 @router.api_route("/enterprises/{enterprise_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def enterprise_page(
-    request: Request, enterprise_id: str, session: SessionDep, tenant_id: TenantDep, settings: SettingsDep
+    request: Request, enterprise_id: str, tenant_id: TenantDep, settings: SettingsDep
 ) -> HTMLResponse:
     """An enterprise's public page: its records by category with their explanations and documents, its feedback."""
     try:
         key = UUID(enterprise_id)
     except ValueError:
         return error_page(request, 404)
+    cache: PageCache = request.app.state.page_cache
+    if cache.enabled and cacheable(request) and await signed_in(request) is None:
+
+        async def rendered() -> bytes:
+            return bytes((await _enterprise_page(request, key, tenant_id, settings)).body)
+
+        body = await cache.get_or_render(cache_key(request, "enterprise", tenant_id), rendered)
+        return page_response(request, body)
+    return await _enterprise_page(request, key, tenant_id, settings)
+
+
+async def _enterprise_page(request: Request, key: UUID, tenant_id: str, settings: SettingsDep) -> HTMLResponse:
+    # Its own transaction rather than SessionDep's: a page from the cache needs no session at all.
+    runtime: ServiceRuntime = request.app.state.runtime
+    async with runtime.sessionmaker() as session, session.begin():
+        return await _enterprise_page_in(request, key, session, tenant_id, settings)
+
+
+async def _enterprise_page_in(
+    request: Request, key: UUID, session: AsyncSession, tenant_id: str, settings: SettingsDep
+) -> HTMLResponse:
     detail = await service.enterprise_detail(
         session, tenant_id, key, today=china_today(), documents_public_base_url=settings.documents_public_base_url
     )

@@ -1,0 +1,146 @@
+"""Rendered public pages kept for a few seconds, so a busy page is rendered once, not once per visitor.
+
+An entry is fresh for `seconds`; any transaction of this process that writes to the portal's database
+(the consumer projecting an event, mostly) drops every entry when it commits, so this process never
+serves a page older than what it has written. Writes by another process (a second replica) show within
+`seconds` plus one render. After expiry the first request renders again while the others still get the
+previous copy; requests that find no usable copy wait for the render in flight instead of starting
+their own. Only successful renders are kept; an exception reaches every request that waited for it.
+"""
+
+import asyncio
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState, Session
+
+_WROTE = "bluemap_portal.site.page_cache.wrote"
+
+
+@dataclass
+class _Entry:
+    body: bytes
+    generation: int
+    expires_at: float
+    refreshing: bool = False
+
+
+class PageCache:
+    """Bodies of rendered pages by key, bounded in bytes, least recently used dropped first."""
+
+    def __init__(self, seconds: float, *, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self.seconds = seconds
+        self.max_bytes = max_bytes
+        self.generation = 0
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._bytes = 0
+        self._in_flight: dict[Hashable, tuple[int, asyncio.Future[bytes]]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.seconds > 0
+
+    def invalidate(self) -> None:
+        """Drop every page: the data they were rendered from changed."""
+        self.generation += 1
+        self._entries.clear()
+        self._bytes = 0
+
+    async def get_or_render(self, key: Hashable, render: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The page's body from the cache, from the render in flight, or rendered by this call."""
+        if not self.enabled:
+            return await render()
+        generation = self.generation
+        entry = self._entries.get(key)
+        if entry is not None and entry.generation == generation:
+            self._entries.move_to_end(key)
+            if entry.refreshing or time.monotonic() < entry.expires_at:
+                return entry.body
+            entry.refreshing = True  # expired: this request renders, the others keep getting this copy
+        else:
+            flight = self._in_flight.get(key)
+            if flight is not None and flight[0] == generation:
+                try:
+                    return await asyncio.shield(flight[1])
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        raise
+                    return await render()  # the request rendering it was cancelled, not this one
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = (generation, future)
+        try:
+            body = await render()
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: nobody may be waiting
+            raise
+        except BaseException:
+            future.cancel()
+            raise
+        finally:
+            if entry is not None:
+                entry.refreshing = False
+            if key in self._in_flight and self._in_flight[key][1] is future:
+                del self._in_flight[key]
+        future.set_result(body)
+        # Rendered from data read after `generation` was current; an invalidation since makes it stale.
+        if generation == self.generation:
+            self._store(key, body, generation)
+        return body
+
+    def _store(self, key: Hashable, body: bytes, generation: int) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old.body)
+        if len(body) > self.max_bytes:
+            return
+        self._entries[key] = _Entry(body, generation, time.monotonic() + self.seconds)
+        self._bytes += len(body)
+        while self._bytes > self.max_bytes:
+            _, dropped = self._entries.popitem(last=False)
+            self._bytes -= len(dropped.body)
+
+
+# Sessions of every engine in the process go through these listeners; each engine's cache is found here.
+_caches: "weakref.WeakKeyDictionary[Engine, PageCache]" = weakref.WeakKeyDictionary()
+_listening = False
+
+
+def _mark_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info[_WROTE] = True
+
+
+def _mark_flush(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_WROTE, False):
+        bind = session.bind
+        cache = _caches.get(bind) if isinstance(bind, Engine) else None
+        if cache is not None:
+            cache.invalidate()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def invalidate_on_writes(cache: PageCache, engine: Engine) -> None:
+    """Drop the cache's pages whenever a transaction that wrote through engine commits."""
+    global _listening
+    _caches[engine] = cache
+    if not _listening:
+        event.listen(Session, "do_orm_execute", _mark_write)
+        event.listen(Session, "after_flush", _mark_flush)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", lambda session, _previous: _after_rollback(session))
+        _listening = True

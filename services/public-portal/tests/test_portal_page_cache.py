@@ -1,0 +1,124 @@
+"""The page cache of the public site: freshness, invalidation, one render at a time per page."""
+
+import asyncio
+from uuid import uuid4
+
+import pytest
+from portal_testing import Start, client, envelope, published, registered, snapshot
+
+from bluemap_portal.site.page_cache import PageCache
+
+
+class Renders:
+    def __init__(self) -> None:
+        self.count = 0
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def __call__(self) -> bytes:
+        self.count += 1
+        await self.gate.wait()
+        return f"page {self.count}".encode()
+
+
+async def test_a_fresh_page_is_rendered_once() -> None:
+    cache, render = PageCache(60), Renders()
+    assert await cache.get_or_render("k", render) == b"page 1"
+    assert await cache.get_or_render("k", render) == b"page 1"
+    assert await cache.get_or_render("other", render) == b"page 2"
+
+
+async def test_invalidation_drops_every_page() -> None:
+    cache, render = PageCache(60), Renders()
+    await cache.get_or_render("k", render)
+    cache.invalidate()
+    assert await cache.get_or_render("k", render) == b"page 2"
+
+
+async def test_disabled_renders_every_time() -> None:
+    cache, render = PageCache(0), Renders()
+    await cache.get_or_render("k", render)
+    assert await cache.get_or_render("k", render) == b"page 2"
+
+
+async def test_concurrent_misses_share_one_render() -> None:
+    cache, render = PageCache(60), Renders()
+    render.gate.clear()
+    pages = [asyncio.create_task(cache.get_or_render("k", render)) for _ in range(10)]
+    await asyncio.sleep(0)
+    render.gate.set()
+    assert await asyncio.gather(*pages) == [b"page 1"] * 10
+    assert render.count == 1
+
+
+async def test_expired_page_is_served_while_one_request_renders_it_again() -> None:
+    cache, render = PageCache(0.01), Renders()
+    await cache.get_or_render("k", render)
+    await asyncio.sleep(0.02)
+    render.gate.clear()
+    refreshing = asyncio.create_task(cache.get_or_render("k", render))
+    await asyncio.sleep(0)
+    assert await cache.get_or_render("k", render) == b"page 1"  # the previous copy, no second render
+    render.gate.set()
+    assert await refreshing == b"page 2"
+    assert render.count == 2
+
+
+async def test_a_page_rendered_across_an_invalidation_is_not_kept() -> None:
+    cache, render = PageCache(60), Renders()
+    render.gate.clear()
+    first = asyncio.create_task(cache.get_or_render("k", render))
+    await asyncio.sleep(0)
+    cache.invalidate()  # the data changed while the page was being rendered
+    render.gate.set()
+    assert await first == b"page 1"
+    assert await cache.get_or_render("k", render) == b"page 2"
+
+
+async def test_a_failed_render_reaches_its_waiters_and_is_not_kept() -> None:
+    cache = PageCache(60)
+    gate = asyncio.Event()
+
+    async def failing() -> bytes:
+        await gate.wait()
+        raise RuntimeError("database down")
+
+    first = asyncio.create_task(cache.get_or_render("k", failing))
+    await asyncio.sleep(0)
+    waiter = asyncio.create_task(cache.get_or_render("k", failing))
+    await asyncio.sleep(0)
+    gate.set()
+    for task in (first, waiter):
+        with pytest.raises(RuntimeError, match="database down"):
+            await task
+    assert await cache.get_or_render("k", Renders()) == b"page 1"
+
+
+async def test_pages_beyond_the_byte_bound_drop_the_least_recently_used() -> None:
+    cache = PageCache(60, max_bytes=10)
+
+    async def page(body: bytes) -> bytes:
+        return body
+
+    await cache.get_or_render("a", lambda: page(b"aaaa"))
+    await cache.get_or_render("b", lambda: page(b"bbbb"))
+    await cache.get_or_render("a", lambda: page(b"AAAA"))  # a is now the most recently used
+    await cache.get_or_render("c", lambda: page(b"cccc"))
+    assert await cache.get_or_render("a", lambda: page(b"new")) == b"aaaa"
+    assert await cache.get_or_render("b", lambda: page(b"new")) == b"new"
+
+
+@pytest.mark.integration
+async def test_a_projected_event_shows_on_the_cached_page_at_once(start: Start) -> None:
+    enterprise_id = uuid4()
+    company = snapshot(enterprise_id)
+    async with start(page_cache_seconds=60) as svc:
+        await svc.runtime.consumer.process(envelope(registered(company)).to_message())
+        async with client(svc.site) as site:
+            before = (await site.get(f"/enterprises/{enterprise_id}")).text
+            await svc.runtime.consumer.process(envelope(published(company, source_title="新的处罚决定书")).to_message())
+            after = (await site.get(f"/enterprises/{enterprise_id}")).text
+            english = (await site.get(f"/enterprises/{enterprise_id}", params={"lang": "en"})).text
+    assert "新的处罚决定书" not in before
+    assert "新的处罚决定书" in after
+    assert 'lang="en"' in english
