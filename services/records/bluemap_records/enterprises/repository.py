@@ -5,13 +5,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, Uuid, bindparam, func, update
+from sqlalchemy import String, Uuid, bindparam, func, text, update
 from sqlalchemy.engine import Row
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bluemap_records.bulk import one_of
+from bluemap_records.bulk import on_postgres, one_of
 from bluemap_records.enterprises.models import EmailChangeStatus, Enterprise, EnterpriseEmailChange
 from bluemap_shared.db import insert_for
 
@@ -74,6 +74,18 @@ class EnterpriseRepository:
         if not usccs:
             return {}
         columns = [_TABLE.c[c] for c in IMPORT_COLUMNS]
+        if on_postgres(self.session):
+            # One probe of uq_enterprises_tenant_uscc per code: `uscc = ANY(...)` read every
+            # enterprise of the tenant and filtered them, a cost growing with the directory.
+            selected = ", ".join(f"e.{c}" for c in IMPORT_COLUMNS)
+            sql = text(
+                # Every name in the statement is a constant of this module; the values are parameters.
+                "SELECT m.* FROM unnest(CAST(:usccs AS varchar[])) AS k(uscc) CROSS JOIN LATERAL "  # noqa: S608
+                f"(SELECT {selected} FROM enterprises e WHERE e.tenant_id = :tenant_id AND e.uscc = k.uscc) m"
+            ).columns(*columns)
+            connection = await self.session.connection()
+            found = await connection.execute(sql, {"usccs": list(usccs), "tenant_id": tenant_id})
+            return {row.uscc: row for row in found.all()}
         result = await self.session.exec(
             select(*columns).where(
                 _TABLE.c.tenant_id == tenant_id, one_of(self.session, _TABLE.c.uscc, usccs, String())

@@ -5,6 +5,7 @@ both share one interpreter lock; a reader process works on the other core while 
 and hands batches over as pickled tuples (a pickled dataclass costs several times more to load).
 """
 
+import gc
 import pickle
 import struct
 import subprocess
@@ -237,4 +238,7 @@ def reader_for(source: ImportFile, batch_size: int, *, mode: str = "auto") -> Ba
 
 
 if __name__ == "__main__":
+    # Each batch allocates some hundred thousand objects and frees them all, none in a cycle:
+    # collecting every 700 allocations was a sixth of the reader's CPU.
+    gc.set_threshold(100_000, 50, 100)
     _read_in_process(sys.argv[1:], sys.stdout.buffer)

@@ -92,6 +92,9 @@ async def run_import(argv: list[str], settings: RecordsSettings | None = None) -
     try:
         await runtime.migrate()
         gc.freeze()  # see bootstrap._freeze_startup_objects
+        # A batch allocates some hundred thousand short-lived objects, hardly any in a cycle; this
+        # process does nothing else, so collect seldom (as the reader process does).
+        gc.set_threshold(100_000, 50, 100)
         try:
             source = await asyncio.to_thread(ImportFile.open, args.file, encoding=args.encoding, format=args.format)
         except (FileProblem, OSError) as exc:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
-from uuid import UUID, SafeUUID
+from uuid import UUID
 
 import orjson
 import structlog
@@ -29,18 +29,29 @@ _warned = False
 
 
 def uuid7_batch(count: int) -> list[UUID]:
-    """count version 7 UUIDs of this millisecond, as bluemap_shared.ids.uuid7 makes them, at a third of the cost."""
+    """count version 7 UUIDs of this millisecond, as bluemap_shared.ids.uuid7 makes them, at a fraction of the cost.
+
+    They are asyncpg's UUIDs (a uuid.UUID subclass) where asyncpg is installed: COPY takes their
+    bytes as they are, and str() of one is ten times cheaper.
+    """
     head = ((time.time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | 0b10 << 62
     noise = os.urandom(10 * count)
-    ids = []
-    new, set_slot, unknown, from_bytes = object.__new__, object.__setattr__, SafeUUID.unknown, int.from_bytes
-    for at in range(0, 10 * count, 10):
-        rand = from_bytes(noise[at : at + 10], "big")
-        uuid = new(UUID)  # UUID(int=...) checks what is correct by construction
-        set_slot(uuid, "int", head | ((rand >> 62) & 0xFFF) << 64 | rand & 0x3FFF_FFFF_FFFF_FFFF)
-        set_slot(uuid, "is_safe", unknown)
-        ids.append(uuid)
-    return ids
+    from_bytes = int.from_bytes
+    values = [
+        head | ((rand >> 62) & 0xFFF) << 64 | rand & 0x3FFF_FFFF_FFFF_FFFF
+        for rand in (from_bytes(noise[at : at + 10], "big") for at in range(0, 10 * count, 10))
+    ]
+    return [_uuid(value.to_bytes(16, "big")) for value in values]
+
+
+def _plain_uuid(data: bytes) -> UUID:
+    return UUID(bytes=data)
+
+
+try:
+    from asyncpg.pgproto.pgproto import UUID as _uuid  # noqa: N811  # a constructor, used as one
+except ImportError:  # pragma: no cover  # SQLite-only installs
+    _uuid = _plain_uuid
 
 
 def publication_payloads(records: Sequence[tuple[Any, ...]], enterprises: Sequence[EnterpriseSnapshot]) -> list[bytes]:
@@ -62,7 +73,7 @@ def publication_payloads(records: Sequence[tuple[Any, ...]], enterprises: Sequen
         payloads.append(
             dumps(
                 {
-                    "record_id": record[0],
+                    "record_id": str(record[0]),
                     "enterprise": snapshot,
                     "record_type": record[3],
                     "explainable": explainable[record[3]],

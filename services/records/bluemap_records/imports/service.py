@@ -238,7 +238,7 @@ class BatchWriter:
         deadline = explanation_deadline(now)
         statuses = {explainable: initial_status(explainable).value for explainable in (False, True)}
         tenant_id, import_id = self.tenant_id, self.import_id
-        ids = iter(uuid7_batch(sum(1 for row in rows if row.identity not in matches)))
+        ids = iter(uuid7_batch(len(rows)))  # a few too many when rows match: cheaper than counting
         new_records: list[tuple[Any, ...]] = []
         created_of: list[EnterpriseSnapshot] = []
         published_at: list[int] = []  # where each new record's event goes among the batch's events
@@ -311,16 +311,21 @@ class BatchWriter:
                 view = SimpleNamespace(**change, explanation_due_on=found.explanation_due_on)
                 self._add_event(record_updated_event(view, enterprise))
                 counts.updated += 1
-        payloads = publication_payloads(new_records, created_of)
+        # The payloads are rendered in a thread while the database writes the records and their
+        # history, which leaves this thread waiting: the two overlap instead of taking turns.
+        rendering = asyncio.ensure_future(asyncio.to_thread(publication_payloads, new_records, created_of))
+        try:
+            await self.records.insert_record_rows(RECORD_COLUMNS, new_records)
+            # The first history row of each new record, as the record says it.
+            await self.records.insert_history_rows(
+                [(tenant_id, record[0], record[11], PUBLISHED, self.actor, now) for record in new_records]
+            )
+            await self.records.archive_contents(self.tenant_id, [c["id"] for c in changes], now)
+            await self.records.update_contents(self.tenant_id, changes)
+        finally:
+            payloads = await rendering
         for at, record, payload in zip(published_at, new_records, payloads, strict=True):
             self.events[at] = (RecordPublished, str(record[0]), payload)
-        await self.records.insert_record_rows(RECORD_COLUMNS, new_records)
-        # The first history row of each new record, as the record says it.
-        await self.records.insert_history_rows(
-            [(tenant_id, record[0], record[11], PUBLISHED, self.actor, now) for record in new_records]
-        )
-        await self.records.archive_contents(self.tenant_id, [c["id"] for c in changes], now)
-        await self.records.update_contents(self.tenant_id, changes)
 
 
 def _is_race(exc: BaseException) -> bool:
