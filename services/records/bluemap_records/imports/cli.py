@@ -117,7 +117,7 @@ async def run_import(argv: list[str], settings: RecordsSettings | None = None) -
             repository = ImportRepository(session)
             outcome = await repository.get(args.tenant, import_id)
             assert outcome is not None
-            first = await repository.rejections(args.tenant, import_id, after_id=0, limit=ERRORS_SHOWN)
+            first = await repository.rejections(args.tenant, import_id, after_line=0, limit=ERRORS_SHOWN)
             if args.errors_csv is not None:
                 await _write_errors(repository, args.tenant, import_id, list(outcome.header), args.errors_csv)
         summary = outcome.model_dump(mode="json", exclude={"header"})
@@ -136,6 +136,6 @@ async def _write_errors(
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write(errors_header(header))
         after = 0
-        while page := await repository.rejections(tenant_id, import_id, after_id=after, limit=1000):
+        while page := await repository.rejections(tenant_id, import_id, after_line=after, limit=1000):
             out.writelines(error_lines(page))
-            after = page[-1].id or after
+            after = page[-1].line

@@ -80,7 +80,7 @@ async def _result(request: Request, runtime: ServiceRuntime, tenant_id: str, imp
         record_import = await repository.get(tenant_id, import_id)
         if record_import is None:
             raise NotFound("No such import.")
-        rejections = await repository.rejections(tenant_id, import_id, after_id=0, limit=ERRORS_LISTED + 1)
+        rejections = await repository.rejections(tenant_id, import_id, after_line=0, limit=ERRORS_LISTED + 1)
     errors = [
         RowError(line=r.line, column=p["column"] or None, reason=p["reason"]) for r in rejections for p in r.problems
     ]
@@ -201,11 +201,11 @@ async def import_errors_csv(import_id: UUID, runtime: RuntimeDep, principal: Adm
         after = 0
         while True:
             async with runtime.sessionmaker() as session:
-                page = await ImportRepository(session).rejections(tenant_id, import_id, after_id=after, limit=_PAGE)
+                page = await ImportRepository(session).rejections(tenant_id, import_id, after_line=after, limit=_PAGE)
             if not page:
                 return
             yield "".join(error_lines(page))
-            after = page[-1].id or after
+            after = page[-1].line
 
     filename = f"import-{import_id}-errors.csv"
     return StreamingResponse(

@@ -42,17 +42,20 @@ class ImportRepository:
         await bulk_insert(self.session, _REJECTIONS, rows)
 
     async def rejections(
-        self, tenant_id: str, import_id: UUID, *, after_id: int, limit: int
+        self, tenant_id: str, import_id: UUID, *, after_line: int, limit: int
     ) -> Sequence[ImportRejection]:
-        """Rejected rows in file order (insertion order is file order), a page after after_id."""
+        """Rejected rows in file order, a page after line after_line (ix_import_rejections_import_line).
+
+        By line, not by insertion: an import writes batches in two transactions at a time.
+        """
         result = await self.session.exec(
             select(ImportRejection)
             .where(
                 ImportRejection.tenant_id == tenant_id,
                 ImportRejection.import_id == import_id,
-                col(ImportRejection.id) > after_id,
+                col(ImportRejection.line) > after_line,
             )
-            .order_by(col(ImportRejection.id))
+            .order_by(col(ImportRejection.import_id), col(ImportRejection.line))
             .limit(limit)
         )
         return result.all()

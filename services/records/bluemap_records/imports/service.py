@@ -8,6 +8,7 @@ database writes the current one.
 
 import asyncio
 import contextlib
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_records.deadlines import explanation_deadline
@@ -46,7 +47,10 @@ __all__ = ["Batch", "BatchReader", "BatchWriter", "Counts", "Importer", "Process
 log = structlog.get_logger()
 
 DEFAULT_BATCH_SIZE = 5000
+# Batches written at once, on PostgreSQL: while one waits for the database, the other's Python runs.
+WRITERS = 2
 _ATTEMPTS = 3
+_DEADLOCK = "40P01"
 
 
 class _Race(Exception):
@@ -328,9 +332,27 @@ class BatchWriter:
             self.events[at] = (RecordPublished, str(record[0]), payload)
 
 
+def _split(batch: Batch, parts: int) -> list[Batch]:
+    """The batch's rows by enterprise into parts (one part: the batch itself).
+
+    Everything a row touches but one thing belongs to its enterprise (the enterprise, its records
+    by natural key), so writers of different parts do not meet. The exception is an external_id
+    given to records of two enterprises: the writers then race for it as two imports would.
+    """
+    if parts == 1:
+        return [batch]
+    split = [Batch() for _ in range(parts)]
+    for row in batch.valid:
+        split[zlib.crc32(row.uscc.encode()) % parts].valid.append(row)
+    split[0].rejected = batch.rejected
+    return split
+
+
 def _is_race(exc: BaseException) -> bool:
-    if isinstance(exc, _Race | asyncpg.UniqueViolationError):
+    if isinstance(exc, _Race | asyncpg.UniqueViolationError | asyncpg.DeadlockDetectedError):
         return True
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == _DEADLOCK:
+        return True  # two writers each waiting for the other's external_id; PostgreSQL ended one
     return isinstance(exc, IntegrityError) and "unique" in str(exc.orig).lower()
 
 
@@ -388,17 +410,22 @@ class Importer:
         status, failure = "completed", None
         ahead: asyncio.Future[Batch | None] | None = None
         reader: BatchReader | ProcessBatchReader | None = None
+        streams: list[asyncio.Future[None] | None] = []
         try:
             reader = await asyncio.to_thread(reader_for, self.source, self.batch_size, mode=self.reader)
             ahead = asyncio.ensure_future(asyncio.to_thread(reader.next_batch))
+            streams = self._streams()
             while (batch := await ahead) is not None:
                 ahead = asyncio.ensure_future(asyncio.to_thread(reader.next_batch))
-                await self._write(batch)
-                self.rows_written.set()
-                if self.on_progress is not None:
-                    outcome = self.on_progress(self)
-                    if outcome is not None:
-                        await outcome
+                for stream, part in enumerate(_split(batch, len(streams))):
+                    previous = streams[stream]
+                    if previous is not None:
+                        await previous  # this stream's previous part first: its rows may recur here
+                    streams[stream] = asyncio.ensure_future(self._write_part(part)) if part.size else None
+            for stream, writing in enumerate(streams):
+                if writing is not None:
+                    streams[stream] = None
+                    await writing
         except asyncio.CancelledError:
             status, failure = (
                 "interrupted",
@@ -409,6 +436,13 @@ class Importer:
             log.exception("imports.failed", import_id=str(self.import_id), tenant_id=self.tenant_id)
             status, failure = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         finally:
+            for writing in streams:
+                if writing is None:
+                    continue
+                if not writing.done():
+                    writing.cancel()
+                with contextlib.suppress(BaseException):
+                    await writing
             if ahead is not None:
                 if not ahead.done():
                     ahead.cancel()
@@ -419,6 +453,19 @@ class Importer:
             self.source.close()
             await asyncio.shield(self._finish(status, failure))
             self.rows_written.set()
+
+    def _streams(self) -> list[asyncio.Future[None] | None]:
+        """One slot per writer: two on PostgreSQL, one on SQLite (one writer at a time anyway)."""
+        dialect = self.sessionmaker.kw["bind"].dialect.name
+        return [None] * (WRITERS if dialect == "postgresql" else 1)
+
+    async def _write_part(self, part: Batch) -> None:
+        await self._write(part)
+        self.rows_written.set()
+        if self.on_progress is not None:
+            outcome = self.on_progress(self)
+            if outcome is not None:
+                await outcome
 
     async def _write(self, batch: Batch) -> None:
         assert self.import_id is not None
