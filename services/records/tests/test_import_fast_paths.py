@@ -1,20 +1,24 @@
 """The import's fast paths give what the plain ones give: the reader process, rendered payloads, serialised events."""
 
 import io
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import orjson
 import pytest
 from records_testing import SAMPLE_CSV, Running, csv_file, csv_row, new_uscc
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from bluemap_records.imports import events
 from bluemap_records.imports.batches import Batch, BatchReader, ProcessBatchReader, ReaderFailed, reader_for
 from bluemap_records.imports.parsing import ImportFile
-from bluemap_records.imports.service import Importer
+from bluemap_records.imports.repository import ImportRepository
+from bluemap_records.imports.service import WRITERS, Importer, _is_race, _split
 from bluemap_records.records.models import Record, RecordStatusChange
 from bluemap_records.records.repository import RECORD_COLUMNS
 from bluemap_records.records.service import published_event
@@ -262,3 +266,88 @@ async def test_the_import_through_a_reader_process_on_sqlite(sqlite_settings: Re
 
     async with serve(sqlite_settings) as running:
         await _import_through_the_process_twice(running, tmp_path, "ipe")
+
+
+def _uscc_of_part(part: int) -> str:
+    while True:
+        uscc = new_uscc()
+        if zlib.crc32(uscc.encode()) % WRITERS == part:
+            return uscc
+
+
+def test_a_batch_splits_by_enterprise_keeping_file_order(tmp_path: Path) -> None:
+    usccs = [_uscc_of_part(0), _uscc_of_part(1), _uscc_of_part(0)]
+    content = csv_file(
+        *(csv_row(uscc=usccs[i % 3], external_id=f"E-{i}") for i in range(12)), csv_row(uscc="91610100992777567A")
+    )
+    path = tmp_path / "split.csv"
+    path.write_bytes(content)
+    with ImportFile.open(path) as source:
+        [batch] = list(_batches(BatchReader(source, 100)))
+    first, second = _split(batch, 2)
+    assert [r.line for r in first.valid] == [2, 4, 5, 7, 8, 10, 11, 13]
+    assert [r.line for r in second.valid] == [3, 6, 9, 12]
+    assert [row.line for row, _ in first.rejected] == [14]
+    assert not second.rejected
+    assert _split(batch, 1) == [batch]
+
+
+def test_deadlocks_and_unique_violations_are_races_to_redo() -> None:
+    class Orig(Exception):
+        sqlstate = "40P01"
+
+    assert _is_race(DBAPIError("COPY", {}, Orig()))
+    assert _is_race(asyncpg.DeadlockDetectedError("deadlock detected"))
+    assert not _is_race(DBAPIError("COPY", {}, ValueError()))
+
+
+async def test_rejections_are_listed_in_file_order_whatever_the_order_written(
+    records: Running, tenant: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(csv_file(csv_row(uscc="91610100992777567A")))
+    importer = await _import(records, path, tenant)
+    assert importer.import_id is not None
+    async with records.service.runtime.sessionmaker() as session, session.begin():
+        await ImportRepository(session).add_rejections(
+            [
+                {"tenant_id": tenant, "import_id": importer.import_id, "line": line, "problems": [], "raw": []}
+                for line in (9, 5, 7)
+            ]
+        )
+    async with records.service.runtime.sessionmaker() as session:
+        repository = ImportRepository(session)
+        first = await repository.rejections(tenant, importer.import_id, after_line=0, limit=3)
+        rest = await repository.rejections(tenant, importer.import_id, after_line=first[-1].line, limit=3)
+    assert [r.line for r in first] == [2, 5, 7]
+    assert [r.line for r in rest] == [9]
+
+
+async def test_two_writers_racing_for_one_external_id_leave_one_record(
+    records: Running, tenant: str, tmp_path: Path
+) -> None:
+    # Two enterprises' rows claim one record (same authority and external_id). The second starts a
+    # batch (a record seen again does), and goes to the other writer, which does not wait for the
+    # first's: they may race. Whichever commits first has the record, the other row is rejected.
+    fillers = [csv_row(uscc=_uscc_of_part(i % 2), external_id=f"OWN-{i}") for i in range(40)]
+    rows = [
+        csv_row(uscc=_uscc_of_part(1), external_id="SHARED-1", source_title="first"),
+        *fillers[:20],
+        csv_row(uscc=_uscc_of_part(0), external_id="SHARED-1", source_title="second"),
+        *fillers[20:],
+    ]
+    path = tmp_path / "race.csv"
+    path.write_bytes(csv_file(*rows))
+    with ImportFile.open(path) as source:
+        importer = Importer(
+            records.service.runtime.sessionmaker, source, tenant_id=tenant, created_by="test", filename="race.csv"
+        )
+        await importer.begin()
+        await importer.run()
+    assert importer.counts.as_dict() == {"rows": 42, "created": 41, "updated": 0, "unchanged": 0, "rejected": 1}
+    async with records.service.runtime.sessionmaker() as session:
+        shared = (
+            await session.exec(select(Record).where(Record.tenant_id == tenant, Record.external_id == "SHARED-1"))
+        ).all()
+    assert len(shared) == 1
+    assert (await records.event_types(tenant)).count("record-published") == 41

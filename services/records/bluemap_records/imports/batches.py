@@ -204,11 +204,27 @@ class ProcessBatchReader:
         return data
 
     def next_batch(self) -> Batch | None:
+        return self.decode(self.receive())
+
+    def receive(self) -> bytes | None:
+        """The next batch as the child sent it (a few MB, where the objects take several times more)."""
         if self._done:
             return None
-        (length,) = _LENGTH.unpack(self._read(_LENGTH.size))
+        header = self._pipe.read(_LENGTH.size)
+        if len(header) != _LENGTH.size:
+            code = self._process.wait(timeout=5)
+            if not header and code == 0:
+                return None  # it sent its last batch, and decode() has not seen it yet
+            raise ReaderFailed(f"the reader process ended unexpectedly (exit code {code})")
+        (length,) = _LENGTH.unpack(header)
+        return self._read(length)
+
+    def decode(self, message: bytes | None) -> Batch | None:
+        """The batch of a message from receive(); None at the end."""
+        if message is None:
+            return None
         # Our own child's output, never outside data.
-        kind, packed, bytes_read, unknown_columns = pickle.loads(self._read(length))  # noqa: S301
+        kind, packed, bytes_read, unknown_columns = pickle.loads(message)  # noqa: S301
         if kind == "failed":
             raise ReaderFailed(f"the reader process failed:\n{packed}")
         self._source.bytes_read = bytes_read

@@ -65,7 +65,12 @@ def publication_payloads(records: Sequence[tuple[Any, ...]], enterprises: Sequen
     ]
     explainable = {name: kind.explainable for name, kind in RECORD_TYPES.items()}
     payloads = []
-    dumps, fragment, to_json = orjson.dumps, orjson.Fragment, EnterpriseSnapshot.__pydantic_serializer__.to_json
+    fragment, to_json = orjson.Fragment, EnterpriseSnapshot.__pydantic_serializer__.to_json
+
+    def dumps(payload: dict[str, Any]) -> bytes:
+        # orjson's bytes keep the buffer it wrote them in (4 KB for a payload of 1): a copy is their size.
+        return memoryview(orjson.dumps(payload)).tobytes()
+
     for record, enterprise in zip(records, enterprises, strict=True):
         snapshot = rendered.get(id(enterprise))
         if snapshot is None:

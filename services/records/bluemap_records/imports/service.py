@@ -408,15 +408,25 @@ class Importer:
         """Import every row, batch after batch; never raises for what went wrong, the import's status says."""
         assert self.import_id is not None, "begin() first"
         status, failure = "completed", None
-        ahead: asyncio.Future[Batch | None] | None = None
+        ahead: asyncio.Future[Batch | bytes | None] | None = None
         reader: BatchReader | ProcessBatchReader | None = None
         streams: list[asyncio.Future[None] | None] = []
         try:
             reader = await asyncio.to_thread(reader_for, self.source, self.batch_size, mode=self.reader)
-            ahead = asyncio.ensure_future(asyncio.to_thread(reader.next_batch))
+            # The next batch is read while this one is written: as bytes from a reader process (its
+            # objects would take several times the memory), as a batch from a thread.
+            receive = reader.receive if isinstance(reader, ProcessBatchReader) else reader.next_batch
+            ahead = asyncio.ensure_future(asyncio.to_thread(receive))
             streams = self._streams()
-            while (batch := await ahead) is not None:
-                ahead = asyncio.ensure_future(asyncio.to_thread(reader.next_batch))
+            while (received := await ahead) is not None:
+                ahead = asyncio.ensure_future(asyncio.to_thread(receive))
+                if isinstance(received, Batch):
+                    batch = received
+                else:
+                    decoded = await asyncio.to_thread(reader.decode, received)  # type: ignore[union-attr]
+                    if decoded is None:
+                        break
+                    batch = decoded
                 for stream, part in enumerate(_split(batch, len(streams))):
                     previous = streams[stream]
                     if previous is not None:

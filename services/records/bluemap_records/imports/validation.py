@@ -55,7 +55,8 @@ class ValidRow:
 
 
 # The same codes, dates and addresses recur on many rows; their checks are pure, so cache them.
-_uscc = functools.lru_cache(maxsize=65536)(normalise_uscc)
+# Sized for memory too: an entry costs ~250 bytes, and 16,384 of them hold a batch's enterprises.
+_uscc = functools.lru_cache(maxsize=16384)(normalise_uscc)
 _issue_date = functools.lru_cache(maxsize=65536)(parse_issue_date)
 _region = functools.lru_cache(maxsize=4096)(check_region_code)
 # (column, longest, required) of the plain text columns, in the order they are reported.
