@@ -26,7 +26,6 @@ import os
 import platform
 import random
 import re
-import shlex
 import shutil
 import socket
 import subprocess
@@ -42,6 +41,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.local_servers import create_database, drop_database, server_env  # noqa: E402
+
 TENANT = "ipe"  # the portal's default tenant: the Host 127.0.0.1 maps to it
 RECORDS = 50
 DOCUMENTS_BASE = "https://docs.example.org/api/documents"
@@ -150,40 +153,6 @@ def serve_baseline(port: int) -> None:
 
 
 # --- servers, database, seed -----------------------------------------------------------------------
-
-
-def server_env() -> dict[str, str]:
-    """The local servers' settings, as `deploy/local/servers.sh env` prints them (started if need be)."""
-    script = REPO / "deploy" / "local" / "servers.sh"
-    subprocess.run(["bash", str(script), "start"], check=True, capture_output=True)
-    out = subprocess.run(["bash", str(script), "env"], check=True, capture_output=True, text=True).stdout
-    env = {}
-    for line in out.splitlines():
-        match = re.match(r"export (\w+)=(.*)", line.strip())
-        if match:
-            env[match[1]] = shlex.split(match[2])[0] if match[2] else ""
-    return env
-
-
-async def create_database(admin_dsn: str, name: str) -> str:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"{admin_dsn.rpartition('/')[0]}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-async def drop_database(admin_dsn: str, name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 EXPLANATION_SENTENCES = (

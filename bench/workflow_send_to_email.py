@@ -25,10 +25,7 @@ import multiprocessing
 import os
 import platform
 import random
-import re
-import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +47,7 @@ from weasyprint import HTML
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.local_servers import create_database, drop_database, server_env  # noqa: E402
 from bluemap_documents.submissions.rendering import PublicExplanation, public_explanation_html  # noqa: E402
 from bluemap_records.uscc import check_digit  # noqa: E402
 from bluemap_shared.events.catalog import ExplanationSubmitted  # noqa: E402
@@ -80,41 +78,14 @@ SENTENCES = [
 ]
 
 
-def server_env() -> dict[str, str]:
-    """The local servers' settings, as `deploy/local/servers.sh env` prints them (started if need be)."""
-    script = REPO / "deploy" / "local" / "servers.sh"
-    subprocess.run(["bash", str(script), "start"], check=True, capture_output=True)
-    out = subprocess.run(["bash", str(script), "env"], check=True, capture_output=True, text=True).stdout
-    env = {}
-    for line in out.splitlines():
-        match = re.match(r"export (\w+)=(.*)", line.strip())
-        if match:
-            env[match[1]] = shlex.split(match[2])[0] if match[2] else ""
-    return env
-
-
 async def create_databases(admin_dsn: str, run: str) -> dict[str, str]:
     """A fresh database per service, as SQLAlchemy asyncpg URLs."""
-    base = admin_dsn.rpartition("/")[0]
-    urls = {}
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        for service in SERVICES:
-            name = f"bench_{service.replace('-', '_')}_{run}"
-            await conn.execute(f'CREATE DATABASE "{name}"')
-            urls[service] = f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
-    finally:
-        await conn.close()
-    return urls
+    return {s: await create_database(admin_dsn, f"bench_{s.replace('-', '_')}_{run}") for s in SERVICES}
 
 
 async def drop_databases(admin_dsn: str, urls: dict[str, str]) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        for url in urls.values():
-            await conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    for url in urls.values():
+        await drop_database(admin_dsn, url.rpartition("/")[2])
 
 
 def plain_dsn(url: str) -> str:
