@@ -27,6 +27,9 @@ class PortalSettings(ServiceSettings):
     # Public pages rendered for anonymous visitors are kept this long (0: never); this process's own writes
     # drop them at once, another replica's show after at most this long (see site/page_cache.py).
     page_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    # On PostgreSQL every replica hears every commit (LISTEN/NOTIFY) and drops its pages at once; while
+    # it does, pages are kept up to this long instead.
+    page_cache_shared_seconds: float = Field(default=300.0, ge=0, le=3600)
 
     # Workspace and console (backend-for-frontend): the APIs the portal calls with the signed-in user's token.
     # The embedded default serves every service on one port; the distributed mode sets each one.

@@ -1,12 +1,21 @@
 """The page cache of the public site: freshness, invalidation, one render at a time per page."""
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
 from uuid import uuid4
 
 import pytest
 from portal_testing import Start, client, envelope, published, registered, snapshot
+from sqlalchemy import text
 
-from bluemap_portal.site.page_cache import PageCache
+from bluemap_portal.bootstrap import bootstrap
+from bluemap_portal.settings import PortalSettings
+from bluemap_portal.site.page_cache import CHANNEL, LISTENER_NAME, PageCache, hear_every_writer
+from bluemap_shared.db import create_engine
+from bluemap_shared.messaging import InProcessTransport
+from bluemap_shared.runtime import running
 
 
 class Renders:
@@ -122,3 +131,72 @@ async def test_a_projected_event_shows_on_the_cached_page_at_once(start: Start) 
     assert "新的处罚决定书" not in before
     assert "新的处罚决定书" in after
     assert 'lang="en"' in english
+
+
+async def _until(condition: Callable[[], bool], *, seconds: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.integration
+async def test_a_replica_hears_another_replicas_commit_and_drops_its_pages(
+    create_database: Callable[[str], Awaitable[str]],
+) -> None:
+    enterprise_id = uuid4()
+    company = snapshot(enterprise_id)
+    database_url = await create_database("portal")
+    settings: dict[str, Any] = {"database_url": database_url, "log_json": False, "page_cache_seconds": 60}
+    projecting = bootstrap(PortalSettings(**settings), InProcessTransport())
+    serving = bootstrap(PortalSettings(**settings), InProcessTransport())
+    async with running(projecting.runtime), running(serving.runtime):
+        cache: PageCache = serving.site.state.page_cache
+        await _until(lambda: cache.hears_every_writer)
+        assert cache.lifetime == 300
+        await projecting.runtime.consumer.process(envelope(registered(company)).to_message())
+        async with client(serving.site) as site:
+            before = (await site.get(f"/enterprises/{enterprise_id}")).text
+            assert len(cache) == 1
+            await projecting.runtime.consumer.process(
+                envelope(published(company, source_title="新的处罚决定书")).to_message()
+            )
+            await _until(lambda: len(cache) == 0)
+            after = (await site.get(f"/enterprises/{enterprise_id}")).text
+    assert "新的处罚决定书" not in before
+    assert "新的处罚决定书" in after
+
+
+@pytest.mark.integration
+async def test_while_nobody_listens_pages_live_only_the_short_lifetime(
+    create_database: Callable[[str], Awaitable[str]],
+) -> None:
+    database_url = await create_database("portal")
+    engine = create_engine(database_url)
+    cache = PageCache(2, shared_seconds=300)
+    listener = asyncio.create_task(hear_every_writer(cache, engine.sync_engine, check_every=0.2))
+    try:
+        await _until(lambda: cache.hears_every_writer)
+        assert cache.lifetime == 300
+        await cache.get_or_render("k", Renders())
+        async with engine.connect() as connection:
+            await connection.execute(text(f"NOTIFY {CHANNEL}"))
+            await connection.commit()
+        await _until(lambda: len(cache) == 0)
+
+        await cache.get_or_render("k", Renders())
+        async with engine.connect() as connection:
+            killed = await connection.scalar(
+                text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": LISTENER_NAME},
+            )
+        assert killed == 1
+        await _until(lambda: not cache.hears_every_writer)
+        assert len(cache) == 0  # anything could have been written unheard
+        assert cache.lifetime == 2
+        await _until(lambda: cache.hears_every_writer)  # and it listens again
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        await engine.dispose()

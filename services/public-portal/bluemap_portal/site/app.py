@@ -12,7 +12,7 @@ from bluemap_portal.settings import PortalSettings
 from bluemap_portal.site.exports import router as exports_router
 from bluemap_portal.site.feeds import router as feeds_router
 from bluemap_portal.site.i18n import LANGUAGES, translations
-from bluemap_portal.site.page_cache import PageCache, invalidate_on_writes
+from bluemap_portal.site.page_cache import PageCache, hear_every_writer, invalidate_on_writes
 from bluemap_portal.site.pages import router
 from bluemap_portal.site.rendering import PACKAGE, error_page, module_folders
 from bluemap_shared.problems import Problem
@@ -60,8 +60,18 @@ def create_site(runtime: ServiceRuntime) -> FastAPI:
     site = FastAPI(title="Blue Map public site", docs_url=None, redoc_url=None, openapi_url=None)
     site.state.runtime = runtime
     settings = runtime.settings
-    site.state.page_cache = PageCache(settings.page_cache_seconds if isinstance(settings, PortalSettings) else 0.0)
-    invalidate_on_writes(site.state.page_cache, runtime.engine.sync_engine)
+    cache = PageCache(0.0)
+    if isinstance(settings, PortalSettings):
+        cache = PageCache(settings.page_cache_seconds, shared_seconds=settings.page_cache_shared_seconds)
+    site.state.page_cache = cache
+    engine = runtime.engine.sync_engine
+    invalidate_on_writes(cache, engine)
+    if cache.enabled and engine.dialect.name == "postgresql":
+
+        async def page_cache_listener() -> None:
+            await hear_every_writer(cache, engine)
+
+        runtime.background.append(page_cache_listener)
     for lang in LANGUAGES:
         translations(lang)  # a broken catalog fails the start, not the first visitor
     site.include_router(router)

@@ -1,11 +1,13 @@
-"""Rendered public pages kept for a few seconds, so a busy page is rendered once, not once per visitor.
+"""Rendered public pages kept while their data stays the same, so a busy page is rendered once, not once per visitor.
 
-An entry is fresh for `seconds`; any transaction of this process that writes to the portal's database
-(the consumer projecting an event, mostly) drops every entry when it commits, so this process never
-serves a page older than what it has written. Writes by another process (a second replica) show within
-`seconds` plus one render. After expiry the first request renders again while the others still get the
-previous copy; requests that find no usable copy wait for the render in flight instead of starting
-their own. Only successful renders are kept; an exception reaches every request that waited for it.
+Any transaction of this process that writes to the portal's database (the consumer projecting an event,
+mostly) drops every entry when it commits, so this process never serves a page older than what it has
+written. On PostgreSQL the transaction also sends a NOTIFY, and every replica listening on its own
+connection drops its pages too: while that connection is up, an entry lives `shared_seconds`; while it
+is down (or on SQLite, where there is one process), `seconds`, the most another writer's data may lag.
+After expiry the first request renders again while the others still get the previous copy; requests
+that find no usable copy wait for the render in flight instead of starting their own. Only successful
+renders are kept; an exception reaches every request that waited for it.
 """
 
 import asyncio
@@ -16,11 +18,18 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+import asyncpg
+import structlog
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session
 
+log = structlog.get_logger()
+
 _WROTE = "bluemap_portal.site.page_cache.wrote"
+CHANNEL = "bluemap_portal_pages"
+_NOTIFY = text(f"NOTIFY {CHANNEL}")
+LISTENER_NAME = "bluemap-portal-page-cache"  # application_name of the listening connection
 
 
 @dataclass
@@ -34,9 +43,11 @@ class _Entry:
 class PageCache:
     """Bodies of rendered pages by key, bounded in bytes, least recently used dropped first."""
 
-    def __init__(self, seconds: float, *, max_bytes: int = 32 * 1024 * 1024) -> None:
+    def __init__(self, seconds: float, *, shared_seconds: float = 0.0, max_bytes: int = 32 * 1024 * 1024) -> None:
         self.seconds = seconds
+        self.shared_seconds = max(seconds, shared_seconds)
         self.max_bytes = max_bytes
+        self.hears_every_writer = False  # set while the NOTIFY listener is connected
         self.generation = 0
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._bytes = 0
@@ -45,6 +56,14 @@ class PageCache:
     @property
     def enabled(self) -> bool:
         return self.seconds > 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def lifetime(self) -> float:
+        """How long a new entry stays fresh: long while every writer's commits reach this cache."""
+        return self.shared_seconds if self.hears_every_writer else self.seconds
 
     def invalidate(self) -> None:
         """Drop every page: the data they were rendered from changed."""
@@ -101,7 +120,7 @@ class PageCache:
             self._bytes -= len(old.body)
         if len(body) > self.max_bytes:
             return
-        self._entries[key] = _Entry(body, generation, time.monotonic() + self.seconds)
+        self._entries[key] = _Entry(body, generation, time.monotonic() + self.lifetime)
         self._bytes += len(body)
         while self._bytes > self.max_bytes:
             _, dropped = self._entries.popitem(last=False)
@@ -120,6 +139,13 @@ def _mark_write(state: ORMExecuteState) -> None:
 
 def _mark_flush(session: Session, _context: Any) -> None:
     session.info[_WROTE] = True
+
+
+def _before_commit(session: Session) -> None:
+    if session.info.get(_WROTE):
+        bind = session.get_bind()
+        if isinstance(bind, Engine) and bind in _caches and bind.dialect.name == "postgresql":
+            session.execute(_NOTIFY)  # delivered to the listeners when, and only if, this commits
 
 
 def _after_commit(session: Session) -> None:
@@ -141,6 +167,43 @@ def invalidate_on_writes(cache: PageCache, engine: Engine) -> None:
     if not _listening:
         event.listen(Session, "do_orm_execute", _mark_write)
         event.listen(Session, "after_flush", _mark_flush)
+        event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", lambda session, _previous: _after_rollback(session))
         _listening = True
+
+
+async def hear_every_writer(cache: PageCache, engine: Engine, *, check_every: float = 5.0) -> None:
+    """Drop the cache's pages whenever any process commits a write to engine's PostgreSQL database.
+
+    One connection LISTENs; it is checked every `check_every` seconds, so a silently dead one is noticed
+    within twice that. Whenever it is not up, the cache keeps pages only its short lifetime.
+    """
+    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    while True:
+        connection: asyncpg.Connection | None = None
+        try:
+            connection = listening = await asyncio.wait_for(
+                asyncpg.connect(dsn, server_settings={"application_name": LISTENER_NAME}), timeout=check_every
+            )
+            await listening.add_listener(CHANNEL, lambda *_: cache.invalidate())
+            listening.add_termination_listener(lambda _connection: _deaf(cache))
+            cache.invalidate()  # commits while nobody listened
+            cache.hears_every_writer = True
+            log.info("portal.page_cache.listening", channel=CHANNEL)
+            while not listening.is_closed():
+                await asyncio.sleep(check_every)
+                await asyncio.wait_for(listening.fetchval("SELECT 1"), timeout=check_every)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("portal.page_cache.listener_lost", error=f"{type(exc).__name__}: {exc}"[:300])
+        finally:
+            _deaf(cache)
+            if connection is not None:
+                connection.terminate()
+        await asyncio.sleep(check_every)
+
+
+def _deaf(cache: PageCache) -> None:
+    if cache.hears_every_writer:
+        cache.hears_every_writer = False
+        cache.invalidate()  # kept as long as a writer could have gone unheard
