@@ -13,6 +13,7 @@ from sqlalchemy import text
 from bluemap_portal.bootstrap import bootstrap
 from bluemap_portal.settings import PortalSettings
 from bluemap_portal.site.page_cache import CHANNEL, LISTENER_NAME, PageCache, hear_every_writer
+from bluemap_portal.workspace.session import SESSION_COOKIE
 from bluemap_shared.db import create_engine
 from bluemap_shared.messaging import InProcessTransport
 from bluemap_shared.runtime import running
@@ -154,7 +155,9 @@ async def test_a_replica_hears_another_replicas_commit_and_drops_its_pages(
         cache: PageCache = serving.site.state.page_cache
         await _until(lambda: cache.hears_every_writer)
         assert cache.lifetime == 300
+        heard = cache.generation
         await projecting.runtime.consumer.process(envelope(registered(company)).to_message())
+        await _until(lambda: cache.generation > heard)
         async with client(serving.site) as site:
             before = (await site.get(f"/enterprises/{enterprise_id}")).text
             assert len(cache) == 1
@@ -179,10 +182,13 @@ async def test_while_nobody_listens_pages_live_only_the_short_lifetime(
         await _until(lambda: cache.hears_every_writer)
         assert cache.lifetime == 300
         await cache.get_or_render("k", Renders())
+        heard = cache.generation
         async with engine.connect() as connection:
-            await connection.execute(text(f"NOTIFY {CHANNEL}"))
+            await connection.execute(text("SELECT pg_notify(:c, :o)"), {"c": CHANNEL, "o": cache.origin})
+            await connection.execute(text(f"NOTIFY {CHANNEL}, 'another replica'"))
             await connection.commit()
         await _until(lambda: len(cache) == 0)
+        assert cache.generation == heard + 1  # its own commit's notice (first in line) is not heard
 
         await cache.get_or_render("k", Renders())
         async with engine.connect() as connection:
@@ -200,3 +206,42 @@ async def test_while_nobody_listens_pages_live_only_the_short_lifetime(
         with contextlib.suppress(asyncio.CancelledError):
             await listener
         await engine.dispose()
+
+
+@pytest.mark.integration
+async def test_a_fresh_page_is_answered_before_routing_exactly_as_the_route_answers_it(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enterprise_id = uuid4()
+    async with start(page_cache_seconds=60) as svc:
+        cache: PageCache = svc.site.state.page_cache
+        await _until(lambda: cache.hears_every_writer)  # else it drops the pages when it starts listening
+        await svc.runtime.consumer.process(envelope(registered(snapshot(enterprise_id))).to_message())
+        async with client(svc.site) as site:
+            path = f"/enterprises/{enterprise_id}"
+            rendered = {}
+            for params in ({}, {"lang": "en"}):
+                site.cookies.clear()
+                rendered[str(params)] = await site.get(path, params=params)
+
+            routed: list[object] = []
+            get_or_render = PageCache.get_or_render
+
+            async def counted(cache: PageCache, key: Any, render: Callable[[], Awaitable[bytes]]) -> bytes:
+                routed.append(key)
+                return await get_or_render(cache, key, render)
+
+            monkeypatch.setattr(PageCache, "get_or_render", counted)  # only the route calls it
+            for params in ({}, {"lang": "en"}):
+                site.cookies.clear()
+                cached = await site.get(path, params=params)
+                before = rendered[str(params)]
+                assert (cached.status_code, cached.content) == (before.status_code, before.content)
+                assert sorted(cached.headers.multi_items()) == sorted(before.headers.multi_items())
+            assert "lang=en" in cached.headers["set-cookie"]
+            assert routed == []
+            # With a session cookie the route decides (an invalid one: anonymous, from the cache).
+            site.cookies.clear()
+            site.cookies.set(SESSION_COOKIE, "not-a-token")
+            assert (await site.get(path)).content == rendered["{}"].content
+            assert len(routed) == 1

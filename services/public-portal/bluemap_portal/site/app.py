@@ -13,7 +13,7 @@ from bluemap_portal.site.exports import router as exports_router
 from bluemap_portal.site.feeds import router as feeds_router
 from bluemap_portal.site.i18n import LANGUAGES, translations
 from bluemap_portal.site.page_cache import PageCache, hear_every_writer, invalidate_on_writes
-from bluemap_portal.site.pages import router
+from bluemap_portal.site.pages import cached_enterprise_page, router
 from bluemap_portal.site.rendering import PACKAGE, error_page, module_folders
 from bluemap_shared.problems import Problem
 from bluemap_shared.runtime import ServiceRuntime
@@ -55,6 +55,21 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class CachedPages:
+    """Answers fresh cached pages before routing and dependency injection; everything else goes on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            response = cached_enterprise_page(Request(scope))
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_site(runtime: ServiceRuntime) -> FastAPI:
     """The site app; the caller mounts it at "/" after the APIs. It shares the service's runtime."""
     site = FastAPI(title="Blue Map public site", docs_url=None, redoc_url=None, openapi_url=None)
@@ -84,7 +99,8 @@ def create_site(runtime: ServiceRuntime) -> FastAPI:
         name="static",
     )
 
-    site.add_middleware(SecurityHeaders)
+    site.add_middleware(CachedPages)
+    site.add_middleware(SecurityHeaders)  # added last: outermost, it also covers the cached pages
 
     @site.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> HTMLResponse:

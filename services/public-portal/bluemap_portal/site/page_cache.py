@@ -12,6 +12,7 @@ renders are kept; an exception reaches every request that waited for it.
 
 import asyncio
 import time
+import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -28,7 +29,7 @@ log = structlog.get_logger()
 
 _WROTE = "bluemap_portal.site.page_cache.wrote"
 CHANNEL = "bluemap_portal_pages"
-_NOTIFY = text(f"NOTIFY {CHANNEL}")
+_NOTIFY = text("SELECT pg_notify(:channel, :origin)")
 LISTENER_NAME = "bluemap-portal-page-cache"  # application_name of the listening connection
 
 
@@ -48,6 +49,7 @@ class PageCache:
         self.shared_seconds = max(seconds, shared_seconds)
         self.max_bytes = max_bytes
         self.hears_every_writer = False  # set while the NOTIFY listener is connected
+        self.origin = uuid.uuid4().hex  # what this cache's own commits notify: it has dropped its pages already
         self.generation = 0
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._bytes = 0
@@ -71,16 +73,26 @@ class PageCache:
         self._entries.clear()
         self._bytes = 0
 
+    def fresh(self, key: Hashable) -> bytes | None:
+        """The page's body if the cache holds it fresh (or being rendered again), else None; never renders."""
+        entry = self._entries.get(key)
+        if entry is None or entry.generation != self.generation:
+            return None
+        if entry.refreshing or time.monotonic() < entry.expires_at:
+            self._entries.move_to_end(key)
+            return entry.body
+        return None
+
     async def get_or_render(self, key: Hashable, render: Callable[[], Awaitable[bytes]]) -> bytes:
         """The page's body from the cache, from the render in flight, or rendered by this call."""
         if not self.enabled:
             return await render()
         generation = self.generation
+        body = self.fresh(key)
+        if body is not None:
+            return body
         entry = self._entries.get(key)
         if entry is not None and entry.generation == generation:
-            self._entries.move_to_end(key)
-            if entry.refreshing or time.monotonic() < entry.expires_at:
-                return entry.body
             entry.refreshing = True  # expired: this request renders, the others keep getting this copy
         else:
             flight = self._in_flight.get(key)
@@ -144,8 +156,10 @@ def _mark_flush(session: Session, _context: Any) -> None:
 def _before_commit(session: Session) -> None:
     if session.info.get(_WROTE):
         bind = session.get_bind()
-        if isinstance(bind, Engine) and bind in _caches and bind.dialect.name == "postgresql":
-            session.execute(_NOTIFY)  # delivered to the listeners when, and only if, this commits
+        cache = _caches.get(bind) if isinstance(bind, Engine) else None
+        if cache is not None and bind.dialect.name == "postgresql":
+            # Delivered to the listeners when, and only if, this commits.
+            session.execute(_NOTIFY, {"channel": CHANNEL, "origin": cache.origin})
 
 
 def _after_commit(session: Session) -> None:
@@ -186,7 +200,7 @@ async def hear_every_writer(cache: PageCache, engine: Engine, *, check_every: fl
             connection = listening = await asyncio.wait_for(
                 asyncpg.connect(dsn, server_settings={"application_name": LISTENER_NAME}), timeout=check_every
             )
-            await listening.add_listener(CHANNEL, lambda *_: cache.invalidate())
+            await listening.add_listener(CHANNEL, lambda *notified: _heard(cache, notified[-1]))
             listening.add_termination_listener(lambda _connection: _deaf(cache))
             cache.invalidate()  # commits while nobody listened
             cache.hears_every_writer = True
@@ -201,6 +215,11 @@ async def hear_every_writer(cache: PageCache, engine: Engine, *, check_every: fl
             if connection is not None:
                 connection.terminate()
         await asyncio.sleep(check_every)
+
+
+def _heard(cache: PageCache, origin: object) -> None:
+    if origin != cache.origin:
+        cache.invalidate()
 
 
 def _deaf(cache: PageCache) -> None:

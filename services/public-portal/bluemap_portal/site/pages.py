@@ -1,7 +1,7 @@
 """The site's pages: home and search, enterprise pages, categories, disclosed documents, verification."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 from uuid import UUID
 
@@ -30,9 +30,9 @@ from bluemap_portal.site.rendering import (
     render,
     root_path,
 )
-from bluemap_portal.tenancy import TenantDep
+from bluemap_portal.tenancy import TenantDep, current_tenant
 from bluemap_portal.workspace.rendering import render_page
-from bluemap_portal.workspace.session import signed_in
+from bluemap_portal.workspace.session import SESSION_COOKIE, signed_in
 from bluemap_shared.problems import InvalidInput, NotFound
 from bluemap_shared.runtime import ServiceRuntime, SessionDep
 
@@ -121,9 +121,28 @@ async def enterprise_page(
         async def rendered() -> bytes:
             return bytes((await _enterprise_page(request, key, tenant_id, settings)).body)
 
-        body = await cache.get_or_render(cache_key(request, "enterprise", tenant_id), rendered)
+        body = await cache.get_or_render(_enterprise_key(request, tenant_id), rendered)
         return page_response(request, body)
     return await _enterprise_page(request, key, tenant_id, settings)
+
+
+def _enterprise_key(request: Request, tenant_id: str) -> Hashable:
+    return cache_key(request, "enterprise", tenant_id)
+
+
+def cached_enterprise_page(request: Request) -> HTMLResponse | None:
+    """The enterprise page as enterprise_page answers it from the page cache, if fresh there; else None.
+
+    For a visitor without a session cookie: routing and dependencies took two thirds of a cached page's CPU.
+    """
+    route_path = request.url.path.removeprefix(root_path(request))
+    if not route_path.startswith("/enterprises/") or route_path.count("/") != 2 or SESSION_COOKIE in request.cookies:
+        return None
+    cache: PageCache = request.app.state.page_cache
+    if not cache.enabled or not cacheable(request):
+        return None
+    body = cache.fresh(_enterprise_key(request, current_tenant(request)))
+    return None if body is None else page_response(request, body)
 
 
 async def _enterprise_page(request: Request, key: UUID, tenant_id: str, settings: SettingsDep) -> HTMLResponse:
