@@ -1,10 +1,12 @@
 """POST /v1/imports on real PostgreSQL: counts, idempotency, history, rejected rows, bad files, limits, jobs."""
 
 import asyncio
+import contextlib
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import orjson
 import pytest
@@ -12,7 +14,9 @@ from records_testing import HEADER, SAMPLE_CSV, Running, csv_file, csv_row, new_
 from sqlalchemy import func
 from sqlmodel import select
 
+from bluemap_records.imports.batches import Batch
 from bluemap_records.imports.models import RecordImport
+from bluemap_records.imports.service import BatchWriter
 from bluemap_records.records.models import Record
 from bluemap_shared.testing import eventually
 
@@ -367,6 +371,36 @@ async def test_concurrent_imports_of_the_same_file_write_each_record_once(record
     assert sum(b["created"] + b["unchanged"] for b in bodies) == 600
     assert await count(records, Record, tenant) == 300
     assert (await records.event_types(tenant)).count("record-published") == 300
+
+
+async def test_a_stop_lets_the_batch_being_written_commit_rather_than_cancel_it(
+    records_with: Callable[..., AbstractAsyncContextManager[Running]], tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = csv_file(*(csv_row(uscc=new_uscc(), external_id=f"HELD-{i}") for i in range(40)))
+    held, release = asyncio.Event(), asyncio.Event()
+    write = BatchWriter.write
+
+    async def held_write(writer: BatchWriter, batch: Batch) -> Any:
+        written = await write(writer, batch)
+        if not held.is_set():
+            held.set()
+            await release.wait()  # rows written, transaction still open
+        return written
+
+    monkeypatch.setattr(BatchWriter, "write", held_write)
+    async with records_with(import_sync_rows=0, import_batch_size=4) as small:
+        uploading = asyncio.create_task(small.upload(tenant, content))
+        await held.wait()
+        asyncio.get_running_loop().call_later(0.3, release.set)  # while the service stops
+    with contextlib.suppress(Exception):
+        await uploading
+    async with records_with() as again:
+        [stopped] = (await again.client.get("/v1/imports", headers=again.admin(tenant))).json()
+        assert stopped["status"] == "interrupted"
+        assert stopped["created"] >= 1  # the held batch committed, not only the ones before it
+        async with again.service.runtime.sessionmaker() as session:
+            imported = await session.scalar(select(func.count()).select_from(Record).where(Record.tenant_id == tenant))
+        assert imported == stopped["created"]
 
 
 async def test_an_import_cut_short_by_a_stop_says_so_and_a_rerun_finishes_it(

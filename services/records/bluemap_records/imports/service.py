@@ -49,6 +49,8 @@ log = structlog.get_logger()
 DEFAULT_BATCH_SIZE = 5000
 # Batches written at once, on PostgreSQL: while one waits for the database, the other's Python runs.
 WRITERS = 2
+# On a stop, batches being written get this long to commit before they are cancelled.
+WRITER_GRACE = 30.0
 _ATTEMPTS = 3
 _DEADLOCK = "40P01"
 
@@ -332,6 +334,19 @@ class BatchWriter:
             self.events[at] = (RecordPublished, str(record[0]), payload)
 
 
+async def _settle(writers: list[asyncio.Future[None]]) -> None:
+    """Let the batches being written commit or fail; cancel only those still at it after WRITER_GRACE."""
+    if not writers:
+        return
+    _done, late = await asyncio.wait(writers, timeout=WRITER_GRACE)
+    for writing in late:
+        log.warning("imports.writer_cancelled", grace_seconds=WRITER_GRACE)
+        writing.cancel()
+    for writing in writers:
+        with contextlib.suppress(BaseException):
+            await writing
+
+
 def _split(batch: Batch, parts: int) -> list[Batch]:
     """The batch's rows by enterprise into parts (one part: the batch itself).
 
@@ -430,12 +445,14 @@ class Importer:
                 for stream, part in enumerate(_split(batch, len(streams))):
                     previous = streams[stream]
                     if previous is not None:
-                        await previous  # this stream's previous part first: its rows may recur here
+                        # This stream's previous part first: its rows may recur here. Shielded: a stop
+                        # lets a batch's transaction end rather than cancel it halfway through a COPY.
+                        await asyncio.shield(previous)
                     streams[stream] = asyncio.ensure_future(self._write_part(part)) if part.size else None
             for stream, writing in enumerate(streams):
                 if writing is not None:
                     streams[stream] = None
-                    await writing
+                    await asyncio.shield(writing)
         except asyncio.CancelledError:
             status, failure = (
                 "interrupted",
@@ -446,13 +463,7 @@ class Importer:
             log.exception("imports.failed", import_id=str(self.import_id), tenant_id=self.tenant_id)
             status, failure = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         finally:
-            for writing in streams:
-                if writing is None:
-                    continue
-                if not writing.done():
-                    writing.cancel()
-                with contextlib.suppress(BaseException):
-                    await writing
+            await _settle([writing for writing in streams if writing is not None])
             if ahead is not None:
                 if not ahead.done():
                     ahead.cancel()
