@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 import pytest
 from portal_testing import Start, client, envelope, published, registered, snapshot
 from sqlalchemy import text
@@ -245,3 +246,26 @@ async def test_a_fresh_page_is_answered_before_routing_exactly_as_the_route_answ
             site.cookies.set(SESSION_COOKIE, "not-a-token")
             assert (await site.get(path)).content == rendered["{}"].content
             assert len(routed) == 1
+
+
+@pytest.mark.integration
+async def test_a_listener_that_does_not_hear_its_own_probe_keeps_the_short_lifetime(
+    create_database: Callable[[str], Awaitable[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def deaf_listener(*_args: Any) -> None:
+        """As behind a pooler in transaction mode: LISTEN seems to work, no notice ever arrives."""
+
+    monkeypatch.setattr(asyncpg.Connection, "add_listener", deaf_listener)
+    database_url = await create_database("portal")
+    engine = create_engine(database_url)
+    cache = PageCache(2, shared_seconds=300)
+    listener = asyncio.create_task(hear_every_writer(cache, engine.sync_engine, check_every=0.1))
+    try:
+        await asyncio.sleep(1.0)  # ten probes' worth
+        assert not cache.hears_every_writer
+        assert cache.lifetime == 2
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        await engine.dispose()

@@ -31,6 +31,7 @@ _WROTE = "bluemap_portal.site.page_cache.wrote"
 CHANNEL = "bluemap_portal_pages"
 _NOTIFY = text("SELECT pg_notify(:channel, :origin)")
 LISTENER_NAME = "bluemap-portal-page-cache"  # application_name of the listening connection
+_PROBE = "probe:"  # payload prefix of a listener's check of its own connection; drops nothing
 
 
 @dataclass
@@ -190,35 +191,47 @@ def invalidate_on_writes(cache: PageCache, engine: Engine) -> None:
 async def hear_every_writer(cache: PageCache, engine: Engine, *, check_every: float = 5.0) -> None:
     """Drop the cache's pages whenever any process commits a write to engine's PostgreSQL database.
 
-    One connection LISTENs; it is checked every `check_every` seconds, so a silently dead one is noticed
-    within twice that. Whenever it is not up, the cache keeps pages only its short lifetime.
+    One connection LISTENs. Every `check_every` seconds it sends itself a probe and must hear it
+    within that long: a dead connection, or a pooler that does not pass notifications on (pgbouncer
+    in transaction mode), is noticed within twice that. Whenever the probe is not heard, the cache
+    keeps pages only its short lifetime.
     """
     dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    probes: dict[str, asyncio.Event] = {}
     while True:
         connection: asyncpg.Connection | None = None
         try:
             connection = listening = await asyncio.wait_for(
                 asyncpg.connect(dsn, server_settings={"application_name": LISTENER_NAME}), timeout=check_every
             )
-            await listening.add_listener(CHANNEL, lambda *notified: _heard(cache, notified[-1]))
+            await listening.add_listener(CHANNEL, lambda *notified: _heard(cache, notified[-1], probes))
             listening.add_termination_listener(lambda _connection: _deaf(cache))
-            cache.invalidate()  # commits while nobody listened
-            cache.hears_every_writer = True
-            log.info("portal.page_cache.listening", channel=CHANNEL)
             while not listening.is_closed():
+                probe = f"{_PROBE}{uuid.uuid4().hex}"
+                heard = probes[probe] = asyncio.Event()
+                await asyncio.wait_for(listening.execute(f"NOTIFY {CHANNEL}, '{probe}'"), timeout=check_every)
+                await asyncio.wait_for(heard.wait(), timeout=check_every)
+                del probes[probe]
+                if not cache.hears_every_writer:
+                    cache.invalidate()  # commits while nobody listened
+                    cache.hears_every_writer = True
+                    log.info("portal.page_cache.listening", channel=CHANNEL)
                 await asyncio.sleep(check_every)
-                await asyncio.wait_for(listening.fetchval("SELECT 1"), timeout=check_every)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("portal.page_cache.listener_lost", error=f"{type(exc).__name__}: {exc}"[:300])
         finally:
             _deaf(cache)
+            probes.clear()
             if connection is not None:
                 connection.terminate()
         await asyncio.sleep(check_every)
 
 
-def _heard(cache: PageCache, origin: object) -> None:
-    if origin != cache.origin:
+def _heard(cache: PageCache, payload: object, probes: dict[str, asyncio.Event]) -> None:
+    if isinstance(payload, str) and payload.startswith(_PROBE):
+        if payload in probes:  # every listener gets every probe; each waits for its own
+            probes[payload].set()
+    elif payload != cache.origin:
         cache.invalidate()
 
 
