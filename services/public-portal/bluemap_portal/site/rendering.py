@@ -65,17 +65,20 @@ def _lang_of(context: Context) -> str:
 # gettext functions (autoescaped, %-formatted with their keyword arguments) written out: wrapping plain
 # functions with install_gettext_callables costs three Context.call per _() (alias, wrapper, function),
 # a third of an enterprise page's render.
-def _newstyle(context: Context, message: str, variables: dict[str, Any]) -> str:
-    if context.eval_ctx.autoescape:
+def _formatted(message: str, variables: dict[str, Any], autoescape: bool) -> str:
+    if autoescape:
         message = Markup(message)  # noqa: S704 -- our own catalogs, as Jinja itself does
     return message % variables
+
+
+def _newstyle(context: Context, message: str, variables: dict[str, Any]) -> str:
+    return _formatted(message, variables, bool(context.eval_ctx.autoescape))
 
 
 @lru_cache(maxsize=4096)
 def _translated(lang: str, message: str, autoescape: bool) -> str:
     # An enterprise page says _() about 540 times, mostly the same few dozen labels without variables.
-    translated = translations(lang).gettext(message)
-    return (Markup(translated) if autoescape else translated) % {}  # noqa: S704 -- our own catalogs
+    return _formatted(translations(lang).gettext(message), {}, autoescape)
 
 
 @pass_context
