@@ -23,19 +23,19 @@ def server_env() -> dict[str, str]:
     return env
 
 
-async def create_database(admin_dsn: str, name: str) -> str:
-    """A fresh database; its SQLAlchemy asyncpg URL."""
+async def _as_admin(admin_dsn: str, statement: str) -> None:
     conn = await asyncpg.connect(admin_dsn)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(statement)
     finally:
         await conn.close()
+
+
+async def create_database(admin_dsn: str, name: str) -> str:
+    """A fresh database; its SQLAlchemy asyncpg URL."""
+    await _as_admin(admin_dsn, f'CREATE DATABASE "{name}"')
     return f"{admin_dsn.rpartition('/')[0]}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 async def drop_database(admin_dsn: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await _as_admin(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
