@@ -103,6 +103,8 @@ async def test_the_disclosure_workflow_end_to_end(explanations: Running, issuer:
     assert sent["commitments"][1]["id"] == deadline["id"]
     assert sent["commitments"][1]["text"].endswith("within 10 working days.")
     assert sent["documents"] == {"rendered": None, "signed": None}
+    # Send describes what it wrote without reading it back: the same as reading it back.
+    assert sent == await submission(explanations, who, sent["id"])
     assert await statuses(explanations, who) == {str(first): ("submitted", None), str(second): ("submitted", None)}
 
     [event] = await outbox(explanations, tenant, ExplanationSubmitted.event_type)

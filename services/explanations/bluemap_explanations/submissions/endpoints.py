@@ -18,11 +18,9 @@ router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubmissionPublic)
 async def send_submission(data: SubmissionCreate, session: SessionDep, principal: EnterpriseUser) -> SubmissionPublic:
     """Send the saved explanations of the selected records (ExplanationSubmitted); needs both commitments."""
-    submission = await service.send(
+    return await service.send(
         session, principal.tenant_id, own_enterprise(principal), data, submitted_by=principal.subject
     )
-    [public] = await service.describe(session, principal.tenant_id, [submission])
-    return public
 
 
 @router.get("", response_model=list[SubmissionPublic])

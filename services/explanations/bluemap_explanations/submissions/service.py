@@ -18,6 +18,7 @@ from bluemap_explanations.explanations.rules import ExplanationStatus, Step, all
 from bluemap_explanations.records.models import ExplainableRecord
 from bluemap_explanations.records.repository import ExplainableRecordRepository, KnownEnterpriseRepository
 from bluemap_explanations.records.service import snapshot_of
+from bluemap_explanations.review.models import ReviewDecision
 from bluemap_explanations.review.repository import ReviewDecisionRepository
 from bluemap_explanations.submissions.models import Submission, SubmissionItem
 from bluemap_explanations.submissions.repository import SubmissionRepository
@@ -64,7 +65,7 @@ class AlreadySubmitted(Conflict):
 
 async def send(
     session: AsyncSession, tenant_id: str, enterprise_id: UUID, data: SubmissionCreate, *, submitted_by: str
-) -> Submission:
+) -> SubmissionPublic:
     """Send the enterprise's saved explanations of the selected records together (ExplanationSubmitted)."""
     record_ids = list(dict.fromkeys(data.record_ids))
     records = await ExplainableRecordRepository(session).get_many(tenant_id, record_ids)
@@ -141,7 +142,11 @@ async def send(
         ),
         tenant_id=tenant_id,
     )
-    return submission
+    # Described from what was just written: a Send in a burst is a dozen round trips, not eighteen.
+    responses = {response.id: response for response in accepted.values()}
+    statuses = {e.id: ExplanationStatus.SUBMITTED.value for e in chosen}
+    [public] = _public([submission], items, [], statuses, responses, texts)
+    return public
 
 
 def _sending_errors(
@@ -324,13 +329,24 @@ async def describe(session: AsyncSession, tenant_id: str, submissions: Sequence[
         tenant_id, {r for s in submissions for r in (s.accuracy_acceptance_id, s.deadline_acceptance_id)}
     )
     texts = await commitments.texts_of(session, tenant_id, responses.values())
+    statuses = {explanation_id: explanation.status for explanation_id, explanation in current.items()}
+    return _public(submissions, items, decisions, statuses, responses, texts)
 
+
+def _public(
+    submissions: Sequence[Submission],
+    items: Sequence[SubmissionItem],
+    decisions: Sequence[ReviewDecision],
+    statuses: dict[UUID, str],
+    responses: dict[UUID, CommitmentResponse],
+    texts: dict[UUID, CommitmentText],
+) -> list[SubmissionPublic]:
+    """The API's view of submissions, from what describe() loaded or send() has just written."""
     decided: dict[tuple[UUID, UUID], list[DecisionPublic]] = defaultdict(list)
     for d in decisions:
         decided[(d.submission_id, d.explanation_id)].append(DecisionPublic.model_validate(d, from_attributes=True))
     items_of: dict[UUID, list[SubmissionItemPublic]] = defaultdict(list)
     for item in items:
-        explanation = current.get(item.explanation_id)
         items_of[item.submission_id].append(
             SubmissionItemPublic(
                 explanation_id=item.explanation_id,
@@ -341,7 +357,7 @@ async def describe(session: AsyncSession, tenant_id: str, submissions: Sequence[
                 document_id=item.document_id,
                 outcome=item.outcome,
                 decided_at=item.decided_at,
-                explanation_status=explanation.status if explanation is not None else None,
+                explanation_status=statuses.get(item.explanation_id),
                 decisions=decided[(item.submission_id, item.explanation_id)],
             )
         )
