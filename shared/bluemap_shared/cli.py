@@ -32,6 +32,7 @@ def transport_for(settings: ServiceSettings, client_id: str) -> Transport:
             client_id=client_id,
             partitions=settings.kafka_topic_partitions,
             namespace=settings.kafka_namespace,
+            handler_concurrency=settings.consumer_concurrency,
         )
     return InProcessTransport()
 

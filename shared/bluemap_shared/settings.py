@@ -27,6 +27,8 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = 200
     consumer_max_attempts: int = 5
     consumer_backoff_seconds: float = 0.2
+    # Messages of a Kafka batch handled at once (different keys; one key stays in order).
+    consumer_concurrency: int = 16
     # The built-in identity provider of the records service; production names its own.
     jwks_url: str = "http://127.0.0.1:8101/api/records/.well-known/jwks.json"
     token_issuer: str = "bluemap"

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -86,12 +86,25 @@ class InProcessTransport:
 class KafkaTransport:
     """Kafka through aiokafka: idempotent producer with acks=all, manual offset commits."""
 
-    def __init__(self, bootstrap: str, *, client_id: str, partitions: int = 3, namespace: str = "") -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        client_id: str,
+        partitions: int = 3,
+        namespace: str = "",
+        handler_concurrency: int = 16,
+    ) -> None:
+        if handler_concurrency < 1:
+            # No worker would handle a batch, yet its offsets would be committed: silent loss.
+            raise ValueError(f"handler_concurrency must be at least 1, not {handler_concurrency}")
         self._bootstrap = bootstrap
         # Prefixes topics and group ids, so several deployments (or test runs) share one cluster.
         self._namespace = namespace
         self._client_id = client_id
         self._partitions = partitions
+        # Messages of a batch handled at once; each holds a database connection while it runs.
+        self._handler_concurrency = handler_concurrency
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -133,28 +146,48 @@ class KafkaTransport:
         await consumer.start()
         log.info("consumer.started", group=group, topics=sorted(consumer.subscription()))
 
-        async def drain(records: list[ConsumerRecord[bytes, bytes]]) -> None:
-            for record in records:
-                await processor.process(
-                    Message(
-                        topic=record.topic.removeprefix(self._namespace),
-                        key=record.key,
-                        value=record.value or b"",
-                        headers=tuple(record.headers),
-                        partition=record.partition,
-                        offset=record.offset,
-                    )
-                )
+        def message_of(record: ConsumerRecord[bytes, bytes]) -> Message:
+            return Message(
+                topic=record.topic.removeprefix(self._namespace),
+                key=record.key,
+                value=record.value or b"",
+                headers=tuple(record.headers),
+                partition=record.partition,
+                offset=record.offset,
+            )
+
+        async def handle(batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
+            """Handle a fetched batch: each key's records in offset order, different keys side by side."""
+            # Order is promised per key (aggregate) only, and a partition holds many keys: handling
+            # it in sequence made a burst wait behind one event at a time.
+            groups: list[list[ConsumerRecord[bytes, bytes]]] = []
+            for records in batch.values():
+                by_key: dict[bytes | None, list[ConsumerRecord[bytes, bytes]]] = {}
+                for record in records:
+                    by_key.setdefault(record.key, []).append(record)
+                groups.extend(by_key.values())
+            # Longest first, so the batch (and its commit) does not end waiting on a long key started last.
+            pending = iter(sorted(groups, key=len, reverse=True))
+
+            async def worker() -> None:
+                # One shared iterator hands each group to exactly one worker: a key never runs side by side.
+                for group in pending:
+                    for record in group:
+                        await processor.process(message_of(record))
+
+            # If one worker fails, the task group cancels the others and the error skips the commit.
+            async with asyncio.TaskGroup() as workers:
+                for _ in range(min(self._handler_concurrency, len(groups))):
+                    workers.create_task(worker())
 
         try:
             while True:
-                batches = await consumer.getmany(timeout_ms=1000)
-                # Partitions side by side, each in order: a key's events stay in order, and a burst
-                # is not handled one event at a time behind the slowest partition.
-                await asyncio.gather(*(drain(records) for records in batches.values()))
-                if batches:
-                    # Committed only after every handler transaction of the batch committed.
-                    await consumer.commit({partition: records[-1].offset + 1 for partition, records in batches.items()})
+                batch = await consumer.getmany(timeout_ms=1000)
+                if batch:
+                    await handle(batch)
+                    # Committed only after every handler transaction of the batch committed: a key's
+                    # later event may finish before another key's earlier one in the same partition.
+                    await consumer.commit({partition: records[-1].offset + 1 for partition, records in batch.items()})
         finally:
             await consumer.stop()
 
