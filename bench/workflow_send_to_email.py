@@ -343,7 +343,12 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 def cpu_of(platform: Platform) -> dict[str, float]:
-    return {service: tree_cpu_seconds(process.pid) for service, process in platform.processes.items()}
+    """CPU seconds per service, its `relay` process (if apart) included."""
+    cpu: dict[str, float] = {}
+    for name, process in platform.processes.items():
+        service = name.removesuffix(".relay")
+        cpu[service] = cpu.get(service, 0.0) + tree_cpu_seconds(process.pid)
+    return cpu
 
 
 def percentile(values: Sequence[float], p: int) -> float:
@@ -415,12 +420,19 @@ async def timelines_of(
     ]
 
 
-async def run_pipeline(n: int, paced: int, workdir: Path, documents_env: dict[str, str]) -> Run:
+async def run_pipeline(
+    n: int, paced: int, workdir: Path, documents_env: dict[str, str], relays_apart: frozenset[str]
+) -> Run:
     servers = server_env()
     run = uuid.uuid4().hex[:8]
     databases = await create_databases(servers["BLUEMAP_PG_DSN"], run)
     platform_config = Platform(
-        servers=servers, databases=databases, workdir=workdir, namespace=f"bench-{run}.", bucket=f"bench-{run}"
+        servers=servers,
+        databases=databases,
+        workdir=workdir,
+        namespace=f"bench-{run}.",
+        bucket=f"bench-{run}",
+        relays_apart=relays_apart,
     )
     domain = f"{run}.bench.example.cn"
     mailpit = servers["BLUEMAP_MAILPIT_API"].rstrip("/")
@@ -630,6 +642,15 @@ async def main() -> None:
         default=None,
         help="the documents service's render_isolation (default: its own, process)",
     )
+    parser.add_argument(
+        "--render-niceness", type=int, default=None, help="the documents service's render_niceness (default: its own)"
+    )
+    parser.add_argument(
+        "--relays-apart",
+        default="explanations",
+        help="services whose outbox a `relay` process publishes, comma-separated, '' for none "
+        "(default: explanations, as docker-compose.yml deploys it)",
+    )
     parser.add_argument("--timelines", type=Path, help="also write each submission's timeline here (JSON)")
     args = parser.parse_args()
     documents_env: dict[str, str] = {}
@@ -640,11 +661,17 @@ async def main() -> None:
     if args.render_isolation is not None:
         documents_env["BLUEMAP_DOCUMENTS_RENDER_ISOLATION"] = args.render_isolation
         options += f" --render-isolation {args.render_isolation}"
+    if args.render_niceness is not None:
+        documents_env["BLUEMAP_DOCUMENTS_RENDER_NICENESS"] = str(args.render_niceness)
+        options += f" --render-niceness {args.render_niceness}"
+    if args.relays_apart != "explanations":
+        options += f" --relays-apart '{args.relays_apart}'"
     # Threads render on one core at most (the GIL); processes on as many as render_concurrency.
     concurrency = args.render_concurrency or os.cpu_count() or 1
     processes = 1 if args.render_isolation == "thread" else concurrency
     with tempfile.TemporaryDirectory(prefix="bench-workflow-") as tmp:
-        run = await run_pipeline(args.n, args.paced, Path(tmp), documents_env)
+        relays_apart = frozenset(filter(None, args.relays_apart.split(",")))
+        run = await run_pipeline(args.n, args.paced, Path(tmp), documents_env, relays_apart)
     run.facts["render_processes"] = processes
     print("services stopped; raw WeasyPrint on the burst's documents", file=sys.stderr)
     documents = raw_documents(run.documents, run.portal_url)

@@ -2,8 +2,10 @@
 
 import argparse
 import asyncio
-from collections.abc import Callable
-from typing import Protocol, TypeVar
+import contextlib
+import signal
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -37,6 +39,16 @@ def transport_for(settings: ServiceSettings, client_id: str) -> Transport:
     return InProcessTransport()
 
 
+async def _until_terminated(work: Coroutine[Any, Any, None]) -> None:
+    """Run work until it ends or SIGTERM/SIGINT arrives, then cancel it so its finally blocks run."""
+    task = asyncio.create_task(work)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def service_main(
     name: str,
     bootstrap: Callable[[], S],
@@ -51,6 +63,11 @@ def service_main(
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     commands.add_parser("migrate", help="apply pending database migrations")
+    commands.add_parser(
+        "relay",
+        help="publish this service's outbox only (no HTTP, no consumer); "
+        "run it next to `serve` processes started with OUTBOX_RELAY_IN_PROCESS=false",
+    )
     args = parser.parse_args(argv)
 
     service = bootstrap()
@@ -58,6 +75,9 @@ def service_main(
     configure_logging(settings.log_level, settings.log_json)
     if args.command == "migrate":
         asyncio.run(service.runtime.migrate())
+        return
+    if args.command == "relay":
+        asyncio.run(_until_terminated(service.runtime.relay_only()))
         return
     uvicorn.run(
         standalone_app(service.runtime, service.app, extra=extra_mounts(service)),

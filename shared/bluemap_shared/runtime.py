@@ -1,9 +1,11 @@
 """A service's composition root: database, transport, outbox relay, consumer, background loops."""
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 import structlog
@@ -23,6 +25,7 @@ from bluemap_shared.settings import ServiceSettings
 log = structlog.get_logger()
 
 Check = Callable[[], Awaitable[None]]
+RELAY_HEARTBEAT_SECONDS = 5.0
 
 
 @dataclass
@@ -69,6 +72,9 @@ class ServiceRuntime:
                 transport,
                 batch_size=settings.outbox_batch_size,
                 poll_interval=settings.outbox_poll_interval,
+                listen_dsn=engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+                if engine.dialect.name == "postgresql"
+                else None,
             ),
             consumer=EventConsumer(
                 name,
@@ -108,7 +114,8 @@ class ServiceRuntime:
         self._spawn(self.consumer.run, "consumer")
 
     def start_relay_and_background(self) -> None:
-        self._spawn(self.relay.run, "relay")
+        if self.settings.outbox_relay_in_process:
+            self._spawn(self.relay.run, "relay")
         for loop in self.background:
             self._spawn(loop, getattr(loop, "__name__", "background"))
 
@@ -126,6 +133,28 @@ class ServiceRuntime:
                     await asyncio.sleep(1.0)
 
         self._tasks.append(asyncio.create_task(guarded(), name=f"{self.name}.{what}"))
+
+    async def relay_only(self) -> None:
+        """Publish this service's outbox until cancelled, woken by commits of every process (the `relay` command)."""
+        await self.transport.start()
+        try:
+            self._spawn(lambda: self.relay.run(in_process=False), "relay")
+            self._spawn(self._beat, "heartbeat")
+            log.info("service.relay_started", service=self.name, heartbeat=str(self.relay_heartbeat))
+            await asyncio.gather(*self._tasks)
+        finally:
+            await self.stop()
+            await self.transport.stop()
+
+    @property
+    def relay_heartbeat(self) -> Path:
+        """A `relay` process has no HTTP port: its health check reads this file's age instead."""
+        return Path(tempfile.gettempdir()) / f"bluemap-{self.name}-relay.alive"
+
+    async def _beat(self) -> None:
+        while True:
+            self.relay_heartbeat.touch()
+            await asyncio.sleep(RELAY_HEARTBEAT_SECONDS)
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -25,10 +25,14 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
     outbox_poll_interval: float = 1.0
     outbox_batch_size: int = 200
+    # False when `relay` processes of the service publish its outbox (scaled apart from the API, so a
+    # burst of requests does not hold back the events they stage).
+    outbox_relay_in_process: bool = True
     consumer_max_attempts: int = 5
     consumer_backoff_seconds: float = 0.2
-    # Messages of a Kafka batch handled at once (different keys; one key stays in order).
-    consumer_concurrency: int = 16
+    # Messages of a Kafka batch handled at once (different keys; one key stays in order); each holds
+    # a pooled database connection (20 a process), so requests and the relay keep the rest.
+    consumer_concurrency: int = 8
     # The built-in identity provider of the records service; production names its own.
     jwks_url: str = "http://127.0.0.1:8101/api/records/.well-known/jwks.json"
     token_issuer: str = "bluemap"

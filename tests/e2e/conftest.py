@@ -20,6 +20,8 @@ async def platform_config(servers, create_database, tmp_path_factory) -> Platfor
         workdir=workdir,
         namespace=f"e2e-{run}.",
         bucket=f"e2e-{run}",
+        # As docker-compose.yml deploys it: explanations' outbox published by a `relay` process.
+        relays_apart=frozenset({"explanations"}),
     )
 
 

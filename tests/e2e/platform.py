@@ -39,6 +39,8 @@ class Platform:
     bucket: str
     ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICES})
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Services whose outbox a `relay` process publishes (key "<service>.relay" in processes), not `serve`.
+    relays_apart: frozenset[str] = frozenset()
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -97,14 +99,21 @@ class Platform:
         return self.workdir / f"{service}.log"
 
     def start(self, service: str, *, extra_env: dict[str, str] | None = None, wait: bool = True) -> None:
-        package, _ = SERVICES[service]
+        package, prefix = SERVICES[service]
+        env = self.env(service, extra_env)
         log = self.log_path(service).open("ab")
+        if service in self.relays_apart:
+            env[prefix + "OUTBOX_RELAY_IN_PROCESS"] = "false"
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", package, "serve", "--port", str(self.ports[service])],
-            env=self.env(service, extra_env),
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        if service in self.relays_apart:
+            self.processes[f"{service}.relay"] = subprocess.Popen(
+                [sys.executable, "-m", package, "relay"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         if wait:
             self.wait_ready(service)
 

@@ -8,6 +8,7 @@ from sqlmodel import func, select
 
 from bluemap_shared.events.catalog import RECORDS_TOPIC, RecordPublished
 from bluemap_shared.events.envelope import Envelope, Message
+from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging.inbox import EventConsumer
 from bluemap_shared.messaging.models import DeadLetter, InboxMessage
 from bluemap_shared.messaging.transport import KafkaTransport, dead_letter_topic
@@ -117,9 +118,15 @@ async def test_poison_messages_go_to_dead_letters_and_the_partition_keeps_flowin
     finally:
         await producer.stop()
 
+    async def every_letter_written() -> bool:
+        async with kernel_db.sessionmaker() as session:
+            return (await session.exec(select(func.count()).select_from(DeadLetter))).one() == 5
+
     task = asyncio.create_task(consumer.run())
     try:
         await eventually(lambda: effects(kernel_db), timeout=60)
+        # Keys run side by side: the good event may be handled while the failing one still retries.
+        await eventually(every_letter_written, timeout=60)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -158,12 +165,14 @@ async def test_partitions_are_handled_side_by_side_and_each_key_in_order(kernel_
         handled.append(envelope.data.source_title)
         busy -= 1
 
+    record_ids = [uuid7() for _ in range(3)]  # one aggregate (key) per partition
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
     await producer.start()
     try:
         for n in range(10):
             for partition in range(3):
-                message = envelope_of(record_published(title=f"p{partition}-{n}")).to_message()
+                event = record_published(record_ids[partition], title=f"p{partition}-{n}")
+                message = envelope_of(event).to_message()
                 await producer.send(
                     namespace + message.topic,
                     message.value,

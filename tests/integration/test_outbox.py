@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from bluemap_shared.messaging.models import OutboxMessage
@@ -223,3 +224,91 @@ async def test_emit_many_stages_a_batch_in_order_like_emit(kernel_db, kafka_boot
     titles = [r.value.decode() for r in records if r.key == str(aggregate).encode()]
     assert [t for i in range(50) for t in titles if f'"title {i}"' in t] == titles
     assert len(records) == 51
+
+
+class RecordingTransport:
+    """Collects what a relay publishes (the relay's wake-ups are under test here, not Kafka)."""
+
+    def __init__(self) -> None:
+        self.published: list[bytes] = []
+        self.arrived = asyncio.Event()
+
+    async def publish(self, messages):  # type: ignore[no-untyped-def]
+        self.published += [m.value for m in messages]
+        self.arrived.set()
+
+
+async def _terminate_relay_listener(kernel_db) -> int:  # type: ignore[no-untyped-def]
+    async with kernel_db.engine.connect() as connection:
+        return int(
+            (
+                await connection.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE application_name = 'bluemap-records-relay'"
+                    )
+                )
+            ).scalar_one()
+        )
+
+
+async def test_a_relay_process_hears_commits_of_other_processes_at_once(kernel_db):
+    transport = RecordingTransport()
+    # A poll every 60 s: only the commit's NOTIFY can bring the rows within the test's seconds.
+    relay = OutboxRelay("records", kernel_db.sessionmaker, transport, poll_interval=60, listen_dsn=plain(kernel_db.url))  # type: ignore[arg-type]
+    running = asyncio.create_task(relay.run(in_process=False))
+    try:
+        await eventually(lambda: _listening(kernel_db), timeout=10)
+        transport.arrived.clear()
+        await stage(kernel_db, [record_published()])
+        await asyncio.wait_for(transport.arrived.wait(), timeout=5)
+        assert len(transport.published) == 1
+
+        # The listening connection dies: the relay listens again and sends what was committed meanwhile.
+        assert await _terminate_relay_listener(kernel_db) == 1
+        transport.arrived.clear()
+        await stage(kernel_db, [record_published()])
+        await asyncio.wait_for(transport.arrived.wait(), timeout=10)
+        assert len(transport.published) == 2
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_rolled_back_transaction_wakes_no_relay(kernel_db):
+    transport = RecordingTransport()
+    relay = OutboxRelay("records", kernel_db.sessionmaker, transport, poll_interval=60, listen_dsn=plain(kernel_db.url))  # type: ignore[arg-type]
+    running = asyncio.create_task(relay.run(in_process=False))
+    try:
+        await eventually(lambda: _listening(kernel_db), timeout=10)
+        async with kernel_db.sessionmaker() as session:
+            await session.begin()
+            emit(session, record_published(), tenant_id="ipe")
+            await session.flush()
+            await session.rollback()
+        async with kernel_db.sessionmaker() as session, session.begin():
+            assert (await session.exec(select(OutboxMessage))).all() == []
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(transport.arrived.wait(), timeout=1.5)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+def plain(url: str) -> str:
+    """The SQLAlchemy URL as asyncpg takes it."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _listening(kernel_db) -> bool:  # type: ignore[no-untyped-def]
+    async with kernel_db.engine.connect() as connection:
+        return bool(
+            (
+                await connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bluemap-records-relay' "
+                        "AND query LIKE 'LISTEN%'"
+                    )
+                )
+            ).scalar_one()
+        )

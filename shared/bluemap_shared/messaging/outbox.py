@@ -11,7 +11,9 @@ from uuid import UUID
 
 import orjson
 import structlog
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, text
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,12 +27,37 @@ from bluemap_shared.messaging.transport import Transport
 log = structlog.get_logger()
 
 _relay_wakers: dict[str, Callable[[], None]] = {}
+_NOTIFY_RELAYS = "bluemap_shared.messaging.outbox.notify"  # session.info key: the channel to notify at commit
+_NOTIFY = text("SELECT pg_notify(:channel, '')")
+RELISTEN_DELAY = 1.0  # seconds between a relay's lost LISTEN connection and its next attempt
+
+
+def relay_channel(service: str) -> str:
+    """The PostgreSQL channel on which a service's relay processes hear of new outbox rows."""
+    return f"bluemap_outbox_{service.replace('-', '_')}"
 
 
 def _wake_relay_on_commit(session: AsyncSession) -> None:
-    waker = _relay_wakers.get(session.info["service"])
+    service = session.info["service"]
+    waker = _relay_wakers.get(service)
     if waker is not None:
         on_commit(session, waker)
+    else:
+        # No relay in this process: the relay processes (`relay` command) LISTEN, and the notice
+        # reaches them when, and only if, this transaction commits.
+        session.info[_NOTIFY_RELAYS] = relay_channel(service)
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _notify_relays(sync_session: Session) -> None:
+    channel = sync_session.info.pop(_NOTIFY_RELAYS, None)
+    if channel is not None and sync_session.get_bind().dialect.name == "postgresql":
+        sync_session.execute(_NOTIFY, {"channel": channel})
+
+
+@orm_event.listens_for(Session, "after_rollback")
+def _forget_notice(sync_session: Session) -> None:
+    sync_session.info.pop(_NOTIFY_RELAYS, None)
 
 
 def emit(session: AsyncSession, event: IntegrationEvent, *, tenant_id: str) -> Envelope[Any]:
@@ -202,8 +229,11 @@ class OutboxRelay:
         poll_interval: float = 1.0,
         max_backoff: float = 60.0,
         retention: timedelta = timedelta(days=7),
+        listen_dsn: str | None = None,
     ) -> None:
         self.service = service
+        # A relay in a process of its own hears commits through PostgreSQL (LISTEN) instead of a poll.
+        self._listen_dsn = listen_dsn
         self._sessionmaker = sessionmaker
         self._transport = transport
         self._batch_size = batch_size
@@ -216,9 +246,19 @@ class OutboxRelay:
         """Ask the relay to look for new rows now instead of at the next poll."""
         self._wakeup.set()
 
-    async def run(self) -> None:
-        """Publish until cancelled; the poll also sweeps rows a crashed process left pending."""
-        _relay_wakers[self.service] = self.wake
+    async def run(self, *, in_process: bool = True) -> None:
+        """Publish until cancelled; the poll also sweeps rows a crashed process left pending.
+
+        in_process: this process's commits wake the relay directly; otherwise (a `relay` process)
+        they notify it through PostgreSQL, and the poll alone serves other databases.
+        """
+        if in_process:
+            _relay_wakers[self.service] = self.wake
+        listener = (
+            asyncio.create_task(self._hear_commits(), name=f"{self.service}.relay.listen")
+            if self._listen_dsn and not in_process
+            else None
+        )
         polls = 0
         try:
             while True:
@@ -236,7 +276,39 @@ class OutboxRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
         finally:
-            _relay_wakers.pop(self.service, None)
+            if in_process:
+                _relay_wakers.pop(self.service, None)
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+
+    async def _hear_commits(self) -> None:
+        """Wake the relay whenever a transaction that staged events commits; reconnect when the connection drops."""
+        import asyncpg  # only PostgreSQL deployments run relay processes
+
+        assert self._listen_dsn is not None
+        channel = relay_channel(self.service)
+        while True:
+            connection: asyncpg.Connection | None = None
+            try:
+                connection = await asyncpg.connect(
+                    self._listen_dsn, server_settings={"application_name": f"bluemap-{self.service}-relay"}
+                )
+                closed = asyncio.Event()
+                connection.add_termination_listener(lambda _connection, closed=closed: closed.set())
+                await connection.add_listener(channel, lambda *_notice: self.wake())
+                log.info("outbox.relay_listening", service=self.service, channel=channel)
+                self.wake()  # rows committed while nobody listened
+                await closed.wait()
+                log.warning("outbox.relay_listener_lost", service=self.service)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                error = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("outbox.relay_listen_failed", service=self.service, error=error)
+            finally:
+                if connection is not None:
+                    connection.terminate()
+            # Until it listens again, the poll keeps the relay going.
+            await asyncio.sleep(RELISTEN_DELAY)
 
     async def publish_pending(self) -> int:
         """Send one batch of due rows; return how many were published."""

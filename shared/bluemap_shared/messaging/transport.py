@@ -93,7 +93,7 @@ class KafkaTransport:
         client_id: str,
         partitions: int = 3,
         namespace: str = "",
-        handler_concurrency: int = 16,
+        handler_concurrency: int = 8,
     ) -> None:
         if handler_concurrency < 1:
             # No worker would handle a batch, yet its offsets would be committed: silent loss.
