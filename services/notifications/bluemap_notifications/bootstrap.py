@@ -66,6 +66,8 @@ def bootstrap(
         policy=RetryPolicy(max_attempts=settings.send_max_attempts, backoff_seconds=settings.send_backoff_seconds),
         poll_interval=settings.send_poll_interval,
         batch_size=settings.send_batch_size,
+        # SQLite has no SKIP LOCKED: two senders there could claim the same email.
+        concurrency=settings.send_concurrency if runtime.engine.dialect.name == "postgresql" else 1,
         fetcher=AttachmentFetcher(timeout=settings.attachment_timeout, max_bytes=settings.attachment_max_bytes),
     )
     reminders = ReminderScheduler(

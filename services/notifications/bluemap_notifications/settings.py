@@ -23,6 +23,9 @@ class NotificationsSettings(ServiceSettings):
     send_backoff_seconds: float = Field(default=1.0, gt=0, description="First retry delay; doubles, capped at 5 min")
     send_poll_interval: float = Field(default=1.0, gt=0)
     send_batch_size: int = Field(default=10, ge=1, le=100)
+    send_concurrency: int = Field(
+        default=4, ge=1, le=50, description="Emails sent at once on PostgreSQL (SQLite sends one at a time)"
+    )
     attachment_timeout: float = Field(default=30.0, gt=0, description="Seconds to download one attachment")
     attachment_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1, description="Larger downloads are refused")
     reminder_days_before: int = Field(default=3, ge=0, description="Days before the deadline of the first reminder")

@@ -1,5 +1,6 @@
 """The notifications service on real PostgreSQL and a real SMTP server (Mailpit)."""
 
+import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -247,6 +248,48 @@ async def test_mail_waits_for_smtp_to_come_back(start: Start, servers: dict[str,
         email = (await eventually(lambda: _sent(svc)))[0]
         assert email.attempts >= 3
         assert email.last_error  # the earlier failure stays on record
+
+
+class GatheringMailer:
+    """An SMTP server that holds each message until `together` are in flight at once, then takes them all."""
+
+    def __init__(self, together: int) -> None:
+        self.together = together
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.recipients: list[str] = []
+        self._all_there = asyncio.Event()
+
+    async def send(self, message: EmailMessage) -> None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        if self.in_flight >= self.together:
+            self._all_there.set()
+        try:
+            # One at a time, the first message would wait here for good: the test times out.
+            await asyncio.wait_for(self._all_there.wait(), timeout=10)
+            self.recipients.append(str(message["To"]))
+        finally:
+            self.in_flight -= 1
+
+
+async def test_emails_are_sent_several_at_once_and_each_once(start: Start) -> None:
+    mailer = GatheringMailer(together=4)
+    addresses = [unique_address() for _ in range(12)]
+    # Two replicas' dispatchers, four senders each, on the same table: SKIP LOCKED keeps them apart.
+    async with start(mailer=mailer, send_concurrency=4) as first:
+        database_url = first.runtime.settings.database_url
+        async with start(mailer=mailer, send_concurrency=4, database_url=database_url):
+            for address in addresses:
+                await first.runtime.consumer.process(record_published([address]).to_message())
+
+            async def all_sent() -> bool:
+                emails = await _sent(first)
+                return len(emails) == len(addresses)
+
+            await eventually(all_sent, timeout=30)
+    assert mailer.most_in_flight >= 4
+    assert sorted(mailer.recipients) == sorted(addresses)
 
 
 class RejectingMailer:

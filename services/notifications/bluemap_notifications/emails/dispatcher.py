@@ -50,9 +50,15 @@ class EmailDispatcher:
         policy: RetryPolicy,
         poll_interval: float = 1.0,
         batch_size: int = 10,
+        concurrency: int = 1,
         fetcher: AttachmentFetcher | None = None,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         self._sessionmaker = sessionmaker
+        # Emails in flight at once: while one waits for its attachment or the SMTP server, the
+        # next is under way (a burst of PDFs otherwise queues behind one email at a time).
+        self._concurrency = concurrency
         self._mailer = mailer
         self._fetcher = fetcher or AttachmentFetcher()
         self._mail_from = mail_from
@@ -80,17 +86,24 @@ class EmailDispatcher:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
 
     async def dispatch_due(self) -> int:
-        """Attempt up to batch_size due emails, each in its own transaction; return how many."""
-        attempted = 0
-        while attempted < self._batch_size:
-            # One email per transaction: a crash re-sends at most the email in flight.
-            async with self._sessionmaker() as session, session.begin():
-                emails = await EmailRepository(session).claim_due(utcnow(), limit=1)
-                if not emails:
-                    break
-                await self._attempt(session, emails[0])
-            attempted += 1
-        return attempted
+        """Attempt up to batch_size due emails, `concurrency` at a time, each in its own transaction; how many."""
+        budget = iter(range(self._batch_size))
+
+        async def one_at_a_time() -> int:
+            attempted = 0
+            for _ in budget:  # shared: the workers together attempt at most batch_size
+                # One email per transaction: a crash re-sends at most the email in flight.
+                async with self._sessionmaker() as session, session.begin():
+                    emails = await EmailRepository(session).claim_due(utcnow(), limit=1)
+                    if not emails:
+                        break
+                    await self._attempt(session, emails[0])
+                attempted += 1
+            return attempted
+
+        if self._concurrency == 1:
+            return await one_at_a_time()
+        return sum(await asyncio.gather(*(one_at_a_time() for _ in range(self._concurrency))))
 
     async def _attempt(self, session: AsyncSession, email: Email) -> None:
         with structlog.contextvars.bound_contextvars(email_id=str(email.id), tenant_id=email.tenant_id):
