@@ -1,11 +1,13 @@
 """The outbox relay against real PostgreSQL and Kafka."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -238,49 +240,51 @@ class RecordingTransport:
         self.arrived.set()
 
 
-async def _terminate_relay_listener(kernel_db) -> int:  # type: ignore[no-untyped-def]
+async def _count_relay_listeners(kernel_db, select_list: str) -> int:  # type: ignore[no-untyped-def]
+    """Evaluate select_list over the connections of the records relay that LISTEN."""
+    query = (
+        f"SELECT {select_list} FROM pg_stat_activity "
+        "WHERE application_name = 'bluemap-records-relay' AND query LIKE 'LISTEN%'"
+    )
     async with kernel_db.engine.connect() as connection:
-        return int(
-            (
-                await connection.execute(
-                    text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                        "WHERE application_name = 'bluemap-records-relay'"
-                    )
-                )
-            ).scalar_one()
-        )
+        return int((await connection.execute(text(query))).scalar_one())
+
+
+@contextlib.asynccontextmanager
+async def relay_process(kernel_db, transport: RecordingTransport) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+    """A relay running as a `relay` process does, listening; it polls only every 60 s."""
+    url = kernel_db.url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    relay = OutboxRelay("records", kernel_db.sessionmaker, transport, poll_interval=60, listen_dsn=url)  # type: ignore[arg-type]
+    running = asyncio.create_task(relay.run(in_process=False))
+    try:
+        await eventually(lambda: _count_relay_listeners(kernel_db, "count(*)"), timeout=10)
+        yield
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
 
 
 async def test_a_relay_process_hears_commits_of_other_processes_at_once(kernel_db):
     transport = RecordingTransport()
-    # A poll every 60 s: only the commit's NOTIFY can bring the rows within the test's seconds.
-    relay = OutboxRelay("records", kernel_db.sessionmaker, transport, poll_interval=60, listen_dsn=plain(kernel_db.url))  # type: ignore[arg-type]
-    running = asyncio.create_task(relay.run(in_process=False))
-    try:
-        await eventually(lambda: _listening(kernel_db), timeout=10)
+    async with relay_process(kernel_db, transport):
+        # Only the commit's NOTIFY can bring the rows within seconds: the relay polls every 60 s.
         transport.arrived.clear()
         await stage(kernel_db, [record_published()])
         await asyncio.wait_for(transport.arrived.wait(), timeout=5)
         assert len(transport.published) == 1
 
         # The listening connection dies: the relay listens again and sends what was committed meanwhile.
-        assert await _terminate_relay_listener(kernel_db) == 1
+        assert await _count_relay_listeners(kernel_db, "count(pg_terminate_backend(pid))") == 1
         transport.arrived.clear()
         await stage(kernel_db, [record_published()])
         await asyncio.wait_for(transport.arrived.wait(), timeout=10)
         assert len(transport.published) == 2
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
 
 
 async def test_a_rolled_back_transaction_wakes_no_relay(kernel_db):
     transport = RecordingTransport()
-    relay = OutboxRelay("records", kernel_db.sessionmaker, transport, poll_interval=60, listen_dsn=plain(kernel_db.url))  # type: ignore[arg-type]
-    running = asyncio.create_task(relay.run(in_process=False))
-    try:
-        await eventually(lambda: _listening(kernel_db), timeout=10)
+    async with relay_process(kernel_db, transport):
+        transport.arrived.clear()
         async with kernel_db.sessionmaker() as session:
             await session.begin()
             emit(session, record_published(), tenant_id="ipe")
@@ -290,25 +294,3 @@ async def test_a_rolled_back_transaction_wakes_no_relay(kernel_db):
             assert (await session.exec(select(OutboxMessage))).all() == []
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(transport.arrived.wait(), timeout=1.5)
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
-
-
-def plain(url: str) -> str:
-    """The SQLAlchemy URL as asyncpg takes it."""
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-async def _listening(kernel_db) -> bool:  # type: ignore[no-untyped-def]
-    async with kernel_db.engine.connect() as connection:
-        return bool(
-            (
-                await connection.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bluemap-records-relay' "
-                        "AND query LIKE 'LISTEN%'"
-                    )
-                )
-            ).scalar_one()
-        )
