@@ -42,6 +42,14 @@ class Recorder:
             self._in_flight[message.key] -= 1
         self.finished.append(message.value)
 
+    async def wait_until_finished(self, count: int) -> None:
+        """Until count messages were handled to the end (fails after 30 s)."""
+
+        async def enough() -> bool:
+            return len(self.finished) >= count
+
+        await eventually(enough, timeout=30)
+
 
 @pytest.fixture
 async def transport(kafka_bootstrap: str, namespace: str) -> AsyncIterator[KafkaTransport]:
@@ -81,11 +89,7 @@ async def test_messages_of_one_key_are_handled_in_order_even_when_an_earlier_one
     await transport.publish(messages(*sent))
     recorder = Recorder(first_of_each_key_is_slow)
     async with consuming(transport, recorder):
-
-        async def all_handled() -> bool:
-            return len(recorder.finished) == len(sent)
-
-        await eventually(all_handled, timeout=30)
+        await recorder.wait_until_finished(len(sent))
 
     for key in keys:
         in_order = [value for k, value in sent if k == key]
@@ -172,11 +176,7 @@ async def test_handler_concurrency_bounds_the_messages_in_flight(kafka_bootstrap
         await transport.publish(messages(*sent))
         recorder = Recorder(takes_a_moment)
         async with consuming(transport, recorder):
-
-            async def all_handled() -> bool:
-                return len(recorder.finished) == len(sent)
-
-            await eventually(all_handled, timeout=30)
+            await recorder.wait_until_finished(len(sent))
     finally:
         await transport.stop()
 
