@@ -110,7 +110,8 @@ class Platform:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        if service in self.relays_apart:
+        relay = self.processes.get(f"{service}.relay")
+        if service in self.relays_apart and (relay is None or relay.poll() is not None):  # not when restarting serve
             self.processes[f"{service}.relay"] = subprocess.Popen(
                 [sys.executable, "-m", package, "relay"], env=env, stdout=log, stderr=subprocess.STDOUT
             )
