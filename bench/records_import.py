@@ -55,7 +55,7 @@ TENANT = "bench"
 RAW_COLUMNS = (
     "id", "tenant_id", "enterprise_id", "record_type", "year", "source_title", "issuing_authority", "issued_on",
     "source_url", "summary", "external_id", "status", "explanation_due_on", "revision", "provenance", "import_id",
-    "received_at", "content_sha256", "published_at", "updated_at", "retracted_at", "retraction_reason",
+    "received_at", "content_sha256", "published_at", "published_by", "updated_at", "retracted_at", "retraction_reason",
 )  # fmt: skip
 
 
@@ -165,6 +165,7 @@ async def raw_copy(dsn: str, path: Path, indexes: bool, chunk: int = 50_000) -> 
                         now,
                         "0" * 64,
                         now,
+                        "cli:bench",
                         now,
                         None,
                         None,

@@ -75,6 +75,7 @@ async def seed(records: RecordsService) -> bool:
                     summary=row["summary"] or None,
                     external_id=row["external_id"] or None,
                 ),
+                actor="demo",
                 provenance="demo",
             )
         walkthrough = await enterprises.get_by_uscc(TENANT, WALKTHROUGH_USCC)

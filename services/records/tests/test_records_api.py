@@ -62,9 +62,10 @@ async def test_publish_stores_provenance_deadline_and_first_history_row(records:
     assert len(record["provenance"]["content_sha256"]) == 64
     assert date.fromisoformat(record["explanation_due_on"]) > date.fromisoformat(record["published_at"][:10])
     history = await records.client.get(f"/v1/records/{record['id']}/status-history", headers=records.admin(tenant))
-    assert [(h["previous_status"], h["status"], h["trigger"]) for h in history.json()] == [
-        (None, "awaiting_explanation", "published")
+    assert [(h["previous_status"], h["status"], h["trigger"], h["changed_at"]) for h in history.json()] == [
+        (None, "awaiting_explanation", "published", record["published_at"])
     ]
+    assert history.json()[0]["actor"].startswith("user-")  # the admin who published it
     duplicate = await records.client.post(
         "/v1/records", json=record_body(enterprise_id, external_id="MEE-1"), headers=records.admin(tenant)
     )

@@ -91,7 +91,7 @@ async def test_migrations_agree_with_the_models_and_go_down_and_up(
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
     connection = await asyncpg.connect(dsn)
     try:
-        # A record written before 0002: it gets revision 1, a fingerprint of format v1 and its first history row.
+        # A record written before 0002: it gets revision 1 and a fingerprint of format v1.
         await connection.execute(
             "INSERT INTO enterprises VALUES ('01900000-0000-7000-8000-000000000001', 'ipe', '91610100992777567D',"
             " '陕西永安兴庆门业有限公司', NULL, NULL, NULL, '[]', 'active', now(), now())"
@@ -108,7 +108,15 @@ async def test_migrations_agree_with_the_models_and_go_down_and_up(
             "SELECT revision, content_sha256, received_at = published_at AS same FROM records"
         )
         assert (row["revision"], len(row["content_sha256"]), row["same"]) == (1, 64, True)
-        assert await connection.fetchval("SELECT count(*) FROM record_status_history") == 1
+        # 0004: the publication moved onto the record; the history keeps the transitions after it.
+        assert await connection.fetchval("SELECT count(*) FROM record_status_history") == 0
+        await asyncio.to_thread(command.downgrade, config, "0003")
+        publication = await connection.fetchrow("SELECT status, trigger FROM record_status_history")
+        assert dict(publication) == {"status": "awaiting_explanation", "trigger": "published"}
+        await connection.execute("UPDATE record_status_history SET actor = 'cli:ops'")
+        await asyncio.to_thread(command.upgrade, config, "head")
+        assert await connection.fetchval("SELECT published_by FROM records") == "cli:ops"
+        assert await connection.fetchval("SELECT count(*) FROM record_status_history") == 0
         assert await connection.fetchval("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'") == 1
         await asyncio.to_thread(command.downgrade, config, "0001")
         await asyncio.to_thread(command.upgrade, config, "head")

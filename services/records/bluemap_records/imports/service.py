@@ -1,8 +1,8 @@
 """Bulk import of records: a file read in batches, each batch one transaction of bulk statements.
 
 An import owns its transactions, unlike a request: each batch commits on its own, so memory stays
-constant however large the file, and a row is either fully written (enterprise, record, history,
-outbox event) or rejected. Reading and validating the next batch runs in a worker thread while the
+constant however large the file, and a row is either fully written (enterprise, record, outbox
+event) or rejected. Reading and validating the next batch runs in a worker thread while the
 database writes the current one.
 """
 
@@ -34,7 +34,6 @@ from bluemap_records.record_types import RECORD_TYPES
 from bluemap_records.records.content import CONTENT_FIELDS
 from bluemap_records.records.lifecycle import initial_status
 from bluemap_records.records.repository import RECORD_COLUMNS, RecordRepository
-from bluemap_records.records.service import PUBLISHED
 from bluemap_records.records.service import updated_event as record_updated_event
 from bluemap_shared.db import SessionMaker, utcnow
 from bluemap_shared.events.catalog import EnterpriseRegistered, EnterpriseSnapshot, EnterpriseUpdated, RecordPublished
@@ -115,7 +114,7 @@ def _snapshot(enterprise: Any) -> EnterpriseSnapshot:
 
 
 class BatchWriter:
-    """Writes one batch in the caller's transaction: enterprises, records, history, revisions, outbox."""
+    """Writes one batch in the caller's transaction: enterprises, records, revisions, outbox."""
 
     def __init__(self, session: AsyncSession, *, tenant_id: str, import_id: UUID, actor: str) -> None:
         self.session = session
@@ -243,7 +242,7 @@ class BatchWriter:
         matches = await self._match(rows, enterprise_of, registered)
         deadline = explanation_deadline(now)
         statuses = {explainable: initial_status(explainable).value for explainable in (False, True)}
-        tenant_id, import_id = self.tenant_id, self.import_id
+        tenant_id, import_id, actor = self.tenant_id, self.import_id, self.actor
         ids = iter(uuid7_batch(len(rows)))  # a few too many when rows match: cheaper than counting
         new_records: list[tuple[Any, ...]] = []
         created_of: list[EnterpriseSnapshot] = []
@@ -277,6 +276,7 @@ class BatchWriter:
                         now,
                         row.sha256,
                         now,
+                        actor,
                         now,
                         None,
                         None,
@@ -322,10 +322,6 @@ class BatchWriter:
         rendering = asyncio.ensure_future(asyncio.to_thread(publication_payloads, new_records, created_of))
         try:
             await self.records.insert_record_rows(RECORD_COLUMNS, new_records)
-            # The first history row of each new record, as the record says it.
-            await self.records.insert_history_rows(
-                [(tenant_id, record[0], record[11], PUBLISHED, self.actor, now) for record in new_records]
-            )
             await self.records.archive_contents(self.tenant_id, [c["id"] for c in changes], now)
             await self.records.update_contents(self.tenant_id, changes)
         finally:

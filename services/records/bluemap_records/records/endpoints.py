@@ -79,7 +79,7 @@ async def _readable(session: SessionDep, principal: Principal, record_id: UUID) 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=RecordPublic)
 async def publish_record(data: RecordCreate, session: SessionDep, principal: Admin) -> RecordPublic:
     """Publish a government record about an enterprise of the caller's tenant (RecordPublished)."""
-    record = await service.publish_record(session, principal.tenant_id, data)
+    record = await service.publish_record(session, principal.tenant_id, data, actor=principal.subject)
     return to_public(record)
 
 
@@ -150,7 +150,7 @@ async def status_history(record_id: UUID, session: SessionDep, principal: Curren
     """Every status the record had, oldest first, with what moved it."""
     record = await _readable(session, principal, record_id)
     changes = await RecordRepository(session).status_history(principal.tenant_id, record.id)
-    return [StatusChangePublic.model_validate(c) for c in changes]
+    return [StatusChangePublic.model_validate(c) for c in (service.publication(record), *changes)]
 
 
 @router.get("/{record_id}/revisions", response_model=list[RevisionPublic])

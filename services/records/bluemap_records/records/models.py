@@ -79,6 +79,7 @@ class Record(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     content_sha256: str = Field(max_length=64)
     published_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_by: str | None = Field(default=None, max_length=200, description="Who published it: a user or an import")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     retracted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     retraction_reason: str | None = Field(default=None, sa_column=Column(Text))
@@ -110,7 +111,7 @@ class RecordRevision(SQLModel, table=True):
 
 
 class RecordStatusChange(SQLModel, table=True):
-    """One step of a record's lifecycle, the first being its publication."""
+    """One step of a record's lifecycle after its publication (which the record itself keeps)."""
 
     __tablename__ = "record_status_history"
     __table_args__ = (Index("ix_record_status_history_record", "record_id", "id"),)

@@ -12,14 +12,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bluemap_records.bulk import on_postgres, one_of
+from bluemap_records.bulk import on_postgres
 from bluemap_records.records.content import CONTENT_FIELDS
 from bluemap_records.records.models import Record, RecordRevision, RecordStatusChange
 from bluemap_shared.db import bulk_insert, copy_rows
 
 RECORDS = Record.__table__  # type: ignore[attr-defined]
 REVISIONS = RecordRevision.__table__  # type: ignore[attr-defined]
-HISTORY = RecordStatusChange.__table__  # type: ignore[attr-defined]
 # What an import needs of an existing record to tell created, updated, unchanged and rejected apart.
 MATCH_COLUMNS = (
     "id",
@@ -57,11 +56,11 @@ RECORD_COLUMNS = (
     "received_at",
     "content_sha256",
     "published_at",
+    "published_by",
     "updated_at",
     "retracted_at",
     "retraction_reason",
 )
-HISTORY_COLUMNS = ("tenant_id", "record_id", "status", "trigger", "actor", "changed_at")
 _SQLITE_CHUNK = 400  # row-value IN lists stay well below SQLite's variable limit
 
 
@@ -228,31 +227,6 @@ class RecordRepository:
     async def insert_record_rows(self, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert records given as tuples in columns' order (COPY on PostgreSQL)."""
         await copy_rows(self.session, RECORDS, columns, rows)
-
-    async def insert_history_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert status-history rows given as tuples in HISTORY_COLUMNS order (COPY on PostgreSQL)."""
-        await copy_rows(self.session, HISTORY, HISTORY_COLUMNS, rows)
-
-    async def record_publications(
-        self, tenant_id: str, record_ids: Sequence[UUID], *, trigger: str, actor: str, at: datetime
-    ) -> None:
-        """The first status-history row of records just inserted, written by the database from the records."""
-        if not record_ids:
-            return
-        selected = [
-            RECORDS.c.tenant_id,
-            RECORDS.c.id,
-            RECORDS.c.status,
-            bindparam("trigger", trigger, type_=HISTORY.c.trigger.type),
-            bindparam("actor", actor, type_=HISTORY.c.actor.type),
-            bindparam("changed_at", at, type_=HISTORY.c.changed_at.type),
-        ]
-        source = select(*selected).where(
-            RECORDS.c.tenant_id == tenant_id, one_of(self.session, RECORDS.c.id, record_ids, Uuid())
-        )
-        await self.session.exec(
-            insert(HISTORY).from_select(["tenant_id", "record_id", "status", "trigger", "actor", "changed_at"], source)
-        )
 
     async def archive_contents(self, tenant_id: str, record_ids: Sequence[UUID], superseded_at: datetime) -> None:
         """Copy the current content of records into record_revisions, before it is overwritten."""

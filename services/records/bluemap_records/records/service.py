@@ -86,7 +86,7 @@ async def find_same_record(session: AsyncSession, tenant_id: str, enterprise_id:
 
 
 async def publish_record(
-    session: AsyncSession, tenant_id: str, data: RecordCreate, *, provenance: str = "api"
+    session: AsyncSession, tenant_id: str, data: RecordCreate, *, actor: str | None, provenance: str = "api"
 ) -> Record:
     """Store a record and announce it; explainable ones get a deadline of 10 working days."""
     enterprise = await get_enterprise(session, tenant_id, data.enterprise_id)
@@ -113,18 +113,25 @@ async def publish_record(
         received_at=now,
         content_sha256=content.sha256(),
         published_at=now,
+        published_by=actor,
         updated_at=now,
     )
-    repository = RecordRepository(session)
-    repository.add(record)
+    RecordRepository(session).add(record)
     await session.flush()
-    repository.add_status_change(
-        RecordStatusChange(
-            tenant_id=tenant_id, record_id=record.id, status=record.status, trigger=PUBLISHED, changed_at=now
-        )
-    )
     emit(session, published_event(record, snapshot(enterprise)), tenant_id=tenant_id)
     return record
+
+
+def publication(record: Record) -> RecordStatusChange:
+    """The first step of a record's status history, which the record keeps rather than a history row."""
+    return RecordStatusChange(
+        tenant_id=record.tenant_id,
+        record_id=record.id,
+        status=initial_status(RECORD_TYPES[record.record_type].explainable),
+        trigger=PUBLISHED,
+        actor=record.published_by,
+        changed_at=record.published_at,
+    )
 
 
 def content_of(record: Record) -> RecordContent:
