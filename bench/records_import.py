@@ -89,29 +89,71 @@ def tree_rss_kib(pid: int) -> int:
     return total
 
 
-def run_child(args: list[str], env: dict[str, str], peaks: dict[str, int] | None = None) -> tuple[float, int, str]:
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU seconds a process has used (None once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds of every PostgreSQL process on this machine, by pid (the server must be local)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if Path(f"/proc/{entry}/comm").read_text().strip() != "postgres":
+                    continue
+            except OSError:
+                continue
+            seconds = cpu_seconds(int(entry))
+            if seconds is not None:
+                found[int(entry)] = seconds
+    return found
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds PostgreSQL spent between two postgres_cpu() samples; backends started meanwhile count whole."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def run_child(args: list[str], env: dict[str, str], peaks: dict[str, float] | None = None) -> tuple[float, int, str]:
     """Run a child; its wall seconds, its own peak RSS in KiB, and its stdout.
 
     peaks["tree_kib"] gets the peak of the child and its descendants together (the import reads
     in a process of its own), sampled every 50 ms: wait4 reports the largest process, not their sum.
+    peaks["cpu_s"] gets the CPU seconds of the child and the children it waited for (its reader),
+    peaks["postgres_cpu_s"] those of PostgreSQL meanwhile, sampled alike: a backend's CPU is gone
+    from /proc once its connection closes.
     """
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
+        postgres_before = postgres_cpu()
         process = subprocess.Popen(args, env=env, stdout=out, stderr=sys.stderr)
         done = threading.Event()
 
         def sample() -> None:
             peak = 0
+            postgres = dict(postgres_before)
             while not done.wait(0.05):
                 peak = max(peak, tree_rss_kib(process.pid))
+                postgres.update(postgres_cpu())
             if peaks is not None:
                 peaks["tree_kib"] = peak
+                peaks["postgres_cpu_s"] = cpu_spent(postgres_before, postgres)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         done.set()
         sampler.join()
+        if peaks is not None:
+            peaks["cpu_s"] = usage.ru_utime + usage.ru_stime
         process.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - started
         out.seek(0)
@@ -121,9 +163,11 @@ def run_child(args: list[str], env: dict[str, str], peaks: dict[str, int] | None
     return elapsed, usage.ru_maxrss, text
 
 
-async def raw_copy(dsn: str, path: Path, indexes: bool, chunk: int = 50_000) -> float:
-    """Seconds copy_records_to_table takes for every row of path (parsing it is not timed)."""
+async def raw_copy(dsn: str, path: Path, indexes: bool, chunk: int = 50_000) -> tuple[float, float, float]:
+    """Seconds copy_records_to_table takes for every row of path (parsing it is not timed), and the
+    CPU seconds it cost this process and the PostgreSQL backend."""
     connection = await asyncpg.connect(dsn)
+    backend = connection.get_server_pid()
     try:
         table = "raw_records_indexed" if indexes else "raw_records"
         like = "INCLUDING DEFAULTS INCLUDING INDEXES" if indexes else "INCLUDING DEFAULTS"
@@ -131,7 +175,7 @@ async def raw_copy(dsn: str, path: Path, indexes: bool, chunk: int = 50_000) -> 
         enterprises = dict(await connection.fetch("SELECT uscc, id FROM enterprises WHERE tenant_id = $1", TENANT))
         now = datetime.now(UTC)
         import_id = uuid.uuid4()
-        spent = 0.0
+        spent = client_cpu = backend_cpu = 0.0
         with path.open(encoding="utf-8", newline="") as source:
             reader = csv.reader(source)
             header = next(reader)
@@ -139,9 +183,14 @@ async def raw_copy(dsn: str, path: Path, indexes: bool, chunk: int = 50_000) -> 
             rows: list[tuple[Any, ...]] = []
 
             async def flush() -> float:
+                nonlocal client_cpu, backend_cpu
+                backend_before, client_before = cpu_seconds(backend) or 0.0, time.thread_time()
                 started = time.perf_counter()
                 await connection.copy_records_to_table(table, records=rows, columns=RAW_COLUMNS)
-                return time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                client_cpu += time.thread_time() - client_before
+                backend_cpu += (cpu_seconds(backend) or 0.0) - backend_before
+                return elapsed
 
             for cells in reader:
                 rows.append(
@@ -177,7 +226,7 @@ async def raw_copy(dsn: str, path: Path, indexes: bool, chunk: int = 50_000) -> 
             if rows:
                 spent += await flush()
         await connection.execute(f"DROP TABLE {table}")
-        return spent
+        return spent, client_cpu, backend_cpu
     finally:
         await connection.close()
 
@@ -316,7 +365,7 @@ async def main() -> None:
         }
         run_child([sys.executable, "-m", "bluemap_records", "migrate"], env)
         load_before = os.getloadavg()[0]
-        peaks: dict[str, int] = {}
+        peaks: dict[str, float] = {}
         seconds, peak_kib, summary_text = run_child(
             [sys.executable, "-m", "bluemap_records", "import", str(path), "--tenant", TENANT, "--no-progress"],
             env,
@@ -332,8 +381,8 @@ async def main() -> None:
         await connection.execute("VACUUM ANALYZE")
         await connection.close()
 
-        raw_indexed = await raw_copy(bench_dsn, path, indexes=True)
-        raw_bare = await raw_copy(bench_dsn, path, indexes=False)
+        raw_indexed, raw_client_cpu, raw_backend_cpu = await raw_copy(bench_dsn, path, indexes=True)
+        raw_bare, _, _ = await raw_copy(bench_dsn, path, indexes=False)
         queries = await page_queries(url, work, args.queries)
     finally:
         if not args.keep:
@@ -356,12 +405,23 @@ async def main() -> None:
         "raw_copy_bare_rows_per_s": round(rows / raw_bare),
         "ratio_to_raw_copy_indexed": round(rate / (rows / raw_indexed), 3),
         "ratio_to_raw_copy_bare": round(rate / (rows / raw_bare), 3),
+        # CPU per row: where the time goes on a machine whose cores the import saturates.
+        "import_cpu_us_per_row": {
+            "import processes": round(peaks["cpu_s"] / rows * 1e6, 1),
+            "postgresql": round(peaks["postgres_cpu_s"] / rows * 1e6, 1),
+        },
+        "raw_copy_indexed_cpu_us_per_row": {
+            "client": round(raw_client_cpu / rows * 1e6, 1),
+            "postgresql": round(raw_backend_cpu / rows * 1e6, 1),
+        },
         "queries": {
             name: {"p50_ms": round(percentile(v, 0.5), 3), "p99_ms": round(percentile(v, 0.99), 3)}
             for name, v in queries.items()
         },
     }
     q = result["queries"]
+    mine_cpu, raw_cpu = result["import_cpu_us_per_row"], result["raw_copy_indexed_cpu_us_per_row"]
+    import_total, raw_total = sum(mine_cpu.values()), sum(raw_cpu.values())
     table = [
         ("rows imported", f"{rows:,} ({result['file_bytes'] / 1e6:.0f} MB CSV, {args.enterprises:,} enterprises)"),
         ("import (command line, child process)", f"{seconds:.0f} s, **{rate:,.0f} rows/s**"),
@@ -373,6 +433,12 @@ async def main() -> None:
         (
             "raw COPY, equivalent table with its indexes",
             f"{result['raw_copy_indexed_rows_per_s']:,} rows/s; ratio **{result['ratio_to_raw_copy_indexed']}**",
+        ),
+        (
+            "CPU per row: import (its processes + PostgreSQL) vs raw COPY, indexed (client + PostgreSQL)",
+            f"{import_total:.0f} µs ({mine_cpu['import processes']:.0f} + {mine_cpu['postgresql']:.0f}) vs "
+            f"{raw_total:.0f} µs ({raw_cpu['client']:.0f} + {raw_cpu['postgresql']:.0f}): "
+            f"x{import_total / raw_total:.2f}",
         ),
         (
             "raw COPY, same columns, no index",
