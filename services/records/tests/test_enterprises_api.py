@@ -9,6 +9,7 @@ from alembic import command
 from records_testing import Running, new_uscc
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_records.enterprises.repository import EnterpriseRepository, like_pattern
 from bluemap_shared.db import create_engine
@@ -113,14 +114,14 @@ async def test_enterprise_staff_see_their_own_enterprise_only(records: Running, 
     assert (await records.client.get("/v1/enterprises", headers=staff)).status_code == 403
 
 
-async def test_name_search_uses_the_trigram_index(create_database: Callable[[str], Awaitable[str]]) -> None:
-    """ix_enterprises_name_trgm (pg_trgm GIN) answers LIKE '%...%' once the table is large."""
-    url = await create_database("records_trgm")  # of its own: other tests' names would sway the statistics
+@pytest.fixture(scope="module")
+async def directory(create_database: Callable[[str], Awaitable[str]]) -> str:
+    """A database of its own (other tests' names would sway the statistics) with 50,000 enterprises."""
+    url = await create_database("records_trgm")
     await asyncio.to_thread(command.upgrade, alembic_config("bluemap_records", url), "head")
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
-            # 50,000 enterprises with varied names, then fresh statistics.
             await connection.execute(
                 text(
                     """
@@ -134,6 +135,16 @@ async def test_name_search_uses_the_trigram_index(create_database: Callable[[str
                 )
             )
             await connection.execute(text("ANALYZE enterprises"))
+    finally:
+        await engine.dispose()
+    return url
+
+
+async def test_name_search_uses_the_trigram_index(directory: str) -> None:
+    """ix_enterprises_name_trgm (pg_trgm GIN) answers LIKE '%...%' once the table is large."""
+    engine = create_engine(directory)
+    try:
+        async with engine.begin() as connection:
             plans = {}
             for term in ("永安兴庆门业", "5d41402abc"):
                 query = EnterpriseRepository.search_query("ipe", name_contains=term, after=None, limit=50)
@@ -145,6 +156,27 @@ async def test_name_search_uses_the_trigram_index(create_database: Callable[[str
     for term, plan in plans.items():
         assert "ix_enterprises_name_trgm" in _indexes(plan[0]["Plan"]), (term, plan)
     assert like_pattern("100%_\\") == "%100\\%\\_\\\\%"
+
+
+async def test_name_search_is_planned_for_its_words_every_time(directory: str) -> None:
+    """A prepared search never falls back to PostgreSQL's one plan for any words (which scans for rare ones)."""
+    engine = create_engine(directory, pool_size=1)  # one connection: its prepared statements are the searches'
+    try:
+        for term in ["永安兴庆门业", "熊猫电子", "5d41402abc", "不存在的企业名称"] * 5:
+            async with AsyncSession(engine) as session, session.begin():
+                await EnterpriseRepository(session).search("ipe", name_contains=term, after=None, limit=51)
+        async with engine.connect() as connection:
+            plans = (
+                await connection.execute(
+                    text(
+                        "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                        "WHERE statement LIKE 'SELECT enterprises.id%' AND statement LIKE '%name LIKE%'"
+                    )
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    assert (plans.generic_plans, plans.custom_plans) == (0, 20)
 
 
 def _indexes(node: dict) -> set[str]:  # type: ignore[type-arg]
