@@ -1,4 +1,4 @@
-"""The enterprise directory on real PostgreSQL: registration, search, pages, PATCH, the trigram index."""
+"""The enterprise directory on real PostgreSQL: registration, search, pages, PATCH, the name bigram index."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_records.enterprises.repository import EnterpriseRepository, like_pattern
+from bluemap_records.enterprises.repository import EnterpriseRepository, bigrams, like_pattern
 from bluemap_shared.db import create_engine
 from bluemap_shared.migrations import alembic_config
 
@@ -117,7 +117,7 @@ async def test_enterprise_staff_see_their_own_enterprise_only(records: Running, 
 @pytest.fixture(scope="module")
 async def directory(create_database: Callable[[str], Awaitable[str]]) -> str:
     """A database of its own (other tests' names would sway the statistics) with 50,000 enterprises."""
-    url = await create_database("records_trgm")
+    url = await create_database("records_directory")
     await asyncio.to_thread(command.upgrade, alembic_config("bluemap_records", url), "head")
     engine = create_engine(url)
     try:
@@ -140,21 +140,27 @@ async def directory(create_database: Callable[[str], Awaitable[str]]) -> str:
     return url
 
 
-async def test_name_search_uses_the_trigram_index(directory: str) -> None:
-    """ix_enterprises_name_trgm (pg_trgm GIN) answers LIKE '%...%' once the table is large."""
+async def test_name_search_uses_the_bigram_index(directory: str) -> None:
+    """ix_enterprises_name_bigrams (GIN) answers words few names hold, two-character ones included."""
     engine = create_engine(directory)
     try:
         async with engine.begin() as connection:
             plans = {}
-            for term in ("永安兴庆门业", "5d41402abc"):
-                query = EnterpriseRepository.search_query("ipe", name_contains=term, after=None, limit=50)
+            for term in ("永安兴庆门业", "5d41402abc", "熊猫", "西安"):
+                query = EnterpriseRepository.search_query(
+                    "ipe", name_contains=term, after=None, limit=50, postgresql=True
+                )
                 dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
                 sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
                 plans[term] = (await connection.execute(text("EXPLAIN (FORMAT JSON) " + sql))).scalar_one()
     finally:
         await engine.dispose()
-    for term, plan in plans.items():
-        assert "ix_enterprises_name_trgm" in _indexes(plan[0]["Plan"]), (term, plan)
+    for term in ("永安兴庆门业", "5d41402abc", "熊猫"):
+        assert "ix_enterprises_name_bigrams" in _indexes(plans[term][0]["Plan"]), (term, plans[term])
+    # A word a fifth of the names hold: walking the names in id order fills a page sooner.
+    assert "ix_enterprises_name_bigrams" not in _indexes(plans["西安"][0]["Plan"]), plans["西安"]
+    assert bigrams("永安兴庆永安") == ["永安", "安兴", "兴庆", "庆永"]
+    assert bigrams("化") == []
     assert like_pattern("100%_\\") == "%100\\%\\_\\\\%"
 
 

@@ -40,7 +40,7 @@ async def search_enterprises(
         default=None,
         min_length=1,
         max_length=100,
-        description="Substring of the legal (Chinese) name; three characters or more use the trigram index",
+        description="Substring of the legal (Chinese) name; two characters or more use the name bigram index",
     ),
     cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
     limit: int = Query(default=50, ge=1, le=500),

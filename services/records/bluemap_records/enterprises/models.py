@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bluemap_shared.db import UTCDateTime, utcnow
@@ -20,13 +20,11 @@ class Enterprise(SQLModel, table=True):
         # The directory in pages (keyset on id).
         Index("ix_enterprises_tenant_page", "tenant_id", "id"),
         # Search by a substring of the name (LIKE '%...%') that stays fast at a million enterprises:
-        # trigrams of the name in a GIN index. PostgreSQL only (pg_trgm); SQLite scans.
-        Index(
-            "ix_enterprises_name_trgm",
-            "name",
-            postgresql_using="gin",
-            postgresql_ops={"name": "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql"),
+        # the name's character pairs in a GIN index, so that two-character words (永安), which hold
+        # no trigram, are looked up too. The function is migration 0005's; PostgreSQL only, SQLite scans.
+        Index("ix_enterprises_name_bigrams", text("bluemap_name_bigrams(name)"), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: UUID = Field(default_factory=uuid7, primary_key=True)

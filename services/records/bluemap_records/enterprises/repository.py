@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, Uuid, bindparam, func, text, update
+from sqlalchemy import ARRAY, String, Text, Uuid, bindparam, cast, func, text, update
 from sqlalchemy.engine import Row
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,6 +26,11 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def bigrams(text: str) -> list[str]:
+    """The text's distinct character pairs, in order, as bluemap_name_bigrams (migration 0005) makes a name's."""
+    return list(dict.fromkeys(text[i : i + 2] for i in range(len(text) - 1)))
+
+
 class EnterpriseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -44,16 +49,20 @@ class EnterpriseRepository:
 
     @staticmethod
     def search_query(
-        tenant_id: str, *, name_contains: str | None, after: UUID | None, limit: int
+        tenant_id: str, *, name_contains: str | None, after: UUID | None, limit: int, postgresql: bool
     ) -> SelectOfScalar[Enterprise]:
         """The directory in id order, optionally only names containing a substring.
 
-        On PostgreSQL the substring test is answered by ix_enterprises_name_trgm (pg_trgm GIN) once
-        it holds three characters or more; shorter ones find no trigram to look up and scan.
+        On PostgreSQL a substring of two characters or more is looked up by its character pairs in
+        ix_enterprises_name_bigrams, and LIKE keeps the names holding them in that order; a single
+        character, or SQLite, scans.
         """
         query = select(Enterprise).where(Enterprise.tenant_id == tenant_id)
         if name_contains:
             query = query.where(col(Enterprise.name).like(like_pattern(name_contains), escape="\\"))
+            pairs = bigrams(name_contains)
+            if postgresql and pairs:
+                query = query.where(func.bluemap_name_bigrams(col(Enterprise.name)).op("@>")(cast(pairs, ARRAY(Text))))
         if after is not None:
             query = query.where(col(Enterprise.id) > after)
         return query.order_by(col(Enterprise.id)).limit(limit)
@@ -65,11 +74,13 @@ class EnterpriseRepository:
             # asyncpg prepares statements, and after five runs PostgreSQL may plan this one once for
             # any words: not knowing how many names hold them, it walks the primary key and filters,
             # reading the whole directory for words that few or no names hold (0.6 s at a million
-            # enterprises). A plan per search lets the trigram index answer those.
+            # enterprises). A plan per search lets the bigram index answer those.
             connection = await self.session.connection()
             await connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         result = await self.session.exec(
-            self.search_query(tenant_id, name_contains=name_contains, after=after, limit=limit)
+            self.search_query(
+                tenant_id, name_contains=name_contains, after=after, limit=limit, postgresql=on_postgres(self.session)
+            )
         )
         return result.all()
 
