@@ -54,8 +54,8 @@ class EnterpriseRepository:
         """The directory in id order, optionally only names containing a substring.
 
         On PostgreSQL a substring of two characters or more is looked up by its character pairs in
-        ix_enterprises_name_bigrams, and LIKE keeps the names holding them in that order; a single
-        character, or SQLite, scans.
+        ix_enterprises_name_bigrams, then checked with LIKE; a single character (or SQLite) is
+        checked with LIKE name after name, in id order.
         """
         query = select(Enterprise).where(Enterprise.tenant_id == tenant_id)
         if name_contains:
