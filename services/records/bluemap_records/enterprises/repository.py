@@ -27,7 +27,7 @@ def like_pattern(text: str) -> str:
 
 
 def bigrams(text: str) -> list[str]:
-    """The text's distinct character pairs, in order, as bluemap_name_bigrams (migration 0005) makes a name's."""
+    """The text's character pairs, as bluemap_name_bigrams (migration 0005) makes a name's, each once."""
     return list(dict.fromkeys(text[i : i + 2] for i in range(len(text) - 1)))
 
 
@@ -74,9 +74,15 @@ class EnterpriseRepository:
             # asyncpg prepares statements, and after five runs PostgreSQL may plan this one once for
             # any words: not knowing how many names hold them, it walks the primary key and filters,
             # reading the whole directory for words that few or no names hold (0.6 s at a million
-            # enterprises). A plan per search lets the bigram index answer those.
+            # enterprises). A plan per search lets the bigram index answer those. Parallel workers
+            # cost more to start (~15 ms) than a page of 50 takes to find.
             connection = await self.session.connection()
-            await connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            await connection.execute(
+                text(
+                    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+                    "set_config('max_parallel_workers_per_gather', '0', true)"
+                )
+            )
         result = await self.session.exec(
             self.search_query(
                 tenant_id, name_contains=name_contains, after=after, limit=limit, postgresql=on_postgres(self.session)
