@@ -229,9 +229,7 @@ async def main() -> None:
             return search
 
         for kind in GENERIC_KINDS:
-            results[f"{kind}, one plan for any words"] = await timed(
-                args.generic_queries, generic(terms[kind])
-            )
+            results[f"{kind}, one plan for any words"] = await timed(args.generic_queries, generic(terms[kind]))
         await service.runtime.engine.dispose()
     finally:
         if not args.keep:
