@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -22,8 +23,14 @@ from portal_testing import (
     snapshot,
     status_changed,
 )
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_portal.clock import china_date, china_today
+from bluemap_portal.enterprises.repository import EnterpriseRepository
+from bluemap_shared.db import create_engine
+from bluemap_shared.migrations import upgrade_to_head
 
 pytestmark = pytest.mark.integration
 
@@ -362,3 +369,60 @@ async def test_enterprise_page_names_its_region_and_counts(start: Start) -> None
     assert "2021年6月1日" in html
     assert "Jun 1, 2021" in english
     assert 'class="visually-hidden">陕西永安兴庆门业有限公司 的环境监管记录</caption>' in html
+
+
+@pytest.fixture(scope="module")
+async def directory(create_database: Callable[[str], Awaitable[str]]) -> str:
+    """A portal database of its own (other tests' names would sway the statistics) with 50,000 enterprises."""
+    url = await create_database("portal_directory")
+    await upgrade_to_head("bluemap_portal", url)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    """
+                    INSERT INTO portal_enterprises (id, tenant_id, uscc, name, name_en, region_code, updated_at)
+                    SELECT gen_random_uuid(), 'ipe', lpad(i::text, 18, '0'),
+                           (ARRAY['西安','咸阳','苏州','深圳','青岛'])[1 + i % 5] || md5(i::text) || '有限公司',
+                           'Company ' || md5((i * 7)::text), '610100', now()
+                    FROM generate_series(1, 50000) AS i
+                    """
+                )
+            )
+            await connection.execute(text("ANALYZE portal_enterprises"))
+    finally:
+        await engine.dispose()
+    return url
+
+
+async def test_the_search_looks_names_up_by_index_and_walks_them_in_order_when_most_match(directory: str) -> None:
+    """Chinese words (two characters too), English words and USCCs each use an index; no search reads every name."""
+    engine = create_engine(directory)
+    plans = {}
+    try:
+        async with AsyncSession(engine) as session:
+            repository = EnterpriseRepository(session)
+            for words in ("熊猫", "永安兴庆门业", "company 5d41402", "000000000000012345", "西安"):
+                query = repository.search_query("ipe", text=words, region=None, offset=0, limit=20)
+                sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+                explained = await session.connection()
+                plan = (await explained.execute(text("EXPLAIN (FORMAT JSON) " + sql.replace("%%", "%")))).scalar_one()
+                plans[words] = plan[0]["Plan"]
+    finally:
+        await engine.dispose()
+    for words in ("熊猫", "永安兴庆门业"):
+        assert "ix_portal_enterprises_name_bigrams" in _indexes(plans[words]), (words, plans[words])
+    assert "ix_portal_enterprises_name_en_trgm" in _indexes(plans["company 5d41402"]), plans["company 5d41402"]
+    assert "ix_portal_enterprises_tenant_uscc" in _indexes(plans["000000000000012345"]), plans["000000000000012345"]
+    # A fifth of the names hold 西安: walking them in name order fills a page sooner than looking them up.
+    assert "ix_portal_enterprises_tenant_name" in _indexes(plans["西安"]), plans["西安"]
+    for words, plan in plans.items():
+        assert "Seq Scan" not in json.dumps(plan), (words, plan)
+
+
+def _indexes(node: dict[str, Any]) -> set[str]:
+    found = {node["Index Name"]} if "Index Name" in node else set()
+    for child in node.get("Plans", []):
+        found |= _indexes(child)
+    return found

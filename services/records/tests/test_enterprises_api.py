@@ -11,9 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_records.enterprises.repository import EnterpriseRepository, bigrams, like_pattern
+from bluemap_records.enterprises.repository import EnterpriseRepository
 from bluemap_shared.db import create_engine
 from bluemap_shared.migrations import alembic_config
+from bluemap_shared.search import bigrams, like_pattern
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from bluemap_shared.db import UTCDateTime
@@ -17,6 +17,20 @@ class PortalEnterprise(SQLModel, table=True):
         Index("ix_portal_enterprises_tenant_uscc", "tenant_id", "uscc"),
         # The home page lists the most recently updated enterprises.
         Index("ix_portal_enterprises_tenant_updated", "tenant_id", "updated_at"),
+        # Search results come in name order: a word most names hold walks this and fills a page soon.
+        Index("ix_portal_enterprises_tenant_name", "tenant_id", "name", "id"),
+        # A word few names hold is looked up: Chinese names by character pairs (two-character words
+        # hold no trigram), English names by trigrams (ILIKE). Both PostgreSQL only (migration 0003);
+        # SQLite scans.
+        Index("ix_portal_enterprises_name_bigrams", text("bluemap_name_bigrams(name)"), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
+        Index(
+            "ix_portal_enterprises_name_en_trgm",
+            "name_en",
+            postgresql_using="gin",
+            postgresql_ops={"name_en": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: UUID = Field(primary_key=True)

@@ -1,5 +1,6 @@
 """Queries of the portal's enterprises, always scoped by tenant."""
 
+import re
 from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
@@ -7,9 +8,14 @@ from uuid import UUID
 from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bluemap_portal.enterprises.models import PortalEnterprise
 from bluemap_shared.db import upsert
+from bluemap_shared.search import holds_bigrams, like_pattern, plan_for_these_words
+
+# CJK ideographs (with extension A and the compatibility block) and CJK punctuation.
+_CHINESE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class EnterpriseRepository:
@@ -25,33 +31,53 @@ class EnterpriseRepository:
         return result.first()
 
     def _matching(self, tenant_id: str, text: str | None, region: str | None) -> list[Any]:
+        """Text matches a name, the USCC or an English name, each by an index on PostgreSQL: bitmaps OR together."""
         conditions: list[Any] = [PortalEnterprise.tenant_id == tenant_id]
         if text:
-            conditions.append(
-                or_(
-                    col(PortalEnterprise.name).contains(text, autoescape=True),
-                    col(PortalEnterprise.name_en).icontains(text, autoescape=True),
-                    col(PortalEnterprise.uscc) == text.upper(),
-                )
-            )
+            pattern = like_pattern(text)
+            name = col(PortalEnterprise.name).like(pattern, escape="\\")
+            pairs = holds_bigrams(col(PortalEnterprise.name), text) if self._postgresql else None
+            either = [name if pairs is None else and_(pairs, name), col(PortalEnterprise.uscc) == text.upper()]
+            if not _CHINESE.search(text):
+                # English names hold no Chinese characters; left out, this does not stop the others using theirs.
+                either.append(col(PortalEnterprise.name_en).ilike(pattern, escape="\\"))
+            conditions.append(or_(*either))
         if region:
             conditions.append(col(PortalEnterprise.region_code).startswith(region, autoescape=True))
         return conditions
+
+    @property
+    def _postgresql(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    async def _plan_for(self, text: str | None) -> None:
+        if text and self._postgresql:
+            await plan_for_these_words(self.session)
 
     async def search(
         self, tenant_id: str, *, text: str | None, region: str | None = None, offset: int = 0, limit: int
     ) -> Sequence[PortalEnterprise]:
         """By a substring of the name (Chinese or English) or the exact USCC, and a region code prefix, by name;
         without either, the latest updated first."""
+        await self._plan_for(text)
+        result = await self.session.exec(
+            self.search_query(tenant_id, text=text, region=region, offset=offset, limit=limit)
+        )
+        return result.all()
+
+    def search_query(
+        self, tenant_id: str, *, text: str | None, region: str | None, offset: int, limit: int
+    ) -> SelectOfScalar[PortalEnterprise]:
+        """What search() runs: matches by name, or without text nor region the latest updated first."""
         query = select(PortalEnterprise).where(*self._matching(tenant_id, text, region))
         if text or region:
             query = query.order_by(col(PortalEnterprise.name), col(PortalEnterprise.id))
         else:
             query = query.order_by(col(PortalEnterprise.updated_at).desc(), col(PortalEnterprise.id))
-        result = await self.session.exec(query.offset(offset).limit(limit))
-        return result.all()
+        return query.offset(offset).limit(limit)
 
     async def count(self, tenant_id: str, *, text: str | None, region: str | None = None) -> int:
+        await self._plan_for(text)
         result = await self.session.exec(
             select(func.count()).select_from(PortalEnterprise).where(*self._matching(tenant_id, text, region))
         )
@@ -67,6 +93,7 @@ class EnterpriseRepository:
         limit: int,
     ) -> Sequence[PortalEnterprise]:
         """The next limit matches by (name, id) after the given key: an export reads any number this way."""
+        await self._plan_for(text)
         query = select(PortalEnterprise).where(*self._matching(tenant_id, text, region))
         if after is not None:
             name, enterprise_id = after

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, String, Text, Uuid, bindparam, cast, func, text, update
+from sqlalchemy import String, Uuid, bindparam, func, text, update
 from sqlalchemy.engine import Row
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,21 +14,11 @@ from sqlmodel.sql.expression import SelectOfScalar
 from bluemap_records.bulk import on_postgres, one_of
 from bluemap_records.enterprises.models import EmailChangeStatus, Enterprise, EnterpriseEmailChange
 from bluemap_shared.db import insert_for
+from bluemap_shared.search import holds_bigrams, like_pattern, plan_for_these_words
 
 _TABLE = Enterprise.__table__  # type: ignore[attr-defined]
 # What a bulk import compares and announces; the rest stays as it is.
 IMPORT_COLUMNS = ("id", "uscc", "name", "name_en", "region_code", "industry", "registered_emails", "status")
-
-
-def like_pattern(text: str) -> str:
-    """LIKE pattern matching text anywhere, its wildcards taken literally (escape character: backslash)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def bigrams(text: str) -> list[str]:
-    """The text's character pairs, as bluemap_name_bigrams (migration 0005) makes a name's, each once."""
-    return list(dict.fromkeys(text[i : i + 2] for i in range(len(text) - 1)))
 
 
 class EnterpriseRepository:
@@ -60,9 +50,9 @@ class EnterpriseRepository:
         query = select(Enterprise).where(Enterprise.tenant_id == tenant_id)
         if name_contains:
             query = query.where(col(Enterprise.name).like(like_pattern(name_contains), escape="\\"))
-            pairs = bigrams(name_contains)
-            if postgresql and pairs:
-                query = query.where(func.bluemap_name_bigrams(col(Enterprise.name)).op("@>")(cast(pairs, ARRAY(Text))))
+            indexed = holds_bigrams(col(Enterprise.name), name_contains) if postgresql else None
+            if indexed is not None:
+                query = query.where(indexed)
         if after is not None:
             query = query.where(col(Enterprise.id) > after)
         return query.order_by(col(Enterprise.id)).limit(limit)
@@ -71,18 +61,7 @@ class EnterpriseRepository:
         self, tenant_id: str, *, name_contains: str | None, after: UUID | None, limit: int
     ) -> Sequence[Enterprise]:
         if name_contains and on_postgres(self.session):
-            # asyncpg prepares statements, and after five runs PostgreSQL may plan this one once for
-            # any words: not knowing how many names hold them, it walks the primary key and filters,
-            # reading the whole directory for words that few or no names hold (0.6 s at a million
-            # enterprises). A plan per search lets the bigram index answer those. Parallel workers
-            # cost more to start (~15 ms) than a page of 50 takes to find.
-            connection = await self.session.connection()
-            await connection.execute(
-                text(
-                    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
-                    "set_config('max_parallel_workers_per_gather', '0', true)"
-                )
-            )
+            await plan_for_these_words(self.session)
         result = await self.session.exec(
             self.search_query(
                 tenant_id, name_contains=name_contains, after=after, limit=limit, postgresql=on_postgres(self.session)
