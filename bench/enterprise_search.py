@@ -11,9 +11,12 @@
    Baseline in the same run: an enterprise by primary key, through the same repository and session;
    and two of the searches with one generic plan for any words, which PostgreSQL adopts after five
    runs of a prepared statement unless the repository asks for a plan per search, as it does.
-3. Prints each search's plan (EXPLAIN ANALYZE), a Markdown table and a JSON line.
+3. Copies the same directory into a public portal database and times its search page (a count,
+   then 20 results in name order) for the same words, an English name's and a USCC, next to the
+   page's two queries as they were before commit 6c0d5cb (no index could answer them).
+4. Prints each search's plan (EXPLAIN ANALYZE), a Markdown table and a JSON line.
 
-The database is dropped at the end unless --keep.
+The databases are dropped at the end unless --keep.
 """
 
 import argparse
@@ -41,10 +44,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
 from records_data import BRANDS, CITIES, INDUSTRIES, SUFFIXES, uscc_of  # noqa: E402
+from sqlalchemy import func, or_  # noqa: E402
+from sqlmodel import col, select  # noqa: E402
 
+from bluemap_portal.enterprises.models import PortalEnterprise  # noqa: E402
+from bluemap_portal.enterprises.repository import EnterpriseRepository as PortalRepository  # noqa: E402
 from bluemap_records.bootstrap import bootstrap  # noqa: E402
 from bluemap_records.enterprises.repository import EnterpriseRepository  # noqa: E402
 from bluemap_records.settings import RecordsSettings  # noqa: E402
+from bluemap_shared.db import create_engine, create_sessionmaker  # noqa: E402
 from bluemap_shared.logging import configure_logging  # noqa: E402
 from bluemap_shared.messaging.transport import InProcessTransport  # noqa: E402
 
@@ -74,20 +82,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def directory(count: int, seed: int = 20261129) -> list[tuple[str, str]]:
-    """(USCC, name) of count enterprises, names as bench/records_data.py makes them."""
+def directory(count: int, seed: int = 20261129) -> list[tuple[str, str, str | None]]:
+    """(USCC, name, English name) of count enterprises, named as bench/records_data.py names them."""
     rng = random.Random(seed)
     found = []
     for number in range(count):
-        region, city, _, _ = CITIES[number % len(CITIES)]
+        region, city, city_en, _ = CITIES[number % len(CITIES)]
         brand = BRANDS[rng.randrange(len(BRANDS))] + BRANDS[rng.randrange(len(BRANDS))]
-        industry, _ = INDUSTRIES[rng.randrange(len(INDUSTRIES))]
-        suffix, _ = SUFFIXES[rng.randrange(len(SUFFIXES))]
-        found.append((uscc_of(number, region), f"{city}{brand}{industry}{suffix}"))
+        industry, industry_en = INDUSTRIES[rng.randrange(len(INDUSTRIES))]
+        suffix, suffix_en = SUFFIXES[rng.randrange(len(SUFFIXES))]
+        name_en = f"{city_en} {industry_en} {number} {suffix_en}" if number % 3 else None
+        found.append((uscc_of(number, region), f"{city}{brand}{industry}{suffix}", name_en))
     return found
 
 
-async def load(dsn: str, enterprises: list[tuple[str, str]]) -> list[uuid.UUID]:
+async def load(dsn: str, enterprises: list[tuple[str, str, str | None]]) -> list[uuid.UUID]:
     """Copy the directory in (ids in creation order, as uuid7 gives them); their ids."""
     connection = await asyncpg.connect(dsn)
     try:
@@ -96,8 +105,8 @@ async def load(dsn: str, enterprises: list[tuple[str, str]]) -> list[uuid.UUID]:
         base = int(now.timestamp() * 1000) << 80 | 0x7 << 76 | 2 << 62
         ids = [uuid.UUID(int=base | i) for i in range(len(enterprises))]
         rows = [
-            (ids[i], TENANT, uscc, name, None, None, None, "[]", "active", now, now)
-            for i, (uscc, name) in enumerate(enterprises)
+            (ids[i], TENANT, uscc, name, name_en, None, None, "[]", "active", now, now)
+            for i, (uscc, name, name_en) in enumerate(enterprises)
         ]
         columns = [
             "id", "tenant_id", "uscc", "name", "name_en", "region_code", "industry", "registered_emails", "status",
@@ -112,6 +121,74 @@ async def load(dsn: str, enterprises: list[tuple[str, str]]) -> list[uuid.UUID]:
         return ids
     finally:
         await connection.close()
+
+
+async def load_portal(dsn: str, enterprises: list[tuple[str, str, str | None]]) -> None:
+    """The same directory as the public portal's copy of it (portal_enterprises), analysed."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        now = datetime.now(UTC)
+        rows = [
+            (uuid.uuid4(), TENANT, uscc, name, name_en, uscc[2:8], now)
+            for uscc, name, name_en in enterprises  # the USCC holds the region code
+        ]
+        columns = ["id", "tenant_id", "uscc", "name", "name_en", "region_code", "updated_at"]
+        for start in range(0, len(rows), 100_000):
+            chunk = rows[start : start + 100_000]
+            await connection.copy_records_to_table("portal_enterprises", records=chunk, columns=columns)
+        await connection.execute("VACUUM ANALYZE portal_enterprises")
+        await connection.execute("CHECKPOINT")
+    finally:
+        await connection.close()
+
+
+def portal_page_before(text_: str) -> tuple[Any, Any]:
+    """The public search page's two queries as they were before commit 6c0d5cb: no index could answer them."""
+    matches = or_(
+        col(PortalEnterprise.name).contains(text_, autoescape=True),
+        col(PortalEnterprise.name_en).icontains(text_, autoescape=True),
+        col(PortalEnterprise.uscc) == text_.upper(),
+    )
+    where = (PortalEnterprise.tenant_id == TENANT, matches)
+    count = select(func.count()).select_from(PortalEnterprise).where(*where)
+    page = select(PortalEnterprise).where(*where).order_by(col(PortalEnterprise.name), col(PortalEnterprise.id))
+    return count, page.limit(20)
+
+
+async def portal_searches(
+    url: str, terms: dict[str, list[str]], samples: int, before_samples: int
+) -> dict[str, list[float]]:
+    """The public search page (a count, then 20 results in name order) now and as it was, by kind of words."""
+    engine = create_engine(url)
+    sessionmaker = create_sessionmaker(engine, service="portal")
+
+    def now(words: list[str]) -> Callable[[int], Awaitable[None]]:
+        async def page(i: int) -> None:
+            async with sessionmaker() as session, session.begin():
+                repository = PortalRepository(session)
+                await repository.count(TENANT, text=words[i])
+                await repository.search(TENANT, text=words[i], offset=0, limit=20)
+
+        return page
+
+    def before(words: list[str]) -> Callable[[int], Awaitable[None]]:
+        async def page(i: int) -> None:
+            async with sessionmaker() as session, session.begin():
+                count, rows = portal_page_before(words[i])
+                (await session.exec(count)).one()
+                (await session.exec(rows)).all()
+
+        return page
+
+    results: dict[str, list[float]] = {}
+    try:
+        for kind, words in terms.items():
+            results[f"portal page, {kind}"] = await timed(samples, now(words))
+        for kind, words in terms.items():
+            results[f"portal page, {kind}, before"] = await timed(before_samples, before(words))
+    finally:
+        await engine.dispose()
+    return results
 
 
 async def timed(samples: int, work: Callable[[int], Awaitable[Any]]) -> list[float]:
@@ -141,6 +218,9 @@ async def main() -> None:
     database = f"bench_search_{uuid.uuid4().hex[:8]}"
     bench_dsn = f"{dsn.rpartition('/')[0]}/{database}"
     url = bench_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    portal_database = f"{database}_portal"
+    portal_dsn = f"{dsn.rpartition('/')[0]}/{portal_database}"
+    portal_url = portal_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
     admin = await asyncpg.connect(dsn)
     await admin.execute(f'CREATE DATABASE "{database}"')
     work = Path(tempfile.mkdtemp(prefix="bench-search-"))
@@ -154,7 +234,7 @@ async def main() -> None:
         migrate = [sys.executable, "-m", "bluemap_records", "migrate"]
         await asyncio.to_thread(subprocess.run, migrate, env=env, check=True, capture_output=True)
         enterprises = directory(args.enterprises)
-        vocabulary = "".join(name for _, name in enterprises[:50_000])
+        vocabulary = "".join(name for _, name, _ in enterprises[:50_000])
         if any(word in vocabulary for word in ABSENT + ABSENT_LONG):
             raise SystemExit("an 'absent' word occurs in the generated names")
         started = time.perf_counter()
@@ -231,9 +311,26 @@ async def main() -> None:
         for kind in GENERIC_KINDS:
             results[f"{kind}, one plan for any words"] = await timed(args.generic_queries, generic(terms[kind]))
         await service.runtime.engine.dispose()
+
+        # The public portal's copy of the same directory, searched as its search page does.
+        await admin.execute(f'CREATE DATABASE "{portal_database}"')
+        portal_env = {**env, "BLUEMAP_PORTAL_DATABASE_URL": portal_url, "BLUEMAP_PORTAL_DATA_DIR": str(work)}
+        migrate = [sys.executable, "-m", "bluemap_portal", "migrate"]
+        await asyncio.to_thread(subprocess.run, migrate, env=portal_env, check=True, capture_output=True)
+        await load_portal(portal_dsn, enterprises)
+        english = [i for i in picks if enterprises[i][2]] or picks
+        portal_terms = {
+            **terms,
+            "English words, a rare company's (Cement 452131)": [
+                english_words(enterprises[english[i % len(english)]][2] or "") for i in range(len(picks))
+            ],
+            "USCC": [enterprises[i][0] for i in picks],
+        }
+        results.update(await portal_searches(portal_url, portal_terms, args.queries, args.generic_queries))
     finally:
         if not args.keep:
             await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            await admin.execute(f'DROP DATABASE IF EXISTS "{portal_database}" WITH (FORCE)')
         await admin.close()
 
     for kind, plan in plans.items():
@@ -248,8 +345,8 @@ async def main() -> None:
     print("| search | p50 | p99 | / primary key, p50 / p99 | first term: names holding it |\n|---|---|---|---|---|")
     for name, figures in summary.items():
         ratio = f"x{figures['p50_ms'] / base50:.2f} / x{figures['p99_ms'] / base99:.2f}"
-        kind = name.split(", one plan")[0]
-        held = f"{terms[kind][0]}: {matches[kind]:,}" if kind in terms else ""
+        kind = name.removeprefix("portal page, ").split(", one plan")[0].removesuffix(", before")
+        held = f"{terms[kind][0]}: {matches[kind]:,}" if kind in terms and kind in matches else ""
         print(f"| {name} | {figures['p50_ms']:.2f} ms | {figures['p99_ms']:.2f} ms | {ratio} | {held} |")
     print(
         json.dumps(
@@ -262,6 +359,12 @@ async def main() -> None:
             ensure_ascii=False,
         )
     )
+
+
+def english_words(name_en: str) -> str:
+    """The industry and number of an English name (Xi'an Cement 452131 Co., Ltd.): Cement 452131."""
+    found = re.search(r"([A-Za-z]+) (\d+) ", name_en)
+    return f"{found[1]} {found[2]}" if found else name_en
 
 
 def words_note(word: str, held: int) -> str:
