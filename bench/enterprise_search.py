@@ -43,6 +43,7 @@ from sqlalchemy.dialects import postgresql
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
+from measure import admin_dsn, percentile, timed  # noqa: E402
 from records_data import BRANDS, CITIES, INDUSTRIES, SUFFIXES, uscc_of  # noqa: E402
 from sqlalchemy import func, or_  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
@@ -65,21 +66,6 @@ GENERIC_KINDS = (
     "name: absent words, 4 characters",
 )
 ABSENT_LONG = ("熊猫电子", "麒麟软件", "凤凰传媒", "珠峰科技", "昆仑能源", "敦煌文旅", "长城汽车", "黄山旅游")
-
-
-def admin_dsn() -> str:
-    out = subprocess.run(
-        ["bash", str(REPO / "deploy/local/servers.sh"), "env"], check=True, capture_output=True, text=True
-    ).stdout
-    match = re.search(r"BLUEMAP_PG_DSN=['\"]?([^'\"\s]+)", out)
-    if not match:
-        raise SystemExit("no BLUEMAP_PG_DSN from deploy/local/servers.sh env; pass --dsn")
-    return match[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def directory(count: int, seed: int = 20261129) -> list[tuple[str, str, str | None]]:
@@ -183,24 +169,12 @@ async def portal_searches(
     results: dict[str, list[float]] = {}
     try:
         for kind, words in terms.items():
-            results[f"portal page, {kind}"] = await timed(samples, now(words))
+            results[f"portal page, {kind}"] = await timed(samples, now(words), warmup=20)
         for kind, words in terms.items():
-            results[f"portal page, {kind}, before"] = await timed(before_samples, before(words))
+            results[f"portal page, {kind}, before"] = await timed(before_samples, before(words), warmup=20)
     finally:
         await engine.dispose()
     return results
-
-
-async def timed(samples: int, work: Callable[[int], Awaitable[Any]]) -> list[float]:
-    """Latencies in ms of work(i) for i in range(samples), after a short warm-up."""
-    for i in range(min(20, samples)):
-        await work(i)
-    latencies = []
-    for i in range(samples):
-        started = time.perf_counter()
-        await work(i)
-        latencies.append((time.perf_counter() - started) * 1000)
-    return latencies
 
 
 async def main() -> None:
@@ -273,8 +247,8 @@ async def main() -> None:
             return search
 
         results: dict[str, list[float]] = {
-            "primary key (baseline)": await timed(args.queries, by_primary_key),
-            "USCC": await timed(args.queries, by_uscc),
+            "primary key (baseline)": await timed(args.queries, by_primary_key, warmup=20),
+            "USCC": await timed(args.queries, by_uscc, warmup=20),
         }
         plans: dict[str, list[str]] = {}
         matches: dict[str, int] = {}
@@ -292,7 +266,7 @@ async def main() -> None:
                     await connection.execute(held, {"tenant": TENANT, "pattern": f"%{words[0]}%"})
                 ).scalar_one()
         for kind, words in terms.items():
-            results[kind] = await timed(args.queries, by_name(words))
+            results[kind] = await timed(args.queries, by_name(words), warmup=20)
 
         def generic(words: list[str]) -> Callable[[int], Awaitable[None]]:
             """The search with one plan for any words, as prepared statements get after five runs."""
@@ -309,7 +283,9 @@ async def main() -> None:
             return search
 
         for kind in GENERIC_KINDS:
-            results[f"{kind}, one plan for any words"] = await timed(args.generic_queries, generic(terms[kind]))
+            results[f"{kind}, one plan for any words"] = await timed(
+                args.generic_queries, generic(terms[kind]), warmup=20
+            )
         await service.runtime.engine.dispose()
 
         # The public portal's copy of the same directory, searched as its search page does.

@@ -31,7 +31,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
+from measure import admin_dsn, percentile, timed  # noqa: E402
 from records_data import write_csv  # noqa: E402
 
 from bluemap_records.bootstrap import bootstrap  # noqa: E402
@@ -57,21 +57,6 @@ RAW_COLUMNS = (
     "source_url", "summary", "external_id", "status", "explanation_due_on", "revision", "provenance", "import_id",
     "received_at", "content_sha256", "published_at", "published_by", "updated_at", "retracted_at", "retraction_reason",
 )  # fmt: skip
-
-
-def admin_dsn() -> str:
-    out = subprocess.run(
-        ["bash", str(REPO / "deploy/local/servers.sh"), "env"], check=True, capture_output=True, text=True
-    ).stdout
-    match = re.search(r"BLUEMAP_PG_DSN=['\"]?([^'\"\s]+)", out)
-    if not match:
-        raise SystemExit("no BLUEMAP_PG_DSN from deploy/local/servers.sh env; pass --dsn")
-    return match[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def tree_rss_kib(pid: int) -> int:
@@ -229,18 +214,6 @@ async def raw_copy(dsn: str, path: Path, indexes: bool, chunk: int = 50_000) -> 
         return spent, client_cpu, backend_cpu
     finally:
         await connection.close()
-
-
-async def timed(samples: int, work: Callable[[int], Awaitable[Any]]) -> list[float]:
-    """Latencies in ms of work(i) for i in range(samples), after a short warm-up."""
-    for i in range(min(50, samples)):
-        await work(i)
-    latencies = []
-    for i in range(samples):
-        started = time.perf_counter()
-        await work(i)
-        latencies.append((time.perf_counter() - started) * 1000)
-    return latencies
 
 
 async def page_queries(url: str, data_dir: Path, samples: int) -> dict[str, list[float]]:
