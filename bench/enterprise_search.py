@@ -37,16 +37,15 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import func, or_, text
 from sqlalchemy.dialects import postgresql
+from sqlmodel import col, select
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
 from measure import admin_dsn, percentile, timed  # noqa: E402
 from records_data import BRANDS, CITIES, INDUSTRIES, SUFFIXES, uscc_of  # noqa: E402
-from sqlalchemy import func, or_  # noqa: E402
-from sqlmodel import col, select  # noqa: E402
 
 from bluemap_portal.enterprises.models import PortalEnterprise  # noqa: E402
 from bluemap_portal.enterprises.repository import EnterpriseRepository as PortalRepository  # noqa: E402
@@ -60,12 +59,12 @@ from bluemap_shared.messaging.transport import InProcessTransport  # noqa: E402
 TENANT = "bench"
 # Words no generated name holds (checked at start), two and four characters long.
 ABSENT = ("熊猫", "麒麟", "凤凰", "珠峰", "昆仑", "敦煌", "长城", "黄山", "泰山", "峨眉")
+ABSENT_LONG = ("熊猫电子", "麒麟软件", "凤凰传媒", "珠峰科技", "昆仑能源", "敦煌文旅", "长城汽车", "黄山旅游")
 # Searches also timed with one generic plan for any words (the repository asks for a plan per search).
 GENERIC_KINDS = (
     "name: a rare company's words, 4 characters (永安华山)",
     "name: absent words, 4 characters",
 )
-ABSENT_LONG = ("熊猫电子", "麒麟软件", "凤凰传媒", "珠峰科技", "昆仑能源", "敦煌文旅", "长城汽车", "黄山旅游")
 
 
 def directory(count: int, seed: int = 20261129) -> list[tuple[str, str, str | None]]:
