@@ -92,9 +92,13 @@ def _drop_after_commit(sync_session: Session) -> None:
     sync_session.info.pop("after_commit", None)
 
 
+def on_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def insert_for(session: AsyncSession) -> Callable[..., Any]:
     """The dialect's INSERT construct, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return postgresql.insert if on_postgres(session) else sqlite.insert
 
 
 async def insert_ignore(

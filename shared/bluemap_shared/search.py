@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import ARRAY, Text, cast, func, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+_PLANNED = "bluemap_search_planned"  # session.info: the transaction whose searches are planned for their words
+
 
 def like_pattern(words: str) -> str:
     """LIKE pattern matching words anywhere, its wildcards taken literally (escape character: backslash)."""
@@ -37,7 +39,11 @@ async def plan_for_these_words(session: AsyncSession) -> None:
     reading the whole directory for words that few or no names hold (0.6 s at a million
     enterprises). Parallel workers cost more to start (~15 ms) than a page of 50 takes to find.
     """
+    transaction = session.sync_session.get_transaction()
+    if transaction is not None and session.info.get(_PLANNED) is transaction:
+        return  # a search page counts, then lists: the settings hold for the whole transaction
     connection = await session.connection()
+    session.info[_PLANNED] = session.sync_session.get_transaction()
     await connection.execute(
         text(
             "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "

@@ -7,9 +7,9 @@ from sqlalchemy import ARRAY, ColumnElement, any_, bindparam
 from sqlalchemy.types import TypeEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bluemap_shared.db import on_postgres
 
-def on_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+__all__ = ["on_postgres", "one_of"]
 
 
 def one_of(

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bluemap_portal.enterprises.models import PortalEnterprise
-from bluemap_shared.db import upsert
+from bluemap_shared.db import on_postgres, upsert
 from bluemap_shared.search import holds_bigrams, like_pattern, plan_for_these_words
 
 # CJK ideographs (with extension A and the compatibility block) and CJK punctuation.
@@ -36,7 +36,7 @@ class EnterpriseRepository:
         if text:
             pattern = like_pattern(text)
             name = col(PortalEnterprise.name).like(pattern, escape="\\")
-            pairs = holds_bigrams(col(PortalEnterprise.name), text) if self._postgresql else None
+            pairs = holds_bigrams(col(PortalEnterprise.name), text) if on_postgres(self.session) else None
             either = [name if pairs is None else and_(pairs, name), col(PortalEnterprise.uscc) == text.upper()]
             if not _CHINESE.search(text):
                 # English names hold no Chinese characters; left out, this does not stop the others using theirs.
@@ -46,12 +46,8 @@ class EnterpriseRepository:
             conditions.append(col(PortalEnterprise.region_code).startswith(region, autoescape=True))
         return conditions
 
-    @property
-    def _postgresql(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
-
     async def _plan_for(self, text: str | None) -> None:
-        if text and self._postgresql:
+        if text and on_postgres(self.session):
             await plan_for_these_words(self.session)
 
     async def search(
