@@ -20,6 +20,9 @@ class PortalSettings(ServiceSettings):
     # Published documents download from the documents service's public endpoint, without a token.
     documents_public_base_url: str = "http://127.0.0.1:8000/api/documents"
     page_size: int = Field(default=20, ge=1, le=100, description="Items per page of a listing")
+    search_count_limit: int = Field(
+        default=1000, ge=1, le=1_000_000, description="The search page counts matches up to this; more show as more"
+    )
     # Atom entry ids are tag: URIs (RFC 4151) minted under this "domain,date"; they must never change.
     feed_tag_authority: str = Field(default="bluemap.example.org,2025", pattern=r"^[a-z0-9.-]+,\d{4}(-\d{2}){0,2}$")
     feed_size: int = Field(default=50, ge=1, le=500, description="Entries per Atom feed")

@@ -90,6 +90,31 @@ async def test_search_by_name_uscc_and_region_with_pages(start: Start) -> None:
     assert bad.headers["content-type"] == "application/problem+json"
 
 
+async def test_search_counts_as_far_as_its_page_links_go(start: Start) -> None:
+    found = companies()
+    async with start(page_size=1, search_count_limit=3) as svc:
+        await feed(svc, *(envelope(registered(c)) for c in found))
+        async with client(svc.site) as site:
+            first = (await site.get("/search", params={"q": "兴庆"})).text
+            third = (await site.get("/search", params={"q": "兴庆", "page": 3})).text
+            few = (await site.get("/search", params={"q": "西安"})).text
+            english = (await site.get("/search", params={"q": "兴庆", "lang": "en"})).text
+
+    # Four names hold 兴庆; page 1 links pages 1-3 and counts no further.
+    assert "找到超过 3 家企业" in first
+    assert "企业列表，第 1 页，共 3 页以上" in first
+    assert 'aria-label="第 3 页"' in first
+    assert 'aria-label="第 4 页"' not in first
+    assert 'rel="next"' in first
+    assert "More than 3 enterprises found" in english
+    # Page 3 links pages up to 5, so it counts them all.
+    assert "共找到 4 家企业" in third
+    assert "企业列表，第 3 页，共 4 页" in third
+    assert 'aria-label="第 4 页"' in third
+    assert "共找到 2 家企业" in few
+    assert "以上" not in few
+
+
 async def test_language_from_query_cookie_and_accept_language(start: Start) -> None:
     async with start() as svc, client(svc.site) as site:
         browser_en = await site.get("/", headers={"accept-language": "en-GB,en;q=0.9,zh;q=0.5"})
@@ -419,6 +444,41 @@ async def test_the_search_looks_names_up_by_index_and_walks_them_in_order_when_m
     assert "ix_portal_enterprises_tenant_name" in _indexes(plans["西安"]), plans["西安"]
     for words, plan in plans.items():
         assert "Seq Scan" not in json.dumps(plan), (words, plan)
+
+
+async def test_counting_a_common_word_reads_only_the_rows_it_counts(directory: str) -> None:
+    """A bounded count of 西安 (10,000 names) reads about as many rows as it counts, each tested by LIKE alone."""
+    engine = create_engine(directory)
+    try:
+        async with AsyncSession(engine) as session:
+            repository = EnterpriseRepository(session)
+            exact = await repository.count("ipe", text="西安")
+            bounded = await repository.count("ipe", text="西安", at_most=1001)
+            query = repository.count_query("ipe", text="西安", region=None, at_most=1001)
+            sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+            connection = await session.connection()
+            analysed = await connection.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql.replace("%%", "%")))
+            plan = analysed.scalar_one()[0]["Plan"]
+    finally:
+        await engine.dispose()
+    assert (exact, bounded) == (10_000, 1001)
+    assert _heap_rows_read(plan) < 2000, plan
+    # Name pairs are for finding rows; recomputed for each row found, they cost ~30 µs a name.
+    assert "bluemap_name_bigrams" not in json.dumps(_filters(plan)), plan
+
+
+def _heap_rows_read(node: dict[str, Any]) -> int:
+    """Table rows the plan's scans returned or removed by their filters, over all loops (index entries not)."""
+    own = 0
+    if node["Node Type"] in ("Seq Scan", "Bitmap Heap Scan", "Index Scan"):
+        own = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * node.get("Actual Loops", 1)
+    return own + sum(_heap_rows_read(child) for child in node.get("Plans", []))
+
+
+def _filters(node: dict[str, Any]) -> list[str]:
+    """Every condition the plan tests row by row."""
+    own = [node["Filter"]] if "Filter" in node else []
+    return own + [f for child in node.get("Plans", []) for f in _filters(child)]
 
 
 def _indexes(node: dict[str, Any]) -> set[str]:

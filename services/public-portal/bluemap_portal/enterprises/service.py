@@ -62,8 +62,10 @@ async def search_enterprises(
     )
 
 
-async def count_enterprises(session: AsyncSession, tenant_id: str, *, q: str | None, region: str | None) -> int:
-    return await EnterpriseRepository(session).count(tenant_id, text=search_text(q), region=region)
+async def count_enterprises(
+    session: AsyncSession, tenant_id: str, *, q: str | None, region: str | None, at_most: int | None = None
+) -> int:
+    return await EnterpriseRepository(session).count(tenant_id, text=search_text(q), region=region, at_most=at_most)
 
 
 async def enterprises_after(

@@ -19,7 +19,7 @@ from bluemap_portal.regions import region_choices
 from bluemap_portal.settings import SettingsDep
 from bluemap_portal.site.i18n import N_
 from bluemap_portal.site.page_cache import PageCache
-from bluemap_portal.site.paging import MAX_PAGE, Paging
+from bluemap_portal.site.paging import MAX_PAGE, Paging, count_limit
 from bluemap_portal.site.rendering import (
     cache_key,
     cacheable,
@@ -80,8 +80,9 @@ async def home(
     """The search form and the matching enterprises (or the most recently updated), page by page; the categories."""
     text = service.search_text(q)
     prefix = service.region_filter(region)
-    total = await service.count_enterprises(session, tenant_id, q=text, region=prefix)
-    paging = Paging(page, settings.page_size, total)
+    limit = count_limit(page, settings.page_size, at_least=settings.search_count_limit)
+    counted = await service.count_enterprises(session, tenant_id, q=text, region=prefix, at_most=limit + 1)
+    paging = Paging.counted_to(page, settings.page_size, counted, limit=limit)
     rows = await service.search_enterprises(
         session, tenant_id, q=text, region=prefix, offset=paging.offset, limit=paging.page_size
     )
