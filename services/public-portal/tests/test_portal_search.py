@@ -430,10 +430,7 @@ async def test_the_search_looks_names_up_by_index_and_walks_them_in_order_when_m
             repository = EnterpriseRepository(session)
             for words in ("熊猫", "永安兴庆门业", "company 5d41402", "000000000000012345", "西安"):
                 query = repository.search_query("ipe", text=words, region=None, offset=0, limit=20)
-                sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-                explained = await session.connection()
-                plan = (await explained.execute(text("EXPLAIN (FORMAT JSON) " + sql.replace("%%", "%")))).scalar_one()
-                plans[words] = plan[0]["Plan"]
+                plans[words] = await _plan(session, query)
     finally:
         await engine.dispose()
     for words in ("熊猫", "永安兴庆门业"):
@@ -454,17 +451,22 @@ async def test_counting_a_common_word_reads_only_the_rows_it_counts(directory: s
             repository = EnterpriseRepository(session)
             exact = await repository.count("ipe", text="西安")
             bounded = await repository.count("ipe", text="西安", at_most=1001)
-            query = repository.count_query("ipe", text="西安", region=None, at_most=1001)
-            sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-            connection = await session.connection()
-            analysed = await connection.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql.replace("%%", "%")))
-            plan = analysed.scalar_one()[0]["Plan"]
+            plan = await _plan(session, repository.count_query("ipe", text="西安", region=None, at_most=1001), run=True)
     finally:
         await engine.dispose()
     assert (exact, bounded) == (10_000, 1001)
     assert _heap_rows_read(plan) < 2000, plan
     # Name pairs are for finding rows; recomputed for each row found, they cost ~30 µs a name.
     assert "bluemap_name_bigrams" not in json.dumps(_filters(plan)), plan
+
+
+async def _plan(session: AsyncSession, query: Any, *, run: bool = False) -> dict[str, Any]:
+    """The query's plan with its words written in (as a custom plan), measured when run."""
+    sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    options = "ANALYZE, FORMAT JSON" if run else "FORMAT JSON"
+    connection = await session.connection()
+    explained = await connection.execute(text(f"EXPLAIN ({options}) " + sql.replace("%%", "%")))
+    return dict(explained.scalar_one()[0]["Plan"])
 
 
 def _heap_rows_read(node: dict[str, Any]) -> int:
