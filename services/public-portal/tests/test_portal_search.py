@@ -25,6 +25,7 @@ from portal_testing import (
 )
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.elements import ClauseElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_portal.clock import china_date, china_today
@@ -460,7 +461,7 @@ async def test_counting_a_common_word_reads_only_the_rows_it_counts(directory: s
     assert "bluemap_name_bigrams" not in json.dumps(_filters(plan)), plan
 
 
-async def _plan(session: AsyncSession, query: Any, *, run: bool = False) -> dict[str, Any]:
+async def _plan(session: AsyncSession, query: ClauseElement, *, run: bool = False) -> dict[str, Any]:
     """The query's plan with its words written in (as a custom plan), measured when run."""
     sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     options = "ANALYZE, FORMAT JSON" if run else "FORMAT JSON"
