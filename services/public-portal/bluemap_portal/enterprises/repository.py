@@ -16,7 +16,7 @@ from bluemap_shared.search import holds_bigrams, like_pattern, plan_for_these_wo
 
 # CJK ideographs (with extension A and the compatibility block) and CJK punctuation.
 _CHINESE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-# Eighteen letters and digits: the only text that can equal a USCC (checked in any case).
+# Eighteen letters and digits, in either case (compared upper-cased): the only text that can equal a USCC.
 _USCC_LIKE = re.compile("[0-9A-Za-z]{18}")
 
 
