@@ -7,7 +7,8 @@
    (city, two brand words, industry, legal form: 西安永安华山化工有限公司), then ANALYZE.
 2. Times the directory's searches as the endpoint (GET /v1/enterprises) runs them, through the
    repository: by USCC, and by name substrings of every kind a user types (a common two-character
-   word, a rare company's words, words no name holds, one character), a page of 50 in id order.
+   word, a rare company's words, words no name holds, one character held by many names or by none), a
+   page of 50 in id order.
    Baseline in the same run: an enterprise by primary key, through the same repository and session;
    and two of the searches with one generic plan for any words, which PostgreSQL adopts after five
    runs of a prepared statement unless the repository asks for a plan per search, as it does.
@@ -63,9 +64,10 @@ TENANT = "bench"
 # What the search page counts on its first page at the portal's defaults: as far as its links go, plus one.
 _DEFAULTS = PortalSettings.model_fields
 FIRST_PAGE_COUNT = count_limit(1, _DEFAULTS["page_size"].default, at_least=_DEFAULTS["search_count_limit"].default) + 1
-# Words no generated name holds (checked at start), two and four characters long.
+# Words no generated name holds (checked at start), two and four characters long, and one.
 ABSENT = ("熊猫", "麒麟", "凤凰", "珠峰", "昆仑", "敦煌", "长城", "黄山", "泰山", "峨眉")
 ABSENT_LONG = ("熊猫电子", "麒麟软件", "凤凰传媒", "珠峰科技", "昆仑能源", "敦煌文旅", "长城汽车", "黄山旅游")
+ABSENT_CHARACTERS = ("熊", "麒", "麟", "凰", "峨", "眉", "敦", "煌")
 # Searches also timed with one generic plan for any words (the repository asks for a plan per search).
 GENERIC_KINDS = (
     "name: a rare company's words, 4 characters (永安华山)",
@@ -214,7 +216,7 @@ async def main() -> None:
         await asyncio.to_thread(subprocess.run, migrate, env=env, check=True, capture_output=True)
         enterprises = directory(args.enterprises)
         vocabulary = "".join(name for _, name, _ in enterprises[:50_000])
-        if any(word in vocabulary for word in ABSENT + ABSENT_LONG):
+        if any(word in vocabulary for word in ABSENT + ABSENT_LONG + ABSENT_CHARACTERS):
             raise SystemExit("an 'absent' word occurs in the generated names")
         started = time.perf_counter()
         ids = await load(bench_dsn, enterprises)
@@ -234,6 +236,7 @@ async def main() -> None:
             "name: absent words, 2 characters": [ABSENT[i % len(ABSENT)] for i in range(len(picks))],
             "name: absent words, 4 characters": [ABSENT_LONG[i % len(ABSENT_LONG)] for i in range(len(picks))],
             "name: one character (化)": [rng.choice("化钢门药纸电") for _ in picks],
+            "name: absent, one character": [ABSENT_CHARACTERS[i % len(ABSENT_CHARACTERS)] for i in range(len(picks))],
         }
 
         async def by_primary_key(i: int) -> None:
@@ -291,6 +294,23 @@ async def main() -> None:
             results[f"{kind}, one plan for any words"] = await timed(
                 args.generic_queries, generic(terms[kind]), warmup=20
             )
+
+        def like_alone(words: list[str]) -> Callable[[int], Awaitable[None]]:
+            """The search as it ran for one character before the character index: LIKE, name after name."""
+
+            async def search(i: int) -> None:
+                async with sessionmaker() as session, session.begin():
+                    query = EnterpriseRepository.search_query(
+                        TENANT, name_contains=words[i], after=None, limit=51, postgresql=False
+                    )
+                    (await session.exec(query)).all()
+
+            return search
+
+        absent_character = "name: absent, one character"
+        results[f"{absent_character}, LIKE alone (before the character index)"] = await timed(
+            args.generic_queries, like_alone(terms[absent_character]), warmup=5
+        )
         await service.runtime.engine.dispose()
 
         # The public portal's copy of the same directory, searched as its search page does.

@@ -1,7 +1,9 @@
 """Substring search on names that stays fast on a large directory (PostgreSQL), shared by the services that search.
 
-A service's migration creates `bluemap_name_bigrams(text)`, a name's character pairs, and a GIN
-index on it: Chinese names are searched by two-character words (永安, 化工), which hold no trigram.
+A service's migrations create two GIN indexes on names: one on `bluemap_name_bigrams(name)`, a
+name's character pairs, for words of two characters or more (Chinese names are searched by
+two-character words such as 永安, which hold no trigram); one on `string_to_array(name, NULL)`, its
+characters, for a word of one character.
 """
 
 from typing import Any
@@ -23,12 +25,14 @@ def bigrams(words: str) -> list[str]:
     return list(dict.fromkeys(words[i : i + 2] for i in range(len(words) - 1)))
 
 
-def holds_bigrams(column: Any, words: str) -> Any | None:
-    """column holds all of words' pairs: the part of a LIKE the index answers (None under two characters)."""
+def holds_pieces(column: Any, words: str) -> Any | None:
+    """column holds words' pairs, or its one character: the part of a LIKE the indexes answer (None for "")."""
     pairs = bigrams(words)
-    if not pairs:
-        return None
-    return func.bluemap_name_bigrams(column).op("@>")(cast(pairs, ARRAY(Text)))
+    if pairs:
+        return func.bluemap_name_bigrams(column).op("@>")(cast(pairs, ARRAY(Text)))
+    if words:
+        return func.string_to_array(column, None).op("@>")(cast([words], ARRAY(Text)))
+    return None
 
 
 async def plan_for_these_words(session: AsyncSession) -> None:

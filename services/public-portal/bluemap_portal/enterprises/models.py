@@ -25,6 +25,10 @@ class PortalEnterprise(SQLModel, table=True):
         Index("ix_portal_enterprises_name_bigrams", text("bluemap_name_bigrams(name)"), postgresql_using="gin").ddl_if(
             dialect="postgresql"
         ),
+        # A word of one character has no pair: its names are looked up by their characters (migration 0004).
+        Index("ix_portal_enterprises_name_chars", text("string_to_array(name, NULL)"), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
         Index(
             "ix_portal_enterprises_name_en_trgm",
             "name_en",

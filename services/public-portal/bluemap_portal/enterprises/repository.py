@@ -12,7 +12,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from bluemap_portal.enterprises.models import PortalEnterprise
 from bluemap_shared.db import on_postgres, upsert
-from bluemap_shared.search import holds_bigrams, like_pattern, plan_for_these_words
+from bluemap_shared.search import holds_pieces, like_pattern, plan_for_these_words
 
 # CJK ideographs (with extension A and the compatibility block) and CJK punctuation.
 _CHINESE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -42,8 +42,8 @@ class EnterpriseRepository:
         if text:
             pattern = like_pattern(text)
             name = col(PortalEnterprise.name).like(pattern, escape="\\")
-            pairs = holds_bigrams(col(PortalEnterprise.name), text) if on_postgres(self.session) else None
-            either = [name if pairs is None else and_(name, pairs)]  # LIKE first: it spares most rows the pairs
+            pieces = holds_pieces(col(PortalEnterprise.name), text) if on_postgres(self.session) else None
+            either = [name if pieces is None else and_(name, pieces)]  # LIKE first: most rows skip the pieces
             if _USCC_LIKE.fullmatch(text):
                 either.append(col(PortalEnterprise.uscc) == text.upper())
             if not _CHINESE.search(text):

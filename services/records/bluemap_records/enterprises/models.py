@@ -25,6 +25,10 @@ class Enterprise(SQLModel, table=True):
         Index("ix_enterprises_name_bigrams", text("bluemap_name_bigrams(name)"), postgresql_using="gin").ddl_if(
             dialect="postgresql"
         ),
+        # A word of one character has no pair: its names are looked up by their characters (migration 0006).
+        Index("ix_enterprises_name_chars", text("string_to_array(name, NULL)"), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: UUID = Field(default_factory=uuid7, primary_key=True)

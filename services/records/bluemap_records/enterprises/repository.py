@@ -14,7 +14,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from bluemap_records.bulk import on_postgres, one_of
 from bluemap_records.enterprises.models import EmailChangeStatus, Enterprise, EnterpriseEmailChange
 from bluemap_shared.db import insert_for
-from bluemap_shared.search import holds_bigrams, like_pattern, plan_for_these_words
+from bluemap_shared.search import holds_pieces, like_pattern, plan_for_these_words
 
 _TABLE = Enterprise.__table__  # type: ignore[attr-defined]
 # What a bulk import compares and announces; the rest stays as it is.
@@ -44,13 +44,14 @@ class EnterpriseRepository:
         """The directory in id order, optionally only names containing a substring.
 
         On PostgreSQL a substring of two characters or more is looked up by its character pairs in
-        ix_enterprises_name_bigrams, then checked with LIKE; a single character (or SQLite) is
-        checked with LIKE name after name, in id order.
+        ix_enterprises_name_bigrams, a single character in ix_enterprises_name_chars, then checked
+        with LIKE; PostgreSQL walks the names in id order instead when most hold the words, as SQLite
+        always does.
         """
         query = select(Enterprise).where(Enterprise.tenant_id == tenant_id)
         if name_contains:
             query = query.where(col(Enterprise.name).like(like_pattern(name_contains), escape="\\"))
-            indexed = holds_bigrams(col(Enterprise.name), name_contains) if postgresql else None
+            indexed = holds_pieces(col(Enterprise.name), name_contains) if postgresql else None
             if indexed is not None:
                 query = query.where(indexed)
         if after is not None:
