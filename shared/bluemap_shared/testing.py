@@ -153,6 +153,19 @@ class Mailpit:
             await asyncio.sleep(0.2)
 
 
+async def fill_and_settle(url: str, insert: str, table: str) -> None:
+    """Run insert, then VACUUM ANALYZE table: settled as autovacuum leaves it, for tests that read plans.
+
+    GIN entries a bulk insert left pending make the indexes look dear to the planner until a vacuum.
+    """
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        await connection.execute(insert)
+        await connection.execute(f"VACUUM ANALYZE {table}")
+    finally:
+        await connection.close()
+
+
 @pytest.fixture(scope="session")
 def mailpit(servers: dict[str, str]) -> Mailpit:
     return Mailpit(servers["BLUEMAP_MAILPIT_API"])

@@ -32,6 +32,7 @@ from bluemap_portal.clock import china_date, china_today
 from bluemap_portal.enterprises.repository import EnterpriseRepository
 from bluemap_shared.db import create_engine
 from bluemap_shared.migrations import upgrade_to_head
+from bluemap_shared.testing import fill_and_settle
 
 pytestmark = pytest.mark.integration
 
@@ -402,26 +403,17 @@ async def directory(create_database: Callable[[str], Awaitable[str]]) -> str:
     """A portal database of its own (other tests' names would sway the statistics) with 50,000 enterprises."""
     url = await create_database("portal_directory")
     await upgrade_to_head("bluemap_portal", url)
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    """
-                    INSERT INTO portal_enterprises (id, tenant_id, uscc, name, name_en, region_code, updated_at)
-                    SELECT gen_random_uuid(), 'ipe', lpad(i::text, 18, '0'),
-                           (ARRAY['西安','咸阳','苏州','深圳','青岛'])[1 + i % 5] || md5(i::text) || '有限公司',
-                           'Company ' || md5((i * 7)::text), '610100', now()
-                    FROM generate_series(1, 50000) AS i
-                    """
-                )
-            )
-        # As autovacuum leaves a settled table: GIN entries still pending make the indexes look dear.
-        async with engine.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.execute(text("VACUUM ANALYZE portal_enterprises"))
-    finally:
-        await engine.dispose()
+    await fill_and_settle(
+        url,
+        """
+        INSERT INTO portal_enterprises (id, tenant_id, uscc, name, name_en, region_code, updated_at)
+        SELECT gen_random_uuid(), 'ipe', lpad(i::text, 18, '0'),
+               (ARRAY['西安','咸阳','苏州','深圳','青岛'])[1 + i % 5] || md5(i::text) || '有限公司',
+               'Company ' || md5((i * 7)::text), '610100', now()
+        FROM generate_series(1, 50000) AS i
+        """,
+        "portal_enterprises",
+    )
     return url
 
 

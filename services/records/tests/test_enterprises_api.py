@@ -15,6 +15,7 @@ from bluemap_records.enterprises.repository import EnterpriseRepository
 from bluemap_shared.db import create_engine
 from bluemap_shared.migrations import alembic_config
 from bluemap_shared.search import bigrams, like_pattern
+from bluemap_shared.testing import fill_and_settle
 
 pytestmark = pytest.mark.integration
 
@@ -120,27 +121,17 @@ async def directory(create_database: Callable[[str], Awaitable[str]]) -> str:
     """A database of its own (other tests' names would sway the statistics) with 50,000 enterprises."""
     url = await create_database("records_directory")
     await asyncio.to_thread(command.upgrade, alembic_config("bluemap_records", url), "head")
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    """
-                    INSERT INTO enterprises
-                        (id, tenant_id, uscc, name, registered_emails, status, created_at, updated_at)
-                    SELECT gen_random_uuid(), 'ipe', lpad(i::text, 18, '0'),
-                           (ARRAY['西安','咸阳','苏州','深圳','青岛'])[1 + i % 5] || md5(i::text) || '有限公司',
-                           '[]', 'active', now(), now()
-                    FROM generate_series(1, 50000) AS i
-                    """
-                )
-            )
-        # As autovacuum leaves a settled table: GIN entries still pending make the indexes look dear.
-        async with engine.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.execute(text("VACUUM ANALYZE enterprises"))
-    finally:
-        await engine.dispose()
+    await fill_and_settle(
+        url,
+        """
+        INSERT INTO enterprises (id, tenant_id, uscc, name, registered_emails, status, created_at, updated_at)
+        SELECT gen_random_uuid(), 'ipe', lpad(i::text, 18, '0'),
+               (ARRAY['西安','咸阳','苏州','深圳','青岛'])[1 + i % 5] || md5(i::text) || '有限公司',
+               '[]', 'active', now(), now()
+        FROM generate_series(1, 50000) AS i
+        """,
+        "enterprises",
+    )
     return url
 
 
