@@ -46,7 +46,7 @@ from sqlmodel import col, select
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from measure import admin_dsn, percentile, timed  # noqa: E402
+from measure import admin_dsn, database_dsns, percentile, timed  # noqa: E402
 from records_data import BRANDS, CITIES, INDUSTRIES, SUFFIXES, uscc_of  # noqa: E402
 
 from bluemap_portal.enterprises.models import PortalEnterprise  # noqa: E402
@@ -197,11 +197,9 @@ async def main() -> None:
 
     dsn = args.dsn or admin_dsn()
     database = f"bench_search_{uuid.uuid4().hex[:8]}"
-    bench_dsn = f"{dsn.rpartition('/')[0]}/{database}"
-    url = bench_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    bench_dsn, url = database_dsns(dsn, database)
     portal_database = f"{database}_portal"
-    portal_dsn = f"{dsn.rpartition('/')[0]}/{portal_database}"
-    portal_url = portal_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    portal_dsn, portal_url = database_dsns(dsn, portal_database)
     admin = await asyncpg.connect(dsn)
     await admin.execute(f'CREATE DATABASE "{database}"')
     work = Path(tempfile.mkdtemp(prefix="bench-search-"))

@@ -21,6 +21,12 @@ def admin_dsn() -> str:
     return match[1]
 
 
+def database_dsns(admin: str, name: str) -> tuple[str, str]:
+    """Database name on admin's server: its asyncpg DSN and its SQLAlchemy URL."""
+    dsn = f"{admin.rpartition('/')[0]}/{name}"
+    return dsn, dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]

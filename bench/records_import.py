@@ -41,7 +41,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from measure import admin_dsn, percentile, timed  # noqa: E402
+from measure import admin_dsn, database_dsns, percentile, timed  # noqa: E402
 from records_data import write_csv  # noqa: E402
 
 from bluemap_records.bootstrap import bootstrap  # noqa: E402
@@ -315,9 +315,7 @@ async def main() -> None:
 
     dsn = args.dsn or admin_dsn()
     database = f"bench_records_{uuid.uuid4().hex[:8]}"
-    base = dsn.rpartition("/")[0]
-    bench_dsn = f"{base}/{database}"
-    url = bench_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    bench_dsn, url = database_dsns(dsn, database)
     admin = await asyncpg.connect(dsn)
     await admin.execute(f'CREATE DATABASE "{database}"')
     work = Path(tempfile.mkdtemp(prefix="bench-records-"))
