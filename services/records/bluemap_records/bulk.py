@@ -9,8 +9,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_shared.db import on_postgres
 
-__all__ = ["on_postgres", "one_of"]
-
 
 def one_of(
     session: AsyncSession, column: Any, values: Sequence[Any], element_type: TypeEngine[Any]

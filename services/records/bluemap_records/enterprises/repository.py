@@ -11,9 +11,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bluemap_records.bulk import on_postgres, one_of
+from bluemap_records.bulk import one_of
 from bluemap_records.enterprises.models import EmailChangeStatus, Enterprise, EnterpriseEmailChange
-from bluemap_shared.db import insert_for
+from bluemap_shared.db import insert_for, on_postgres
 from bluemap_shared.search import holds_pieces, like_pattern, plan_for_these_words
 
 _TABLE = Enterprise.__table__  # type: ignore[attr-defined]

@@ -12,10 +12,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bluemap_records.bulk import on_postgres
 from bluemap_records.records.content import CONTENT_FIELDS
 from bluemap_records.records.models import Record, RecordRevision, RecordStatusChange
-from bluemap_shared.db import bulk_insert, copy_rows
+from bluemap_shared.db import bulk_insert, copy_rows, on_postgres
 
 RECORDS = Record.__table__  # type: ignore[attr-defined]
 REVISIONS = RecordRevision.__table__  # type: ignore[attr-defined]
