@@ -9,6 +9,10 @@
 3. Baseline in the same run: the same rows, parsed beforehand (untimed), copied with asyncpg's
    copy_records_to_table into an equivalent table (CREATE TABLE ... (LIKE records INCLUDING
    DEFAULTS INCLUDING INDEXES)), and into one without indexes.
+   Then the import's two halves, each alone, to show where its time goes: the writes it must make
+   (each record, with its indexes and foreign key, and its RecordPublished event in the outbox, by
+   COPY on two connections, nothing read, checked or looked up), and its reading and validating
+   (its reader process, batches decoded and dropped, nothing written).
 4. The enterprise page (records of one enterprise, one type, newest first, 50 a page) through the
    repository as the endpoint runs it, and through the HTTP API, each next to baselines measured
    alike: a primary-key lookup and SELECT 1; GET /v1/records/{id} and GET /healthz.
@@ -31,12 +35,14 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import orjson
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
@@ -46,12 +52,19 @@ from records_data import write_csv  # noqa: E402
 
 from bluemap_records.bootstrap import bootstrap  # noqa: E402
 from bluemap_records.dates import parse_issue_date  # noqa: E402
+from bluemap_records.imports.events import publication_payloads  # noqa: E402
+from bluemap_records.imports.service import DEFAULT_BATCH_SIZE  # noqa: E402
 from bluemap_records.records.repository import RecordFilter, RecordRepository  # noqa: E402
 from bluemap_records.settings import RecordsSettings  # noqa: E402
+from bluemap_shared.events.catalog import EnterpriseSnapshot, RecordPublished  # noqa: E402
+from bluemap_shared.events.envelope import context_headers  # noqa: E402
+from bluemap_shared.ids import uuid7  # noqa: E402
 from bluemap_shared.logging import configure_logging  # noqa: E402
+from bluemap_shared.messaging.outbox import OUTBOX_COLUMNS  # noqa: E402
 from bluemap_shared.messaging.transport import InProcessTransport  # noqa: E402
 
 TENANT = "bench"
+Rows = list[tuple[Any, ...]]
 RAW_COLUMNS = (
     "id", "tenant_id", "enterprise_id", "record_type", "year", "source_title", "issuing_authority", "issued_on",
     "source_url", "summary", "external_id", "status", "explanation_due_on", "revision", "provenance", "import_id",
@@ -148,6 +161,49 @@ def run_child(args: list[str], env: dict[str, str], peaks: dict[str, float] | No
     return elapsed, usage.ru_maxrss, text
 
 
+def parsed_rows(path: Path, enterprises: dict[str, Any], chunk: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The file's rows as record tuples in RAW_COLUMNS order, chunk by chunk (for the COPYs, untimed)."""
+    now = datetime.now(UTC)
+    import_id = uuid.uuid4()
+    with path.open(encoding="utf-8", newline="") as source:
+        reader = csv.reader(source)
+        at = {name: i for i, name in enumerate(next(reader))}
+        rows: list[tuple[Any, ...]] = []
+        for cells in reader:
+            rows.append(
+                (
+                    uuid.UUID(int=random.getrandbits(128) & ~(0xF << 76) | (0x7 << 76)),  # a v7-like id
+                    TENANT,
+                    enterprises[cells[at["uscc"]]],
+                    cells[at["record_type"]],
+                    int(cells[at["year"]]),
+                    cells[at["source_title"]],
+                    cells[at["issuing_authority"]],
+                    parse_issue_date(cells[at["issued_on"]]),
+                    cells[at["source_url"]] or None,
+                    cells[at["summary"]] or None,
+                    cells[at["external_id"]] or None,
+                    "awaiting_explanation",
+                    None,
+                    1,
+                    "import",
+                    import_id,
+                    now,
+                    "0" * 64,
+                    now,
+                    "cli:bench",
+                    now,
+                    None,
+                    None,
+                )
+            )
+            if len(rows) == chunk:
+                yield rows
+                rows = []
+        if rows:
+            yield rows
+
+
 async def raw_copy(dsn: str, path: Path, indexes: bool, chunk: int = 50_000) -> tuple[float, float, float]:
     """Seconds copy_records_to_table takes for every row of path (parsing it is not timed), and the
     CPU seconds it cost this process and the PostgreSQL backend."""
@@ -158,62 +214,114 @@ async def raw_copy(dsn: str, path: Path, indexes: bool, chunk: int = 50_000) -> 
         like = "INCLUDING DEFAULTS INCLUDING INDEXES" if indexes else "INCLUDING DEFAULTS"
         await connection.execute(f"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (LIKE records {like})")
         enterprises = dict(await connection.fetch("SELECT uscc, id FROM enterprises WHERE tenant_id = $1", TENANT))
-        now = datetime.now(UTC)
-        import_id = uuid.uuid4()
         spent = client_cpu = backend_cpu = 0.0
-        with path.open(encoding="utf-8", newline="") as source:
-            reader = csv.reader(source)
-            header = next(reader)
-            at = {name: i for i, name in enumerate(header)}
-            rows: list[tuple[Any, ...]] = []
-
-            async def flush() -> float:
-                nonlocal client_cpu, backend_cpu
-                backend_before, client_before = cpu_seconds(backend) or 0.0, time.thread_time()
-                started = time.perf_counter()
-                await connection.copy_records_to_table(table, records=rows, columns=RAW_COLUMNS)
-                elapsed = time.perf_counter() - started
-                client_cpu += time.thread_time() - client_before
-                backend_cpu += (cpu_seconds(backend) or 0.0) - backend_before
-                return elapsed
-
-            for cells in reader:
-                rows.append(
-                    (
-                        uuid.UUID(int=random.getrandbits(128) & ~(0xF << 76) | (0x7 << 76)),  # a v7-like id
-                        TENANT,
-                        enterprises[cells[at["uscc"]]],
-                        cells[at["record_type"]],
-                        int(cells[at["year"]]),
-                        cells[at["source_title"]],
-                        cells[at["issuing_authority"]],
-                        parse_issue_date(cells[at["issued_on"]]),
-                        cells[at["source_url"]] or None,
-                        cells[at["summary"]] or None,
-                        cells[at["external_id"]] or None,
-                        "awaiting_explanation",
-                        None,
-                        1,
-                        "import",
-                        import_id,
-                        now,
-                        "0" * 64,
-                        now,
-                        "cli:bench",
-                        now,
-                        None,
-                        None,
-                    )
-                )
-                if len(rows) == chunk:
-                    spent += await flush()
-                    rows = []
-            if rows:
-                spent += await flush()
+        for rows in parsed_rows(path, enterprises, chunk):
+            backend_before, client_before = cpu_seconds(backend) or 0.0, time.thread_time()
+            started = time.perf_counter()
+            await connection.copy_records_to_table(table, records=rows, columns=RAW_COLUMNS)
+            spent += time.perf_counter() - started
+            client_cpu += time.thread_time() - client_before
+            backend_cpu += (cpu_seconds(backend) or 0.0) - backend_before
         await connection.execute(f"DROP TABLE {table}")
         return spent, client_cpu, backend_cpu
     finally:
         await connection.close()
+
+
+async def design_floor(dsn: str, path: Path, chunk: int = DEFAULT_BATCH_SIZE) -> tuple[float, float, float]:
+    """The writes the import must make and nothing else, as fast as two connections make them.
+
+    Each record goes into a copy of the records table with its indexes and its foreign key to the
+    enterprise, and its RecordPublished event, rendered by the import's own code beforehand
+    (untimed), into a copy of the outbox, in the same transaction: no reading, no validation, no
+    lookups. Two connections write at once, rows split by enterprise, as the import's two writers
+    do. Seconds, client CPU seconds (COPY encoding) and PostgreSQL backend CPU seconds.
+    """
+    setup = await asyncpg.connect(dsn)
+    await setup.execute(
+        "DROP TABLE IF EXISTS floor_records, floor_outbox;"
+        "CREATE TABLE floor_records (LIKE records INCLUDING DEFAULTS INCLUDING INDEXES);"
+        "ALTER TABLE floor_records ADD FOREIGN KEY (enterprise_id) REFERENCES enterprises (id);"
+        "CREATE TABLE floor_outbox (LIKE outbox_messages INCLUDING DEFAULTS INCLUDING INDEXES)"
+    )
+    enterprise_rows = await setup.fetch(
+        "SELECT id, uscc, name, name_en, region_code, registered_emails FROM enterprises WHERE tenant_id = $1", TENANT
+    )
+    snapshots = {
+        row["id"]: EnterpriseSnapshot(
+            enterprise_id=row["id"],
+            uscc=row["uscc"],
+            name=row["name"],
+            name_en=row["name_en"],
+            region_code=row["region_code"],
+            registered_emails=json.loads(row["registered_emails"]),
+        )
+        for row in enterprise_rows
+    }
+    enterprises = {row["uscc"]: row["id"] for row in enterprise_rows}
+    connections = [await asyncpg.connect(dsn) for _ in range(2)]
+    backends = [c.get_server_pid() for c in connections]
+    now = datetime.now(UTC)
+    record_published = RecordPublished.event_type
+    headers = orjson.dumps(
+        context_headers("0" * 36, "/bluemap/records", record_published, "0" * 36, now.isoformat(), TENANT, None)
+    ).decode()
+    spent = client_cpu = 0.0
+    backend_before = sum(cpu_seconds(pid) or 0.0 for pid in backends)
+
+    def events(records: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        payloads = publication_payloads(records, [snapshots[r[2]] for r in records])
+        return [
+            (uuid7(), TENANT, RecordPublished.topic, str(r[0]), record_published, headers, p, now, now, None, 0, None)
+            for r, p in zip(records, payloads, strict=True)
+        ]
+
+    async def write(connection: asyncpg.Connection, records: Rows, outbox: Rows) -> None:
+        async with connection.transaction():
+            await connection.copy_records_to_table("floor_records", records=records, columns=RAW_COLUMNS)
+            await connection.copy_records_to_table("floor_outbox", records=outbox, columns=OUTBOX_COLUMNS)
+
+    try:
+        for rows in parsed_rows(path, enterprises, chunk * 2):
+            halves: list[Rows] = [[], []]
+            for row in rows:
+                halves[row[2].int % 2].append((uuid7(), *row[1:]))  # ids as the import makes them
+            outboxes = [events(half) for half in halves]
+            started, cpu = time.perf_counter(), time.thread_time()
+            await asyncio.gather(*(write(*args) for args in zip(connections, halves, outboxes, strict=True)))
+            spent += time.perf_counter() - started
+            client_cpu += time.thread_time() - cpu
+        backend_cpu = sum(cpu_seconds(pid) or 0.0 for pid in backends) - backend_before
+        await setup.execute("DROP TABLE floor_records, floor_outbox")
+        return spent, client_cpu, backend_cpu
+    finally:
+        for connection in connections:
+            await connection.close()
+        await setup.close()
+
+
+# The import's reading alone: its reader process, every batch received and decoded as the import
+# does, then dropped. Run in a child so that wait4 counts the reader process with it.
+READ_ALONE = """
+import sys
+from pathlib import Path
+from bluemap_records.imports.batches import ProcessBatchReader
+from bluemap_records.imports.parsing import ImportFile
+from bluemap_records.imports.service import DEFAULT_BATCH_SIZE
+reader = ProcessBatchReader(ImportFile.open(Path(sys.argv[1])), DEFAULT_BATCH_SIZE)
+rows = 0
+while (batch := reader.next_batch()) is not None:
+    rows += batch.size
+reader.close()
+print(rows)
+"""
+
+
+def read_alone(path: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Seconds and CPU seconds (both processes) the import's reading and validating take alone."""
+    peaks: dict[str, float] = {}
+    seconds, _, _ = run_child([sys.executable, "-c", READ_ALONE, str(path)], env, peaks)
+    return seconds, peaks["cpu_s"]
 
 
 async def page_queries(url: str, data_dir: Path, samples: int) -> dict[str, list[float]]:
@@ -354,6 +462,8 @@ async def main() -> None:
 
         raw_indexed, raw_client_cpu, raw_backend_cpu = await raw_copy(bench_dsn, path, indexes=True)
         raw_bare, _, _ = await raw_copy(bench_dsn, path, indexes=False)
+        floor, floor_client_cpu, floor_backend_cpu = await design_floor(bench_dsn, path)
+        reading, reading_cpu = read_alone(path, env)
         queries = await page_queries(url, work, args.queries)
     finally:
         if not args.keep:
@@ -376,6 +486,15 @@ async def main() -> None:
         "raw_copy_bare_rows_per_s": round(rows / raw_bare),
         "ratio_to_raw_copy_indexed": round(rate / (rows / raw_indexed), 3),
         "ratio_to_raw_copy_bare": round(rate / (rows / raw_bare), 3),
+        # The writes alone (record with its foreign key, its event in the outbox), two connections.
+        "writes_alone_rows_per_s": round(rows / floor),
+        "writes_alone_ratio_to_raw_copy_indexed": round(raw_indexed / floor, 3),
+        "reading_alone_rows_per_s": round(rows / reading),
+        "reading_alone_cpu_us_per_row": round(reading_cpu / rows * 1e6, 1),
+        "writes_alone_cpu_us_per_row": {
+            "client": round(floor_client_cpu / rows * 1e6, 1),
+            "postgresql": round(floor_backend_cpu / rows * 1e6, 1),
+        },
         # CPU per row: where the time goes on a machine whose cores the import saturates.
         "import_cpu_us_per_row": {
             "import processes": round(peaks["cpu_s"] / rows * 1e6, 1),
@@ -393,6 +512,8 @@ async def main() -> None:
     q = result["queries"]
     mine_cpu, raw_cpu = result["import_cpu_us_per_row"], result["raw_copy_indexed_cpu_us_per_row"]
     import_total, raw_total = sum(mine_cpu.values()), sum(raw_cpu.values())
+    floor_cpu = result["writes_alone_cpu_us_per_row"]
+    floor_total = sum(floor_cpu.values())
     table = [
         ("rows imported", f"{rows:,} ({result['file_bytes'] / 1e6:.0f} MB CSV, {args.enterprises:,} enterprises)"),
         ("import (command line, child process)", f"{seconds:.0f} s, **{rate:,.0f} rows/s**"),
@@ -410,6 +531,17 @@ async def main() -> None:
             f"{import_total:.0f} µs ({mine_cpu['import processes']:.0f} + {mine_cpu['postgresql']:.0f}) vs "
             f"{raw_total:.0f} µs ({raw_cpu['client']:.0f} + {raw_cpu['postgresql']:.0f}): "
             f"x{import_total / raw_total:.2f}",
+        ),
+        (
+            "the writes alone: each record (indexes, foreign key) and its event in the outbox, two connections, "
+            "nothing read or checked",
+            f"{result['writes_alone_rows_per_s']:,} rows/s; ratio {result['writes_alone_ratio_to_raw_copy_indexed']}; "
+            f"CPU per row {floor_total:.0f} µs ({floor_cpu['client']:.0f} + {floor_cpu['postgresql']:.0f})",
+        ),
+        (
+            "reading and validating alone: the import's reader process, batches decoded and dropped",
+            f"{result['reading_alone_rows_per_s']:,} rows/s; "
+            f"CPU per row {result['reading_alone_cpu_us_per_row']:.0f} µs",
         ),
         (
             "raw COPY, same columns, no index",

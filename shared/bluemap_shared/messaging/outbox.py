@@ -122,7 +122,7 @@ async def emit_many(session: AsyncSession, events: Sequence[IntegrationEvent], *
     return [row["event_id"] for row in rows]
 
 
-_OUTBOX_COLUMNS = (
+OUTBOX_COLUMNS = (
     "event_id",
     "tenant_id",
     "topic",
@@ -207,7 +207,7 @@ async def emit_serialized(
                 None,
             )
         )
-    await copy_rows(session, OutboxMessage.__table__, _OUTBOX_COLUMNS, rows)  # type: ignore[attr-defined]
+    await copy_rows(session, OutboxMessage.__table__, OUTBOX_COLUMNS, rows)  # type: ignore[attr-defined]
     _wake_relay_on_commit(session)
     return [row[0] for row in rows]
 
