@@ -11,10 +11,13 @@ explanation saved in Chinese. Then all N Sends go out at once; for each, the tim
 its email with the PDF in Mailpit (Mailpit's receive time, same clock). Where the time went comes from
 the services' own tables: when documents received the submission (its inbox), when the PDF was
 rendered and stored, when notifications queued the email; the CPU time of each service process
-over the burst comes from /proc. After the burst, --paced more enterprises send one at a time, each
-once the previous email arrived: the same stages without a queue. Then, with the services stopped,
-raw WeasyPrint renders the burst's documents on one core: each submission's HTML from the documents
-service's template (prepared outside the clock), timed around `HTML(string=html).write_pdf()` only.
+over the burst comes from /proc, and so does that of the servers (PostgreSQL, Kafka, s3proxy,
+Mailpit) and of the whole machine (/proc/stat): raw CPU per PDF over the machine's CPU per PDF is
+the most the wall-clock ratio per core can be on these cores. After the burst, --paced more
+enterprises send one at a time, each once the previous email arrived: the same stages without a
+queue. Then, with the services stopped, raw WeasyPrint renders the burst's documents on one core:
+each submission's HTML from the documents service's template (prepared outside the clock), timed
+around `HTML(string=html).write_pdf()` only.
 """
 
 import argparse
@@ -351,6 +354,33 @@ def cpu_of(platform: Platform) -> dict[str, float]:
     return cpu
 
 
+# The servers the platform runs on, by what their command lines hold.
+SERVERS = {"PostgreSQL": "postgres", "Kafka": "kafka.Kafka", "s3proxy": "org.gaul.s3proxy.Main", "Mailpit": "mailpit"}
+
+
+def servers_cpu() -> dict[str, float]:
+    """CPU seconds of the local servers' live processes (PostgreSQL's backends included), by server."""
+    found = dict.fromkeys(SERVERS, 0.0)
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            comm = (entry / "comm").read_text().strip()
+            for server, marker in SERVERS.items():
+                if comm == marker or f" {marker} " in command:
+                    found[server] += cpu_seconds(int(entry.name))
+                    break
+        except OSError:
+            continue
+    return found
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine spent busy so far (/proc/stat: all but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: Sequence[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 else values[0]
 
@@ -463,10 +493,15 @@ async def run_pipeline(
                 burst, one_by_one = senders[:n], senders[n:]
                 facts["load_before"] = os.getloadavg()
                 cpu_before = cpu_of(running)
+                servers_before, machine_before, own_before = servers_cpu(), machine_busy_seconds(), time.process_time()
                 await asyncio.gather(*(send(api, s) for s in burst))
                 print(f"{n} sent at once; waiting for their emails", file=sys.stderr)
                 arrivals = await mailpit_arrivals(client, mailpit, domain, PDF_SUBJECT, count=n, timeout=60 + 10 * n)
                 cpu_after = cpu_of(running)
+                servers_after, machine_after, own_after = servers_cpu(), machine_busy_seconds(), time.process_time()
+                facts["servers_cpu"] = {name: servers_after[name] - servers_before[name] for name in SERVERS}
+                facts["machine_cpu"] = machine_after - machine_before
+                facts["benchmark_cpu"] = own_after - own_before
                 facts["load_after"] = os.getloadavg()
                 facts["cpu"] = {service: cpu_after[service] - cpu_before[service] for service in cpu_before}
 
@@ -554,6 +589,8 @@ def report(run: Run, raw: list[float], raw_cpu: list[float], raw_parallel: float
     cpu: dict[str, float] = facts["cpu"]
     documents_cpu_per_pdf = cpu["documents"] / n
     services_cpu_per_pdf = sum(cpu.values()) / n
+    servers: dict[str, float] = facts["servers_cpu"]
+    machine_cpu_per_pdf = facts["machine_cpu"] / n
     ms = 1000.0
 
     def row(label: str, values: list[float]) -> str:
@@ -615,6 +652,14 @@ def report(run: Run, raw: list[float], raw_cpu: list[float], raw_parallel: float
         f"({', '.join(f'{k} {v / n * ms:.0f}' for k, v in cpu.items())}) |",
         f"| **ratio raw / pipeline CPU per PDF: documents process; all five services** "
         f"| **{raw_cpu_per_pdf / documents_cpu_per_pdf:.2f}; {raw_cpu_per_pdf / services_cpu_per_pdf:.2f}** |",
+        f"| CPU per PDF: the servers | {sum(servers.values()) / n * ms:.0f} ms "
+        f"({', '.join(f'{k} {v / n * ms:.0f}' for k, v in servers.items())}) |",
+        f"| CPU per PDF: this benchmark's own client (Sends, polling Mailpit) "
+        f"| {facts['benchmark_cpu'] / n * ms:.0f} ms |",
+        f"| CPU per PDF: the whole machine over the burst (all of the above and anything else running) "
+        f"| {machine_cpu_per_pdf * ms:.0f} ms |",
+        f"| **most the wall ratio per core can be here: raw / whole-machine CPU per PDF** "
+        f"| **{raw_cpu_per_pdf / machine_cpu_per_pdf:.2f}** |",
     ]
     if run.paced:
         lines += [
