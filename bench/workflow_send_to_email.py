@@ -358,20 +358,59 @@ def cpu_of(platform: Platform) -> dict[str, float]:
 SERVERS = {"PostgreSQL": "postgres", "Kafka": "kafka.Kafka", "s3proxy": "org.gaul.s3proxy.Main", "Mailpit": "mailpit"}
 
 
-def servers_cpu() -> dict[str, float]:
-    """CPU seconds of the local servers' live processes (PostgreSQL's backends included), by server."""
-    found = dict.fromkeys(SERVERS, 0.0)
+def server_processes() -> Iterator[tuple[str, int]]:
+    """(server, pid) of each live process of the local servers, PostgreSQL's backends included."""
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             comm = (entry / "comm").read_text().strip()
-            for server, marker in SERVERS.items():
-                if comm == marker or f" {marker} " in command:
-                    found[server] += cpu_seconds(int(entry.name))
-                    break
         except OSError:
             continue
+        for server, marker in SERVERS.items():
+            if comm == marker or f" {marker} " in command:
+                yield server, int(entry.name)
+                break
+
+
+def servers_cpu() -> dict[str, float]:
+    """CPU seconds of the local servers' live processes, by server."""
+    found = dict.fromkeys(SERVERS, 0.0)
+    for server, pid in server_processes():
+        with contextlib.suppress(OSError):  # ended meanwhile
+            found[server] += cpu_seconds(pid)
     return found
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of a process onto these CPUs (threads it starts later inherit them)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # ended meanwhile
+            os.sched_setaffinity(int(task.name), cpus)
+
+
+@contextmanager
+def renders_apart(platform: Platform, cpus: int) -> Iterator[None]:
+    """The rendering processes on the last `cpus` CPUs; the services, their servers and this client on the rest.
+
+    As a deployment would give the render path cores of its own. Every process gets all CPUs back after.
+    """
+    every = sorted(os.sched_getaffinity(0))
+    renders, others = set(every[-cpus:]), set(every[:-cpus])
+    assert others, f"--renders-apart {cpus} leaves no CPU for the rest of the {len(every)}"
+    pids = {os.getpid()} | {pid for _, pid in server_processes()}
+    for process in platform.processes.values():
+        pids |= {process.pid, *descendants(process.pid)}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            # The documents service's rendering processes fork from its forkserver.
+            rendering = b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            pin(pid, renders if rendering else others)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                pin(pid, set(every))
 
 
 def machine_busy_seconds() -> float:
@@ -379,6 +418,24 @@ def machine_busy_seconds() -> float:
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
     user, nice, system, _idle, _iowait, irq, softirq = fields
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(platform: Platform) -> dict[str, Any]:
+    """CPU seconds so far: per service, per server, the whole machine's, this process's."""
+    return {
+        "cpu": cpu_of(platform),
+        "servers_cpu": servers_cpu(),
+        "machine_cpu": machine_busy_seconds(),
+        "benchmark_cpu": time.process_time(),
+    }
+
+
+def cpu_spent(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What each cpu_now() figure grew by between two samples."""
+    return {
+        name: {k: v - before[name][k] for k, v in value.items()} if isinstance(value, dict) else value - before[name]
+        for name, value in after.items()
+    }
 
 
 def percentile(values: Sequence[float], p: int) -> float:
@@ -451,7 +508,12 @@ async def timelines_of(
 
 
 async def run_pipeline(
-    n: int, paced: int, workdir: Path, documents_env: dict[str, str], relays_apart: frozenset[str]
+    n: int,
+    paced: int,
+    workdir: Path,
+    documents_env: dict[str, str],
+    relays_apart: frozenset[str],
+    render_cpus: int,
 ) -> Run:
     servers = server_env()
     run = uuid.uuid4().hex[:8]
@@ -491,24 +553,24 @@ async def run_pipeline(
                 print(f"setup: {n + paced} enterprises ready in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
                 burst, one_by_one = senders[:n], senders[n:]
-                facts["load_before"] = os.getloadavg()
-                cpu_before = cpu_of(running)
-                servers_before, machine_before, own_before = servers_cpu(), machine_busy_seconds(), time.process_time()
-                await asyncio.gather(*(send(api, s) for s in burst))
-                print(f"{n} sent at once; waiting for their emails", file=sys.stderr)
-                arrivals = await mailpit_arrivals(client, mailpit, domain, PDF_SUBJECT, count=n, timeout=60 + 10 * n)
-                cpu_after = cpu_of(running)
-                servers_after, machine_after, own_after = servers_cpu(), machine_busy_seconds(), time.process_time()
-                facts["servers_cpu"] = {name: servers_after[name] - servers_before[name] for name in SERVERS}
-                facts["machine_cpu"] = machine_after - machine_before
-                facts["benchmark_cpu"] = own_after - own_before
-                facts["load_after"] = os.getloadavg()
-                facts["cpu"] = {service: cpu_after[service] - cpu_before[service] for service in cpu_before}
+                apart = renders_apart(running, render_cpus) if render_cpus else contextlib.nullcontext()
+                with apart:
+                    facts["load_before"] = os.getloadavg()
+                    before = cpu_now(running)
+                    await asyncio.gather(*(send(api, s) for s in burst))
+                    print(f"{n} sent at once; waiting for their emails", file=sys.stderr)
+                    arrivals = await mailpit_arrivals(
+                        client, mailpit, domain, PDF_SUBJECT, count=n, timeout=60 + 10 * n
+                    )
+                    facts.update(cpu_spent(before, cpu_now(running)))
+                    facts["load_after"] = os.getloadavg()
 
-                print(f"{paced} more, one at a time", file=sys.stderr)
-                for sender in one_by_one:
-                    await send(api, sender)
-                    arrivals |= await mailpit_arrivals(client, mailpit, sender.email, PDF_SUBJECT, count=1, timeout=120)
+                    print(f"{paced} more, one at a time", file=sys.stderr)
+                    for sender in one_by_one:
+                        await send(api, sender)
+                        arrivals |= await mailpit_arrivals(
+                            client, mailpit, sender.email, PDF_SUBJECT, count=1, timeout=120
+                        )
 
             burst_ids = {s.submission_id for s in burst}
             documents = [
@@ -696,10 +758,21 @@ async def main() -> None:
         help="services whose outbox a `relay` process publishes, comma-separated, '' for none "
         "(default: explanations, as docker-compose.yml deploys it)",
     )
+    parser.add_argument(
+        "--renders-apart",
+        type=int,
+        default=0,
+        metavar="CPUS",
+        help="pin the rendering processes to the last CPUS CPUs and everything else to the others, as a deployment "
+        "gives the render path cores of its own (sets --render-concurrency to CPUS unless given)",
+    )
     parser.add_argument("--timelines", type=Path, help="also write each submission's timeline here (JSON)")
     args = parser.parse_args()
     documents_env: dict[str, str] = {}
     options = ""
+    if args.renders_apart:
+        options += f" --renders-apart {args.renders_apart}"
+        args.render_concurrency = args.render_concurrency or args.renders_apart
     if args.render_concurrency is not None:
         documents_env["BLUEMAP_DOCUMENTS_RENDER_CONCURRENCY"] = str(args.render_concurrency)
         options += f" --render-concurrency {args.render_concurrency}"
@@ -716,7 +789,7 @@ async def main() -> None:
     processes = 1 if args.render_isolation == "thread" else concurrency
     with tempfile.TemporaryDirectory(prefix="bench-workflow-") as tmp:
         relays_apart = frozenset(filter(None, args.relays_apart.split(",")))
-        run = await run_pipeline(args.n, args.paced, Path(tmp), documents_env, relays_apart)
+        run = await run_pipeline(args.n, args.paced, Path(tmp), documents_env, relays_apart, args.renders_apart)
     run.facts["render_processes"] = processes
     print("services stopped; raw WeasyPrint on the burst's documents", file=sys.stderr)
     documents = raw_documents(run.documents, run.portal_url)
