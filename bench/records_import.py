@@ -161,14 +161,14 @@ def run_child(args: list[str], env: dict[str, str], peaks: dict[str, float] | No
     return elapsed, usage.ru_maxrss, text
 
 
-def parsed_rows(path: Path, enterprises: dict[str, Any], chunk: int) -> Iterator[list[tuple[Any, ...]]]:
+def parsed_rows(path: Path, enterprises: dict[str, Any], chunk: int) -> Iterator[Rows]:
     """The file's rows as record tuples in RAW_COLUMNS order, chunk by chunk (for the COPYs, untimed)."""
     now = datetime.now(UTC)
     import_id = uuid.uuid4()
     with path.open(encoding="utf-8", newline="") as source:
         reader = csv.reader(source)
         at = {name: i for i, name in enumerate(next(reader))}
-        rows: list[tuple[Any, ...]] = []
+        rows: Rows = []
         for cells in reader:
             rows.append(
                 (
@@ -228,7 +228,7 @@ async def raw_copy(dsn: str, path: Path, indexes: bool, chunk: int = 50_000) -> 
         await connection.close()
 
 
-async def design_floor(dsn: str, path: Path, chunk: int = DEFAULT_BATCH_SIZE) -> tuple[float, float, float]:
+async def writes_alone(dsn: str, path: Path, chunk: int = DEFAULT_BATCH_SIZE) -> tuple[float, float, float]:
     """The writes the import must make and nothing else, as fast as two connections make them.
 
     Each record goes into a copy of the records table with its indexes and its foreign key to the
@@ -239,10 +239,10 @@ async def design_floor(dsn: str, path: Path, chunk: int = DEFAULT_BATCH_SIZE) ->
     """
     setup = await asyncpg.connect(dsn)
     await setup.execute(
-        "DROP TABLE IF EXISTS floor_records, floor_outbox;"
-        "CREATE TABLE floor_records (LIKE records INCLUDING DEFAULTS INCLUDING INDEXES);"
-        "ALTER TABLE floor_records ADD FOREIGN KEY (enterprise_id) REFERENCES enterprises (id);"
-        "CREATE TABLE floor_outbox (LIKE outbox_messages INCLUDING DEFAULTS INCLUDING INDEXES)"
+        "DROP TABLE IF EXISTS writes_records, writes_outbox;"
+        "CREATE TABLE writes_records (LIKE records INCLUDING DEFAULTS INCLUDING INDEXES);"
+        "ALTER TABLE writes_records ADD FOREIGN KEY (enterprise_id) REFERENCES enterprises (id);"
+        "CREATE TABLE writes_outbox (LIKE outbox_messages INCLUDING DEFAULTS INCLUDING INDEXES)"
     )
     enterprise_rows = await setup.fetch(
         "SELECT id, uscc, name, name_en, region_code, registered_emails FROM enterprises WHERE tenant_id = $1", TENANT
@@ -269,7 +269,7 @@ async def design_floor(dsn: str, path: Path, chunk: int = DEFAULT_BATCH_SIZE) ->
     spent = client_cpu = 0.0
     backend_before = sum(cpu_seconds(pid) or 0.0 for pid in backends)
 
-    def events(records: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def events(records: Rows) -> Rows:
         payloads = publication_payloads(records, [snapshots[r[2]] for r in records])
         return [
             (uuid7(), TENANT, RecordPublished.topic, str(r[0]), record_published, headers, p, now, now, None, 0, None)
@@ -278,8 +278,8 @@ async def design_floor(dsn: str, path: Path, chunk: int = DEFAULT_BATCH_SIZE) ->
 
     async def write(connection: asyncpg.Connection, records: Rows, outbox: Rows) -> None:
         async with connection.transaction():
-            await connection.copy_records_to_table("floor_records", records=records, columns=RAW_COLUMNS)
-            await connection.copy_records_to_table("floor_outbox", records=outbox, columns=OUTBOX_COLUMNS)
+            await connection.copy_records_to_table("writes_records", records=records, columns=RAW_COLUMNS)
+            await connection.copy_records_to_table("writes_outbox", records=outbox, columns=OUTBOX_COLUMNS)
 
     try:
         for rows in parsed_rows(path, enterprises, chunk * 2):
@@ -292,7 +292,7 @@ async def design_floor(dsn: str, path: Path, chunk: int = DEFAULT_BATCH_SIZE) ->
             spent += time.perf_counter() - started
             client_cpu += time.thread_time() - cpu
         backend_cpu = sum(cpu_seconds(pid) or 0.0 for pid in backends) - backend_before
-        await setup.execute("DROP TABLE floor_records, floor_outbox")
+        await setup.execute("DROP TABLE writes_records, writes_outbox")
         return spent, client_cpu, backend_cpu
     finally:
         for connection in connections:
@@ -302,7 +302,7 @@ async def design_floor(dsn: str, path: Path, chunk: int = DEFAULT_BATCH_SIZE) ->
 
 # The import's reading alone: its reader process, every batch received and decoded as the import
 # does, then dropped. Run in a child so that wait4 counts the reader process with it.
-READ_ALONE = """
+READING_ALONE = """
 import sys
 from pathlib import Path
 from bluemap_records.imports.batches import ProcessBatchReader
@@ -317,10 +317,10 @@ print(rows)
 """
 
 
-def read_alone(path: Path, env: dict[str, str]) -> tuple[float, float]:
+def reading_alone(path: Path, env: dict[str, str]) -> tuple[float, float]:
     """Seconds and CPU seconds (both processes) the import's reading and validating take alone."""
     peaks: dict[str, float] = {}
-    seconds, _, _ = run_child([sys.executable, "-c", READ_ALONE, str(path)], env, peaks)
+    seconds, _, _ = run_child([sys.executable, "-c", READING_ALONE, str(path)], env, peaks)
     return seconds, peaks["cpu_s"]
 
 
@@ -462,8 +462,8 @@ async def main() -> None:
 
         raw_indexed, raw_client_cpu, raw_backend_cpu = await raw_copy(bench_dsn, path, indexes=True)
         raw_bare, _, _ = await raw_copy(bench_dsn, path, indexes=False)
-        floor, floor_client_cpu, floor_backend_cpu = await design_floor(bench_dsn, path)
-        reading, reading_cpu = read_alone(path, env)
+        writing, writing_client_cpu, writing_backend_cpu = await writes_alone(bench_dsn, path)
+        reading, reading_cpu = reading_alone(path, env)
         queries = await page_queries(url, work, args.queries)
     finally:
         if not args.keep:
@@ -487,13 +487,13 @@ async def main() -> None:
         "ratio_to_raw_copy_indexed": round(rate / (rows / raw_indexed), 3),
         "ratio_to_raw_copy_bare": round(rate / (rows / raw_bare), 3),
         # The writes alone (record with its foreign key, its event in the outbox), two connections.
-        "writes_alone_rows_per_s": round(rows / floor),
-        "writes_alone_ratio_to_raw_copy_indexed": round(raw_indexed / floor, 3),
+        "writes_alone_rows_per_s": round(rows / writing),
+        "writes_alone_ratio_to_raw_copy_indexed": round(raw_indexed / writing, 3),
         "reading_alone_rows_per_s": round(rows / reading),
         "reading_alone_cpu_us_per_row": round(reading_cpu / rows * 1e6, 1),
         "writes_alone_cpu_us_per_row": {
-            "client": round(floor_client_cpu / rows * 1e6, 1),
-            "postgresql": round(floor_backend_cpu / rows * 1e6, 1),
+            "client": round(writing_client_cpu / rows * 1e6, 1),
+            "postgresql": round(writing_backend_cpu / rows * 1e6, 1),
         },
         # CPU per row: where the time goes on a machine whose cores the import saturates.
         "import_cpu_us_per_row": {
@@ -512,8 +512,8 @@ async def main() -> None:
     q = result["queries"]
     mine_cpu, raw_cpu = result["import_cpu_us_per_row"], result["raw_copy_indexed_cpu_us_per_row"]
     import_total, raw_total = sum(mine_cpu.values()), sum(raw_cpu.values())
-    floor_cpu = result["writes_alone_cpu_us_per_row"]
-    floor_total = sum(floor_cpu.values())
+    writes_cpu = result["writes_alone_cpu_us_per_row"]
+    writes_total = sum(writes_cpu.values())
     table = [
         ("rows imported", f"{rows:,} ({result['file_bytes'] / 1e6:.0f} MB CSV, {args.enterprises:,} enterprises)"),
         ("import (command line, child process)", f"{seconds:.0f} s, **{rate:,.0f} rows/s**"),
@@ -536,7 +536,7 @@ async def main() -> None:
             "the writes alone: each record (indexes, foreign key) and its event in the outbox, two connections, "
             "nothing read or checked",
             f"{result['writes_alone_rows_per_s']:,} rows/s; ratio {result['writes_alone_ratio_to_raw_copy_indexed']}; "
-            f"CPU per row {floor_total:.0f} µs ({floor_cpu['client']:.0f} + {floor_cpu['postgresql']:.0f})",
+            f"CPU per row {writes_total:.0f} µs ({writes_cpu['client']:.0f} + {writes_cpu['postgresql']:.0f})",
         ),
         (
             "reading and validating alone: the import's reader process, batches decoded and dropped",
