@@ -30,7 +30,11 @@ _GB2312_PAIR = re.compile(rb"[\xa1-\xf7][\xa1-\xfe]")
 # runs of three-byte CJK sequences that real GBK text practically never forms. Bytes are mapped
 # to their UTF-8 role (L: lead of a CJK character, C: continuation) and searched for three in a
 # row: a translation and a substring search are far cheaper than a regular expression here.
-_UTF8_ROLE = bytes(ord("L") if 0xE3 <= b <= 0xE9 else ord("C") if 0x80 <= b <= 0xBF else ord(".") for b in range(256))
+# Line feeds stay, so that a whole block's roles can be searched and its lines counted at once.
+_UTF8_ROLE = bytes(
+    ord("L") if 0xE3 <= b <= 0xE9 else ord("C") if 0x80 <= b <= 0xBF else b if b == 0x0A else ord(".")
+    for b in range(256)
+)
 _THREE_CJK = b"LCC" * 3
 _UTF8_CJK_RUN = re.compile(rb"(?:[\xe3-\xe9][\x80-\xbf]{2}){3,}")
 _LATIN1_RUN = re.compile(
@@ -142,6 +146,42 @@ def mojibake(text: str, *, utf8: bytes | None = None, gb18030: bytes | None = No
             if len(_CJK.findall(repaired)) >= 2:
                 return f"looks like mojibake: {right.upper()} text that was decoded as {wrong.upper()}"
     return None
+
+
+# What mojibake() looks at, found in a whole block at once: U+FFFD (EF BF BD in UTF-8), characters
+# U+0080-U+00FF (C2 xx or C3 xx: only these lead the Latin-1 check), and runs of UTF-8 CJK roles.
+_REPLACEMENT_UTF8 = "\ufffd".encode()
+_LATIN_UTF8_LEADS = (b"\xc2", b"\xc3")
+
+
+def suspect_lines(data: bytes, text: str) -> set[int]:
+    """Indexes of the lines of UTF-8 data (text, its decoded form) on which mojibake() may find something.
+
+    mojibake() finds nothing on every other line: this is its per-block prefilter, not a second rule.
+    Byte searches and one GB18030 encoding of the block cost a microsecond a row; a regular
+    expression over the characters cost ten.
+    """
+    found: set[int] = set()
+
+    def lines_of(haystack: bytes, needle: bytes) -> None:
+        at, counted, index = 0, 0, 0
+        while (position := haystack.find(needle, at)) >= 0:
+            index += haystack.count(b"\n", counted, position)
+            counted = position
+            found.add(index)
+            end = haystack.find(b"\n", position)
+            if end < 0:
+                return
+            at = end + 1
+
+    if not data.isascii():
+        lines_of(data, _REPLACEMENT_UTF8)
+        for lead in _LATIN_UTF8_LEADS:
+            lines_of(data, lead)
+        roles = text.encode("gb18030").translate(_UTF8_ROLE)
+        if _THREE_CJK in roles:
+            lines_of(roles, _THREE_CJK)  # roles keep the line feeds: LF is a byte of its own in GB18030
+    return found
 
 
 @dataclass(frozen=True)

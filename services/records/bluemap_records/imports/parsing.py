@@ -1,8 +1,10 @@
 """Import files read row by row in constant memory: CSV (RFC 4180) or JSON Lines (blocking file I/O)."""
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Literal
@@ -16,6 +18,7 @@ from bluemap_records.imports.encoding import (
     detect_encoding,
     mojibake,
     sniff,
+    suspect_lines,
 )
 
 REQUIRED_COLUMNS = ("uscc", "enterprise_name", "record_type", "year", "source_title", "issuing_authority", "issued_on")
@@ -38,6 +41,8 @@ _KNOWN = frozenset(COLUMNS)
 # The longest legitimate row (a 20,000-character summary and the rest) is far below this; a longer
 # line is a broken file or an attack on memory, never data.
 MAX_LINE_BYTES = 1024 * 1024
+# What the fast path reads at once: about 5,000 rows of a usual file, a few MB as text and cells.
+BLOCK_BYTES = 2 * 1024 * 1024
 
 Format = Literal["csv", "jsonl"]
 
@@ -62,6 +67,25 @@ class SourceRow:
     values: dict[str, str]
     raw: list[str]
     problems: list[RowProblem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RowBlock:
+    """Rows read together, in file order: each row's first line and cells.
+
+    A row in `read` was read by the per-row path (a line it could not trust, a wrong number of
+    fields, or a block the fast path left to it) and is validated as that SourceRow; every other
+    row has exactly the header's cells, all of it read cleanly.
+    """
+
+    lines: list[int] = field(default_factory=list)
+    cells: list[list[str]] = field(default_factory=list)
+    read: dict[int, SourceRow] = field(default_factory=dict)
+
+    def add(self, row: SourceRow) -> None:
+        self.read[len(self.cells)] = row
+        self.lines.append(row.line)
+        self.cells.append(row.raw)
 
 
 def choose_format(declared: str | None, filename: str | None, first_char: str) -> Format:
@@ -103,6 +127,8 @@ class ImportFile:
         self.bytes_read = 0
         self.unknown_columns: list[str] = []
         self._file = file
+        self._line_number = 0  # physical lines read so far
+        self._pending: io.BytesIO | None = None  # a block handed back to the per-row path, read before the file
         try:
             if size == 0:
                 raise FileProblem("The file is empty.")
@@ -123,7 +149,7 @@ class ImportFile:
             self._line_problems: dict[int, str] = {}
             if self.format == "csv":
                 self.header = self._read_header()
-                self._rows = self._csv_rows()
+                self._rows = self._csv_rows(self._reader, 0)
             else:
                 self.header = list(COLUMNS)
                 self._rows = self._jsonl_rows()
@@ -159,15 +185,147 @@ class ImportFile:
             yield first
         yield from self._rows
 
+    @property
+    def fast(self) -> bool:
+        """Whether blocks() reads this file on the fast path: CSV in UTF-8."""
+        return self.format == "csv" and self.encoding in ("utf-8", "utf-8-sig")
+
+    def blocks(self, rows: int) -> Iterator[RowBlock]:
+        """Every row after the header, in file order, in blocks (of about `rows` rows read row by row).
+
+        UTF-8 CSV takes the fast path: a block of BLOCK_BYTES is decoded, split into lines and parsed
+        at once, and only a line that may hold mojibake is checked line by line (encoding.decode_line,
+        the per-row path's own check). A block the fast path cannot read as the per-row path would
+        (not UTF-8, broken CSV, an over-long line, a quoted field running past the block, a byte
+        order mark) goes to the per-row path whole. Other files are read row by row.
+        """
+        block = RowBlock()
+        if self._first is not None:
+            first, self._first = self._first, None
+            block.add(first)
+        if not self.fast:
+            for row in self._rows:
+                block.add(row)
+                if len(block.cells) >= rows:
+                    yield block
+                    block = RowBlock()
+            if block.cells:
+                yield block
+            return
+        if block.cells:
+            yield block
+        while data := self._read_block():
+            fast = self._fast_block(data)
+            yield fast if fast is not None else self._slow_block(data)
+
+    def _read_block(self) -> bytes:
+        data = self._file.read(BLOCK_BYTES)
+        if data and not data.endswith(b"\n"):
+            data += self._file.readline(MAX_LINE_BYTES + 1)  # the rest of the last line
+        return data
+
+    def _fast_block(self, data: bytes) -> RowBlock | None:
+        """The rows of data (whole lines), or None when only the per-row path reads them as it should."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if "\ufeff" in text or text.count("\r") != text.count("\r\n"):
+            # The per-row path drops a byte order mark at a line's start, and a lone carriage return
+            # is no line end to it; both are rare enough to leave to it.
+            return None
+        if max(map(len, data.split(b"\n"))) >= MAX_LINE_BYTES:
+            return None
+        count = text.count("\n") + (not text.endswith("\n"))  # lines, the last one perhaps without its line feed
+
+        def reader() -> "csv._reader":
+            # Lines end at line feeds only, and keep them, as the per-row path reads them.
+            return csv.reader(io.StringIO(text, newline="\n"), strict=True)
+
+        rows = reader()
+        try:
+            parsed = list(rows)  # a quoted field left open at the end of the block is an error too
+        except csv.Error:
+            return None
+        base = self._line_number
+        if rows.line_num == len(parsed):
+            starts: list[int] | range = range(base + 1, base + 1 + len(parsed))
+        else:  # quoted line feeds: a row spans lines
+            starts, rows = [], reader()
+            last = 0
+            for _ in rows:
+                starts.append(base + last + 1)
+                last = rows.line_num
+        line_problems = {}
+        suspects = suspect_lines(data, text)
+        if suspects:
+            lines = text.split("\n")
+            for index in suspects:
+                _text, problem = decode_line(lines[index].encode() + b"\n", self.encoding)
+                if problem is not None:
+                    line_problems[base + 1 + index] = problem
+        self._line_number = base + count
+        self.bytes_read += len(data)
+        width = len(self.header)
+        first = self.header.index("uscc")
+        block = RowBlock()
+        if (
+            not line_problems
+            and set(map(len, parsed)) == {width}
+            and all(uscc.strip() for uscc in set(map(itemgetter(first), parsed)))
+        ):
+            block.lines, block.cells = list(starts), parsed  # the usual block: no row needs a look of its own
+            return block
+        cells, kept_lines = block.cells, block.lines
+        next_starts = [*starts[1:], base + count + 1]
+        for fields, start, following in zip(parsed, starts, next_starts, strict=True):
+            problems = [
+                RowProblem("", reason if number == start else f"line {number}: {reason}")
+                for number, reason in line_problems.items()
+                if start <= number < following
+            ]
+            if not problems and not "".join(fields).strip():
+                continue  # a blank line, or a row of empty cells
+            if not problems and len(fields) != width:
+                problems.append(RowProblem("", f"the row has {len(fields)} fields, the header {width}"))
+            if problems:
+                block.add(SourceRow(start, {}, fields, problems))
+            else:
+                kept_lines.append(start)
+                cells.append(fields)
+        return block
+
+    def _slow_block(self, data: bytes) -> RowBlock:
+        """The rows of data read by the per-row path, and the rest of the last one's lines from the file."""
+        self._pending = io.BytesIO(data)
+        block = RowBlock()
+        for row in self._csv_rows(csv.reader(self._text_lines(), strict=True), self._line_number):
+            block.add(row)
+            if self._pending is None:
+                break
+        self._pending = None
+        return block
+
+    def _readline(self, limit: int) -> bytes:
+        pending = self._pending
+        if pending is None:
+            return self._file.readline(limit)
+        line = pending.readline(limit)
+        if pending.tell() == len(pending.getbuffer()):
+            self._pending = None
+            if line and not line.endswith(b"\n") and len(line) < limit:
+                line += self._file.readline(limit - len(line))  # the block ended inside this line
+        return line or self._file.readline(limit)
+
     def _lines(self) -> Iterator[tuple[int, bytes | None]]:
         """(number, bytes) of each physical line; None in place of a line over MAX_LINE_BYTES."""
-        number = 0
-        readline = self._file.readline
+        readline = self._readline
         while True:
             line = readline(MAX_LINE_BYTES + 1)
             if not line:
                 return
-            number += 1
+            self._line_number += 1
+            number = self._line_number
             self.bytes_read += len(line)
             if len(line) > MAX_LINE_BYTES:
                 while line and not line.endswith(b"\n"):  # skip the rest without holding it
@@ -212,14 +370,14 @@ class ImportFile:
         self.unknown_columns = [c for c in columns if c not in _KNOWN]
         return columns
 
-    def _csv_rows(self) -> Iterator[SourceRow]:
-        reader = self._reader
+    def _csv_rows(self, reader: "csv._reader", offset: int) -> Iterator[SourceRow]:
+        """The rows of reader, whose first line is line offset + 1."""
         columns = self.header
         width = len(columns)
         # Without unknown columns (the usual case) a row zips with the header, the fastest way.
         known = [(i, c) for i, c in enumerate(columns) if c in _KNOWN] if self.unknown_columns else None
         problems_by_line = self._line_problems
-        last = reader.line_num
+        last = offset + reader.line_num
         while True:
             start = last + 1
             try:
@@ -229,7 +387,7 @@ class ImportFile:
                 return
             except csv.Error as exc:
                 fields, failure = [], f"not valid CSV: {exc}"
-            last = reader.line_num
+            last = offset + reader.line_num
             problems = []
             if problems_by_line:
                 for number in [n for n in problems_by_line if n <= last]:

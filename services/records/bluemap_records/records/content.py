@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -36,21 +37,54 @@ class RecordContent:
 
     def sha256(self) -> str:
         """Fingerprint of the content, to tell a real change from a re-import of the same data."""
-        parts = (
-            "v1",
-            self.record_type,
-            str(self.year),
-            self.source_title,
-            self.issuing_authority,
-            self.issued_on.isoformat(),
-            self.source_url,
-            self.summary,
-            self.external_id,
+        return fingerprints(
+            [self.record_type],
+            [self.year],
+            [self.source_title],
+            [self.issuing_authority],
+            [self.issued_on],
+            [self.source_url],
+            [self.summary],
+            [self.external_id],
+        )[0]
+
+
+def fingerprints(
+    record_types: Sequence[str],
+    years: Sequence[int],
+    source_titles: Sequence[str],
+    issuing_authorities: Sequence[str],
+    issued_ons: Sequence[date],
+    source_urls: Sequence[str | None],
+    summaries: Sequence[str | None],
+    external_ids: Sequence[str | None],
+) -> list[str]:
+    """RecordContent.sha256 of many contents given column by column (an import's batch), in order."""
+    # Fields never hold NUL or the unit separator (control characters are refused), so the
+    # joined text is unambiguous, and None ("\x00") differs from an empty string.
+    sha256 = hashlib.sha256
+    dates = {issued: issued.isoformat() for issued in set(issued_ons)}
+    return [
+        sha256(
+            f"v1\x1f{record_type}\x1f{year}\x1f{title}\x1f{authority}\x1f{dates[issued]}\x1f"
+            f"{_NONE if url is None else url}\x1f{_NONE if summary is None else summary}\x1f"
+            f"{_NONE if external_id is None else external_id}".encode()
+        ).hexdigest()
+        for record_type, year, title, authority, issued, url, summary, external_id in zip(
+            record_types,
+            years,
+            source_titles,
+            issuing_authorities,
+            issued_ons,
+            source_urls,
+            summaries,
+            external_ids,
+            strict=True,
         )
-        # Fields never hold NUL or the unit separator (control characters are refused), so the
-        # joined text is unambiguous, and None differs from an empty string.
-        joined = "\x1f".join("\x00" if part is None else part for part in parts)
-        return hashlib.sha256(joined.encode()).hexdigest()
+    ]
+
+
+_NONE = "\x00"
 
 
 CONTENT_FIELDS = tuple(RecordContent.__dataclass_fields__)
