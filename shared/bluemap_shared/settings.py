@@ -24,15 +24,17 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     outbox_poll_interval: float = 1.0
-    outbox_batch_size: int = 200
+    # Outbox rows a relay claims and publishes in one transaction.
+    outbox_batch_size: int = 1000
     # False when `relay` processes of the service publish its outbox (scaled apart from the API, so a
     # burst of requests does not hold back the events they stage).
     outbox_relay_in_process: bool = True
     consumer_max_attempts: int = 5
     consumer_backoff_seconds: float = 0.2
-    # Messages of a Kafka batch handled at once (different keys; one key stays in order); each holds
-    # a pooled database connection (20 a process), so requests and the relay keep the rest.
-    consumer_concurrency: int = 8
+    # Events a Kafka consumer fetches and handles in one transaction at most.
+    consumer_batch_size: int = 1000
+    # Producer compression (aiokafka's names: lz4, zstd, snappy, gzip), or none.
+    kafka_compression: Literal["lz4", "zstd", "snappy", "gzip", "none"] = "lz4"
     # The built-in identity provider of the records service; production names its own.
     jwks_url: str = "http://127.0.0.1:8101/api/records/.well-known/jwks.json"
     token_issuer: str = "bluemap"

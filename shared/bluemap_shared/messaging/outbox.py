@@ -3,21 +3,21 @@
 import asyncio
 import contextlib
 import os
+import struct
 import time
-from collections.abc import Callable, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import orjson
 import structlog
-from sqlalchemy import delete, func, text
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_shared.db import SessionMaker, bulk_insert, copy_rows, on_commit, utcnow
+from bluemap_shared.db import SessionMaker, bulk_insert, copy_rows, on_commit, on_postgres, utcnow
 from bluemap_shared.events.envelope import Envelope, IntegrationEvent, Message, context_headers, current_traceparent
 from bluemap_shared.failpoints import failpoint
 from bluemap_shared.ids import uuid7
@@ -137,6 +137,7 @@ OUTBOX_COLUMNS = (
     "last_error",
 )
 _ID_SLOT, _SUBJECT_SLOT = "\x1eid\x1e", "\x1esubject\x1e"  # stand-ins in a headers template; never in a value
+_ID_SLOT_BYTES, _SUBJECT_SLOT_BYTES = _ID_SLOT.encode(), _SUBJECT_SLOT.encode()
 
 
 def _uuid7_pairs(count: int) -> list[tuple[UUID, str]]:
@@ -212,6 +213,92 @@ async def emit_serialized(
     return [row[0] for row in rows]
 
 
+BATCH_EVENT_TYPE = "org.bluemap.outbox.batch"  # an outbox row that holds many events; never on a topic
+_FRAME = struct.Struct(">16sHI")  # event id, subject length, payload length
+
+
+def _pack_batch(events: Sequence[tuple[UUID, str, bytes]]) -> bytes:
+    """Frame (event id, subject, payload) triples into one outbox payload."""
+    parts: list[bytes] = []
+    for event_id, subject, payload in events:
+        subject_bytes = subject.encode()
+        parts.append(_FRAME.pack(event_id.bytes, len(subject_bytes), len(payload)))
+        parts.append(subject_bytes)
+        parts.append(payload)
+    return b"".join(parts)
+
+
+def unpack_batch(packed: bytes) -> Iterator[tuple[str, str, bytes]]:
+    """The (event id, subject, payload) of each event of a batch row, in order."""
+    view = memoryview(packed)
+    at, end = 0, len(packed)
+    while at < end:
+        id_bytes, subject_length, payload_length = _FRAME.unpack_from(view, at)
+        at += _FRAME.size
+        subject = bytes(view[at : at + subject_length]).decode()
+        at += subject_length
+        yield str(UUID(bytes=id_bytes)), subject, bytes(view[at : at + payload_length])
+        at += payload_length
+
+
+async def emit_batch(
+    session: AsyncSession, events: Sequence[tuple[type[IntegrationEvent], str, bytes]], *, tenant_id: str
+) -> list[UUID]:
+    """emit_serialized() staged as ONE outbox row, which the relay expands into one message per event.
+
+    For imports: one row per batch instead of one per record. On the topics nothing changes: each
+    event is its own message (key = subject) with the headers emit_serialized would give it. The
+    row orders like any other and, since it holds many keys, the relay lets no later row of any key
+    overtake it. Every event must be of one type (so of one topic).
+    """
+    if not events:
+        return []
+    kinds = {event_class for event_class, _, _ in events}
+    if len(kinds) != 1:
+        raise ValueError(f"a batch holds events of one type, not {sorted(k.event_type for k in kinds)}")
+    [event_class] = kinds
+    source = f"/bluemap/{session.info['service']}"
+    now = utcnow()
+    headers = context_headers(
+        _ID_SLOT, source, event_class.event_type, _SUBJECT_SLOT, now.isoformat(), tenant_id, current_traceparent.get()
+    )
+    ids = [event_id for event_id, _ in _uuid7_pairs(len(events))]
+    framed = _pack_batch([(i, subject, payload) for i, (_, subject, payload) in zip(ids, events, strict=True)])
+    row = (
+        uuid7(),
+        tenant_id,
+        event_class.topic,
+        f"batch:{ids[0]}",
+        BATCH_EVENT_TYPE,
+        orjson.dumps(headers).decode() if on_postgres(session) else headers,
+        framed,
+        now,
+        now,
+        None,
+        0,
+        None,
+    )
+    await copy_rows(session, OutboxMessage.__table__, OUTBOX_COLUMNS, [row])  # type: ignore[attr-defined]
+    _wake_relay_on_commit(session)
+    return ids
+
+
+def _messages_of(row: Any) -> list[Message]:
+    """The messages an outbox row stands for: itself, or each event of a batch row."""
+    headers = [(k, v.encode()) for k, v in row.headers]
+    if row.event_type != BATCH_EVENT_TYPE:
+        return [Message(topic=row.topic, key=row.key.encode(), value=row.payload, headers=headers)]
+    messages = []
+    for event_id, subject, payload in unpack_batch(row.payload):
+        key = subject.encode()
+        filled = [
+            (k, event_id.encode() if v == _ID_SLOT_BYTES else key if v == _SUBJECT_SLOT_BYTES else v)
+            for k, v in headers
+        ]
+        messages.append(Message(topic=row.topic, key=key, value=payload, headers=filled))
+    return messages
+
+
 class OutboxRelay:
     """Publishes pending outbox rows in order per key; safe to run in many processes at once.
 
@@ -225,7 +312,7 @@ class OutboxRelay:
         sessionmaker: SessionMaker,
         transport: Transport,
         *,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         poll_interval: float = 1.0,
         max_backoff: float = 60.0,
         retention: timedelta = timedelta(days=7),
@@ -311,79 +398,101 @@ class OutboxRelay:
             await asyncio.sleep(RELISTEN_DELAY)
 
     async def publish_pending(self) -> int:
-        """Send one batch of due rows; return how many were published."""
+        """Send one batch of due rows; return how many rows were published."""
         now = utcnow()
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
         claim = (
-            select(OutboxMessage)
-            .where(
-                col(OutboxMessage.published_at).is_(None),
-                col(OutboxMessage.next_attempt_at) <= now,
-            )
-            .order_by(col(OutboxMessage.id))
+            select(table.c.id, table.c.topic, table.c.key, table.c.event_type, table.c.headers, table.c.payload)
+            .where(table.c.published_at.is_(None), table.c.next_attempt_at <= now)
+            .order_by(table.c.id)
             .limit(self._batch_size)
             .with_for_update(skip_locked=True)
         )
         async with self._sessionmaker() as session, session.begin():
-            claimed = list((await session.exec(claim)).all())
+            claimed = list((await (await session.connection()).execute(claim)).all())
             rows = await self._in_key_order(session, claimed)
             if not rows:
                 return 0
-            messages = [
-                Message(
-                    topic=row.topic,
-                    key=row.key.encode(),
-                    value=row.payload,
-                    headers=[(k, v.encode()) for k, v in row.headers],
-                )
-                for row in rows
-            ]
+            messages = [message for row in rows for message in _messages_of(row)]
+            ids = [row.id for row in rows]
             try:
                 await self._transport.publish(messages)
             except Exception as exc:
-                for row in rows:
-                    row.attempts += 1
-                    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                    backoff = min(self._max_backoff, 0.5 * 2 ** min(row.attempts, 16))
-                    row.next_attempt_at = now + timedelta(seconds=backoff)
+                await self._back_off(session, ids, now, f"{type(exc).__name__}: {exc}"[:2000])
                 log.warning("outbox.publish_failed", service=self.service, rows=len(rows), error=str(exc))
                 return 0
             await failpoint("outbox.before_mark_published")
-            published_at = utcnow()
-            for row in rows:
-                row.published_at = published_at
-            log.debug("outbox.published", service=self.service, rows=len(rows))
+            await (await session.connection()).execute(
+                update(table).where(table.c.id.in_(ids)).values(published_at=utcnow())
+            )
+            log.debug("outbox.published", service=self.service, rows=len(rows), messages=len(messages))
             return len(rows)
 
+    async def _back_off(self, session: AsyncSession, ids: list[int], now: datetime, error: str) -> None:
+        """Count a failed attempt on each row and delay its next one, doubling up to max_backoff."""
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        attempts = (
+            await (await session.connection()).execute(select(table.c.id, table.c.attempts).where(table.c.id.in_(ids)))
+        ).all()
+        await (await session.connection()).execute(
+            update(table).where(table.c.id == bindparam("row_id")),
+            [
+                {
+                    "row_id": row_id,
+                    "attempts": tried + 1,
+                    "last_error": error,
+                    "next_attempt_at": now + timedelta(seconds=min(self._max_backoff, 0.5 * 2 ** min(tried + 1, 16))),
+                }
+                for row_id, tried in attempts
+            ],
+        )
+
     @staticmethod
-    async def _in_key_order(session: AsyncSession, claimed: list[OutboxMessage]) -> list[OutboxMessage]:
-        """Drop claimed rows that an earlier pending row of the same key must precede.
+    async def _in_key_order(session: AsyncSession, claimed: list[Any]) -> list[Any]:
+        """Drop claimed rows that an earlier pending row must precede.
 
         Such a row is locked by another relay (SKIP LOCKED passed it) or still backing off;
-        publishing past it would reorder that aggregate's events.
+        publishing past it would reorder that aggregate's events. A batch row holds many keys, so
+        it is a barrier for all: nothing after it goes first, and it goes only when nothing earlier waits.
         """
         if not claimed:
             return []
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
         claimed_ids = [row.id for row in claimed]
-        earliest_elsewhere = dict(
+        unclaimed_earlier = (
+            table.c.published_at.is_(None),
+            table.c.id.not_in(claimed_ids),
+            table.c.id < max(claimed_ids),
+        )
+        earliest_elsewhere: dict[str, int] = dict(
             (
-                await session.exec(
-                    select(OutboxMessage.key, func.min(OutboxMessage.id))
-                    .where(
-                        col(OutboxMessage.published_at).is_(None),
-                        col(OutboxMessage.key).in_({row.key for row in claimed}),
-                        col(OutboxMessage.id).not_in(claimed_ids),
-                        col(OutboxMessage.id) < max(claimed_ids),  # type: ignore[type-var]
-                    )
-                    .group_by(col(OutboxMessage.key))
+                await (await session.connection()).execute(
+                    select(table.c.key, func.min(table.c.id))
+                    .where(*unclaimed_earlier, table.c.key.in_({row.key for row in claimed}))
+                    .group_by(table.c.key)
                 )
             ).all()
         )
-        return [row for row in claimed if row.id < earliest_elsewhere.get(row.key, row.id + 1)]  # type: ignore[operator]
+        barriers = select(func.min(table.c.id)).where(*unclaimed_earlier)
+        first_batch_waiting = (
+            await (await session.connection()).execute(barriers.where(table.c.event_type == BATCH_EVENT_TYPE))
+        ).scalar_one_or_none()
+        first_waiting = None
+        if any(row.event_type == BATCH_EVENT_TYPE for row in claimed):
+            first_waiting = (await (await session.connection()).execute(barriers)).scalar_one_or_none()
+        kept = []
+        for row in claimed:
+            if first_batch_waiting is not None and row.id > first_batch_waiting:
+                break
+            if row.event_type == BATCH_EVENT_TYPE and first_waiting is not None and row.id > first_waiting:
+                break  # and so everything claimed after it
+            if row.id < earliest_elsewhere.get(row.key, row.id + 1):
+                kept.append(row)
+        return kept
 
     async def purge_published(self) -> None:
         """Forget rows published longer ago than the retention period."""
         cutoff = utcnow() - self._retention
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
         async with self._sessionmaker() as session, session.begin():
-            await session.execute(
-                delete(OutboxMessage).where(OutboxMessage.published_at < cutoff)  # type: ignore[arg-type,operator]
-            )
+            await (await session.connection()).execute(delete(table).where(table.c.published_at < cutoff))

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -17,9 +17,10 @@ log = structlog.get_logger()
 
 
 class MessageProcessor(Protocol):
-    """What a consumer does with one message; must not raise."""
+    """What a consumer does with the messages a transport fetched; must not raise."""
 
-    async def process(self, message: Message) -> None: ...
+    async def process_batch(self, messages: Sequence[Message]) -> None:
+        """Handle messages, each key's in the order given; return once their effects are committed."""
 
 
 class Transport(Protocol):
@@ -62,9 +63,13 @@ class InProcessTransport:
         return None
 
     async def publish(self, messages: Sequence[Message]) -> None:
+        # Each group gets the whole batch at once, as Kafka's getmany would hand it over.
+        batches: dict[tuple[str, MessageProcessor], list[Message]] = {}
         for message in messages:
-            for _group, processor in self._groups.get(message.topic, ()):
-                await processor.process(message)
+            for entry in self._groups.get(message.topic, ()):
+                batches.setdefault(entry, []).append(message)
+        for (_group, processor), batch in batches.items():
+            await processor.process_batch(batch)
 
     async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
         subscriptions = [(topic, (group, processor)) for topic in topics]
@@ -84,7 +89,7 @@ class InProcessTransport:
 
 
 class KafkaTransport:
-    """Kafka through aiokafka: idempotent producer with acks=all, manual offset commits."""
+    """Kafka through aiokafka: idempotent, compressed producer with acks=all; manual offset commits."""
 
     def __init__(
         self,
@@ -93,18 +98,19 @@ class KafkaTransport:
         client_id: str,
         partitions: int = 3,
         namespace: str = "",
-        handler_concurrency: int = 8,
+        fetch_batch_size: int = 1000,
+        compression: str | None = "lz4",
     ) -> None:
-        if handler_concurrency < 1:
-            # No worker would handle a batch, yet its offsets would be committed: silent loss.
-            raise ValueError(f"handler_concurrency must be at least 1, not {handler_concurrency}")
+        if fetch_batch_size < 1:
+            raise ValueError(f"fetch_batch_size must be at least 1, not {fetch_batch_size}")
         self._bootstrap = bootstrap
         # Prefixes topics and group ids, so several deployments (or test runs) share one cluster.
         self._namespace = namespace
         self._client_id = client_id
         self._partitions = partitions
-        # Messages of a batch handled at once; each holds a database connection while it runs.
-        self._handler_concurrency = handler_concurrency
+        # Messages a consumer handles in one transaction at most.
+        self._fetch_batch_size = fetch_batch_size
+        self._compression = compression
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -113,7 +119,11 @@ class KafkaTransport:
             client_id=self._client_id,
             enable_idempotence=True,
             acks="all",
-            linger_ms=5,
+            # A relay hands over a thousand messages at once: let them travel as a few large,
+            # compressed requests instead of one small request per partition and message.
+            linger_ms=20,
+            max_batch_size=512 * 1024,
+            compression_type=self._compression,
         )
         await self._producer.start()
 
@@ -141,7 +151,7 @@ class KafkaTransport:
             group_id=self._namespace + group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_records=500,
+            max_poll_records=self._fetch_batch_size,
         )
         await consumer.start()
         log.info("consumer.started", group=group, topics=sorted(consumer.subscription()))
@@ -156,37 +166,13 @@ class KafkaTransport:
                 offset=record.offset,
             )
 
-        async def handle(batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
-            """Handle a fetched batch: each key's records in offset order, different keys side by side."""
-            # Order is promised per key (aggregate) only, and a partition holds many keys: handling
-            # it in sequence made a burst wait behind one event at a time.
-            groups: list[list[ConsumerRecord[bytes, bytes]]] = []
-            for records in batch.values():
-                by_key: dict[bytes | None, list[ConsumerRecord[bytes, bytes]]] = {}
-                for record in records:
-                    by_key.setdefault(record.key, []).append(record)
-                groups.extend(by_key.values())
-            # Longest first, so the batch (and its commit) does not end waiting on a long key started last.
-            pending = iter(sorted(groups, key=len, reverse=True))
-
-            async def worker() -> None:
-                # One shared iterator hands each group to exactly one worker: a key never runs side by side.
-                for group in pending:
-                    for record in group:
-                        await processor.process(message_of(record))
-
-            # If one worker fails, the task group cancels the others and the error skips the commit.
-            async with asyncio.TaskGroup() as workers:
-                for _ in range(min(self._handler_concurrency, len(groups))):
-                    workers.create_task(worker())
-
         try:
             while True:
-                batch = await consumer.getmany(timeout_ms=1000)
+                batch = await consumer.getmany(timeout_ms=1000, max_records=self._fetch_batch_size)
                 if batch:
-                    await handle(batch)
-                    # Committed only after every handler transaction of the batch committed: a key's
-                    # later event may finish before another key's earlier one in the same partition.
+                    # Partitions one after another, each in offset order: every key stays in order.
+                    await processor.process_batch([message_of(r) for records in batch.values() for r in records])
+                    # Committed only once the batch's effects are: a crash before redelivers it all.
                     await consumer.commit({partition: records[-1].offset + 1 for partition, records in batch.items()})
         finally:
             await consumer.stop()
