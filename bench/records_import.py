@@ -300,15 +300,15 @@ async def writes_alone(dsn: str, path: Path, chunk: int = DEFAULT_BATCH_SIZE) ->
         await setup.close()
 
 
-# The import's reading alone: its reader process, every batch received and decoded as the import
-# does, then dropped. Run in a child so that wait4 counts the reader process with it.
+# The import's reading alone: the reader the import takes for this file (reader_for: the fast path
+# in a thread for UTF-8 CSV), every batch read as the import reads it, then dropped. Run in a child so that wait4 counts the reader process with it.
 READING_ALONE = """
 import sys
 from pathlib import Path
-from bluemap_records.imports.batches import ProcessBatchReader
+from bluemap_records.imports.batches import reader_for
 from bluemap_records.imports.parsing import ImportFile
 from bluemap_records.imports.service import DEFAULT_BATCH_SIZE
-reader = ProcessBatchReader(ImportFile.open(Path(sys.argv[1])), DEFAULT_BATCH_SIZE)
+reader = reader_for(ImportFile.open(Path(sys.argv[1])), DEFAULT_BATCH_SIZE)
 rows = 0
 while (batch := reader.next_batch()) is not None:
     rows += batch.size

@@ -15,6 +15,7 @@ from bluemap_records.bootstrap import RecordsService
 from bluemap_records.uscc import check_digit
 from bluemap_shared.auth import ADMIN, ENTERPRISE, REVIEWER
 from bluemap_shared.messaging.models import OutboxMessage
+from bluemap_shared.messaging.outbox import BATCH_EVENT_TYPE, unpack_batch
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 SAMPLE_CSV = SHARED / "spec" / "records-sample.csv"
@@ -23,6 +24,25 @@ HEADER = (
     "issuing_authority,issued_on,source_url,summary,external_id"
 )
 WALKTHROUGH_USCC = "91610100992777567D"
+
+
+def staged_events(row: OutboxMessage) -> list[OutboxMessage]:
+    """The events an outbox row stands for: itself, or each event of a batch row, with its own type and key."""
+    if row.event_type != BATCH_EVENT_TYPE:
+        return [row]
+    event_type = dict(row.headers)["ce_type"]
+    return [
+        OutboxMessage(
+            **{
+                **row.model_dump(),
+                "event_id": UUID(event_id),
+                "key": subject,
+                "event_type": event_type,
+                "payload": payload,
+            }
+        )
+        for event_id, subject, payload in unpack_batch(row.payload)
+    ]
 
 
 def new_uscc(region: str = "610100") -> str:
@@ -99,12 +119,12 @@ class Running:
         )
 
     async def outbox(self, tenant_id: str) -> list[OutboxMessage]:
-        """The tenant's events in the order they were staged."""
+        """The tenant's events in the order they were staged, a batch row's (emit_batch) as the relay sends them."""
         async with self.service.runtime.sessionmaker() as session:
             result = await session.exec(
                 select(OutboxMessage).where(OutboxMessage.tenant_id == tenant_id).order_by(col(OutboxMessage.id))
             )
-            return list(result.all())
+            return [event for row in result.all() for event in staged_events(row)]
 
     async def event_types(self, tenant_id: str) -> list[str]:
         return [m.event_type.split(".")[3] for m in await self.outbox(tenant_id)]

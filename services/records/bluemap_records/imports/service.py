@@ -39,7 +39,7 @@ from bluemap_shared.db import SessionMaker, utcnow
 from bluemap_shared.events.catalog import EnterpriseRegistered, EnterpriseSnapshot, EnterpriseUpdated, RecordPublished
 from bluemap_shared.events.envelope import IntegrationEvent
 from bluemap_shared.ids import uuid7
-from bluemap_shared.messaging import emit_serialized
+from bluemap_shared.messaging import emit_batch
 
 __all__ = ["Batch", "BatchReader", "BatchWriter", "Counts", "Importer", "ProcessBatchReader"]
 
@@ -134,7 +134,14 @@ class BatchWriter:
             snapshots, registered = await self._upsert_enterprises(batch.valid, now)
             await self._write_records(batch.valid, snapshots, registered, now, counts, rejected)
         counts.rejected = len(rejected)
-        await emit_serialized(self.session, self.events, tenant_id=self.tenant_id)
+        # One outbox row per event type (emit_batch takes one), in the order the batch's events
+        # come: enterprises before the records about them. A record occurs once in a batch, so no
+        # key's events change order.
+        by_type: dict[type[IntegrationEvent], list[tuple[type[IntegrationEvent], str, bytes]]] = {}
+        for event in self.events:
+            by_type.setdefault(event[0], []).append(event)
+        for events in by_type.values():
+            await emit_batch(self.session, events, tenant_id=self.tenant_id)
         return counts, rejected
 
     def _add_event(self, event: IntegrationEvent) -> None:
