@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from sqlalchemy import String, Uuid, bindparam, func, text, update
 from sqlalchemy.engine import Row
 from sqlmodel import col, select
@@ -19,6 +20,32 @@ from bluemap_shared.search import holds_pieces, like_pattern, plan_for_these_wor
 _TABLE = Enterprise.__table__  # type: ignore[attr-defined]
 # What a bulk import compares and announces; the rest stays as it is.
 IMPORT_COLUMNS = ("id", "uscc", "name", "name_en", "region_code", "industry", "registered_emails", "status")
+
+
+_NEW_COLUMNS = (
+    "id",
+    "tenant_id",
+    "uscc",
+    "name",
+    "name_en",
+    "region_code",
+    "industry",
+    "registered_emails",
+    "status",
+    "created_at",
+    "updated_at",
+)
+_NEW_TYPES = (
+    *("uuid", "varchar", "varchar", "varchar", "varchar", "varchar", "varchar", "text", "varchar"),
+    *("timestamptz", "timestamptz"),
+)
+# Every name in the statement is a constant of this module; the values are parameters.
+_INSERT_NEW = text(
+    f"INSERT INTO enterprises ({', '.join(_NEW_COLUMNS)}) "  # noqa: S608
+    f"SELECT {', '.join(f'CAST(k.{c} AS json)' if c == 'registered_emails' else f'k.{c}' for c in _NEW_COLUMNS)} "
+    f"FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in zip(_NEW_COLUMNS, _NEW_TYPES, strict=True))}) "
+    f"AS k({', '.join(_NEW_COLUMNS)}) ON CONFLICT (tenant_id, uscc) DO NOTHING RETURNING id"
+).columns(_TABLE.c.id)
 
 
 class EnterpriseRepository:
@@ -101,6 +128,13 @@ class EnterpriseRepository:
         """Insert enterprises (all of one tenant) unless their USCC exists by now; the ids inserted."""
         if not rows:
             return set()
+        if on_postgres(self.session):
+            # One array per column: one statement of constant text, which PostgreSQL plans once per
+            # connection; a multi-row VALUES is a new statement for each batch's number of rows.
+            params: dict[str, Any] = {name: [row[name] for row in rows] for name in _NEW_COLUMNS}
+            params["registered_emails"] = [orjson.dumps(e).decode() for e in params["registered_emails"]]
+            connection = await self.session.connection()
+            return set((await connection.execute(_INSERT_NEW, params)).scalars().all())
         stmt = (
             insert_for(self.session)(_TABLE)
             .on_conflict_do_nothing(index_elements=["tenant_id", "uscc"])

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
+
+if TYPE_CHECKING:
+    import _csv
 
 import orjson
 
@@ -238,7 +241,7 @@ class ImportFile:
             return None
         count = text.count("\n") + (not text.endswith("\n"))  # lines, the last one perhaps without its line feed
 
-        def reader() -> "csv._reader":
+        def reader() -> "_csv.Reader":
             # Lines end at line feeds only, and keep them, as the per-row path reads them.
             return csv.reader(io.StringIO(text, newline="\n"), strict=True)
 
@@ -370,7 +373,7 @@ class ImportFile:
         self.unknown_columns = [c for c in columns if c not in _KNOWN]
         return columns
 
-    def _csv_rows(self, reader: "csv._reader", offset: int) -> Iterator[SourceRow]:
+    def _csv_rows(self, reader: "_csv.Reader", offset: int) -> Iterator[SourceRow]:
         """The rows of reader, whose first line is line offset + 1."""
         columns = self.header
         width = len(columns)

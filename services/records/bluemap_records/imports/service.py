@@ -18,6 +18,7 @@ from uuid import UUID
 
 import asyncpg
 import structlog
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,7 +36,7 @@ from bluemap_records.records.content import CONTENT_FIELDS
 from bluemap_records.records.lifecycle import initial_status
 from bluemap_records.records.repository import RECORD_COLUMNS, RecordRepository
 from bluemap_records.records.service import updated_event as record_updated_event
-from bluemap_shared.db import SessionMaker, utcnow
+from bluemap_shared.db import SessionMaker, on_postgres, utcnow
 from bluemap_shared.events.catalog import EnterpriseRegistered, EnterpriseSnapshot, EnterpriseUpdated, RecordPublished
 from bluemap_shared.events.envelope import IntegrationEvent
 from bluemap_shared.ids import uuid7
@@ -52,6 +53,9 @@ WRITERS = 2
 WRITER_GRACE = 30.0
 _ATTEMPTS = 3
 _DEADLOCK = "40P01"
+
+
+_LZ4_TOAST = text("SET LOCAL default_toast_compression = lz4")
 
 
 class _Race(Exception):
@@ -140,6 +144,10 @@ class BatchWriter:
         by_type: dict[type[IntegrationEvent], list[tuple[type[IntegrationEvent], str, bytes]]] = {}
         for event in self.events:
             by_type.setdefault(event[0], []).append(event)
+        if by_type and on_postgres(self.session):
+            # A batch row holds megabytes of JSON: lz4 compresses it for a fraction of the CPU that
+            # PostgreSQL's default (pglz) takes, which was a quarter of the import's database time.
+            await self.session.execute(_LZ4_TOAST)
         for events in by_type.values():
             await emit_batch(self.session, events, tenant_id=self.tenant_id)
         return counts, rejected

@@ -211,7 +211,10 @@ def _checked(row: SourceRow, latest_year: int) -> Checked:
 
 
 def _per_value(values: list[str], rule: Callable[[str], Any], *, required: bool) -> tuple[list[Any], list[int]]:
-    """The rule's result for each value (None for an empty optional one), run once per distinct value; the refused positions."""
+    """The rule's result for each value (None for an empty optional one), run once per distinct value.
+
+    And the positions of the values it refuses.
+    """
     results: dict[str, Any] = {}
     for value in set(values):
         if not value:
@@ -305,4 +308,3 @@ def validate_block(block: RowBlock, header: Sequence[str], *, latest_year: int) 
         ):
             checked[at] = ValidRow(line, uscc, enterprise, content, sha256, cells)
     return checked  # type: ignore[return-value]  # every position is set above
-
