@@ -10,12 +10,13 @@ import hashlib
 import io
 import random
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from records_testing import HEADER, SAMPLE_CSV, csv_file, csv_row, new_uscc
 
-from bluemap_records.imports import parsing
+from bluemap_records.imports import batches, parsing
 from bluemap_records.imports.encoding import UTF8_BOM, decode_line, mojibake, suspect_lines
 from bluemap_records.imports.parsing import MAX_LINE_BYTES, ImportFile
 from bluemap_records.imports.validation import validate_block, validate_row
@@ -235,3 +236,21 @@ def test_fingerprints_by_column_are_the_fingerprint_the_database_keeps() -> None
     joined = "v1\x1faccident\x1f2020\x1f标题\x1f局\x1f2020-02-03\x1f\x00\x1f摘要\x1fX-1"
     assert content.sha256() == hashlib.sha256(joined.encode()).hexdigest()
     assert fingerprints(*([getattr(content, f)] for f in RecordContent.__dataclass_fields__)) == [content.sha256()]
+
+
+def test_a_large_file_on_the_fast_path_is_read_in_a_thread_the_others_in_a_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batches, "PROCESS_MIN_BYTES", 10)
+    utf8, gbk = tmp_path / "large.csv", tmp_path / "large-gbk.csv"
+    utf8.write_bytes(SAMPLE_CSV.read_bytes())
+    gbk.write_bytes(SAMPLE_CSV.read_bytes().decode().encode("gb18030"))
+    with ImportFile.open(utf8) as source:
+        assert source.fast
+        assert isinstance(batches.reader_for(source, 10), batches.BatchReader)
+    with ImportFile.open(gbk) as source:
+        reader = batches.reader_for(source, 10)
+        try:
+            assert isinstance(reader, batches.ProcessBatchReader)
+        finally:
+            reader.close()
