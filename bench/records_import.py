@@ -153,7 +153,9 @@ def run_child(args: list[str], env: dict[str, str], peaks: dict[str, float] | No
             postgres = dict(postgres_before)
             while not done.wait(0.05):
                 peak = max(peak, tree_rss_kib(process.pid))
-                postgres.update(postgres_cpu())
+                for pid, (seconds, ours) in postgres_cpu().items():
+                    # Once ours, always: an exiting backend's title reads empty.
+                    postgres[pid] = (seconds, ours or (pid in postgres and postgres[pid][1]))
             if peaks is not None:
                 peaks["tree_kib"] = peak
                 peaks["postgres_cpu_s"] = cpu_spent(postgres_before, postgres)
