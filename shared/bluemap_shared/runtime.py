@@ -58,7 +58,7 @@ class ServiceRuntime:
     ) -> "ServiceRuntime":
         url = settings.database_url or settings.sqlite_url(name)
         engine = create_engine(url)
-        sessionmaker = create_sessionmaker(engine, service=name)
+        sessionmaker = create_sessionmaker(engine, service=name, max_event_bytes=settings.max_event_bytes)
         runtime = cls(
             name=name,
             package=package,

@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bluemap_shared.db import DEFAULT_MAX_EVENT_BYTES
+
 Environment = Literal["development", "test", "production"]
 
 
@@ -24,6 +26,9 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     outbox_poll_interval: float = 1.0
+    # The largest event a service may stage; a change that would need a larger one is refused (413),
+    # since the broker would refuse it for ever. Keep under the topics' max.message.bytes.
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     # Outbox rows a relay claims and publishes in one transaction.
     outbox_batch_size: int = 1000
     # False when `relay` processes of the service publish its outbox (scaled apart from the API, so a

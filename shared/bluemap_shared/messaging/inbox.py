@@ -148,7 +148,10 @@ class EventConsumer:
             await self._handle_isolating_failures(deliveries[:middle])
             await self._handle_isolating_failures(deliveries[middle:])
             return
-        log.info("consumer.batch_handled", consumer=self.name, handled=handled, skipped=len(deliveries) - handled)
+        skipped = len(deliveries) - handled
+        log.info("consumer.batch_handled", consumer=self.name, handled=handled, skipped=skipped)
+        if skipped:
+            log.info("consumer.duplicate_skipped", consumer=self.name, count=skipped)
         if handled:
             # Effects committed, offsets not yet: where a crash forces a redelivery.
             await failpoint("consumer.after_handle_commit")

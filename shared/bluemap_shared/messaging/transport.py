@@ -4,12 +4,19 @@ import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    InvalidMessageError,
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+)
 
 from bluemap_shared.events.envelope import Message
 
@@ -39,6 +46,28 @@ class Transport(Protocol):
     async def ensure_topics(self, topics: Iterable[str]) -> None: ...
 
     async def ping(self) -> None: ...
+
+
+class MessageRefused(Exception):
+    """The broker, or the producer's own limits, will never take messages[index]: retrying cannot help.
+
+    Every message before it was accepted; messages after it may or may not have been.
+    """
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(f"message {index} refused: {reason}")
+        self.index = index
+        self.reason = reason
+
+
+# Errors that say "never", as against a broker that is away or busy.
+_REFUSALS = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    InvalidMessageError,
+    InvalidTopicError,
+)
 
 
 def dead_letter_topic(consumer: str) -> str:
@@ -137,11 +166,23 @@ class KafkaTransport:
             raise RuntimeError("Kafka transport not started")
         # Queue all, then wait: the idempotent producer keeps per-partition order without
         # paying one round trip per message.
-        futures = [
-            await self._producer.send(self._namespace + m.topic, value=m.value, key=m.key, headers=list(m.headers))
-            for m in messages
-        ]
-        await asyncio.gather(*futures)
+        futures: list[asyncio.Future[Any]] = []
+        for index, m in enumerate(messages):
+            try:
+                futures.append(
+                    await self._producer.send(
+                        self._namespace + m.topic, value=m.value, key=m.key, headers=list(m.headers)
+                    )
+                )
+            except _REFUSALS as exc:
+                await asyncio.gather(*futures)  # those before it are taken, in order
+                raise MessageRefused(index, f"{type(exc).__name__}: {exc}") from exc
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, _REFUSALS):
+                raise MessageRefused(index, f"{type(outcome).__name__}: {outcome}") from outcome
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
         consumer = AIOKafkaConsumer(
