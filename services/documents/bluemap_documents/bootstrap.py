@@ -12,6 +12,7 @@ from bluemap_documents.review.endpoints import router as review_router
 from bluemap_documents.settings import DocumentsSettings
 from bluemap_documents.submissions.endpoints import router as submissions_router
 from bluemap_documents.submissions.endpoints import verify_router
+from bluemap_documents.submissions.fonts import CjkFontCheck
 from bluemap_documents.submissions.handlers import register_handlers as register_submission_handlers
 from bluemap_documents.submissions.rendering import PdfRenderer
 from bluemap_documents.submissions.worker import RenderWorker
@@ -67,6 +68,7 @@ def bootstrap(
         token_verifier=token_verifier,
     )
     runtime.readiness["storage"] = storage.ping
+    runtime.readiness["cjk-font"] = CjkFontCheck()
     if isinstance(storage, S3Storage):
         runtime.on_start.append(storage.ensure_bucket)
     renderer = PdfRenderer(
