@@ -1,6 +1,7 @@
 """Idempotent consumers: inbox rows and handler effects commit together, a fetched batch at a time."""
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -23,6 +24,7 @@ from bluemap_shared.events.envelope import (
 from bluemap_shared.failpoints import failpoint
 from bluemap_shared.messaging.models import DeadLetter, InboxMessage
 from bluemap_shared.messaging.transport import Transport, dead_letter_topic
+from bluemap_shared.metrics import ServiceMetrics
 
 log = structlog.get_logger()
 
@@ -61,8 +63,10 @@ class EventConsumer:
         max_attempts: int = 5,
         backoff_seconds: float = 0.2,
         catalog: dict[str, type[IntegrationEvent]] = CATALOG,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.name = name
+        self.metrics = metrics or ServiceMetrics(name)
         self._sessionmaker = sessionmaker
         self._transport = transport
         self._max_attempts = max_attempts
@@ -137,6 +141,7 @@ class EventConsumer:
         if len(deliveries) == 1:
             await self._handle_alone(*deliveries[0])
             return
+        started = time.perf_counter()
         try:
             handled = await self._handle_together(deliveries)
         except asyncio.CancelledError:
@@ -148,16 +153,28 @@ class EventConsumer:
             await self._handle_isolating_failures(deliveries[:middle])
             await self._handle_isolating_failures(deliveries[middle:])
             return
-        skipped = len(deliveries) - handled
-        log.info("consumer.batch_handled", consumer=self.name, handled=handled, skipped=skipped)
+        self.metrics.batch_duration.labels(self.name).observe(time.perf_counter() - started)
+        self._count(handled, len(deliveries))
+        skipped = len(deliveries) - len(handled)
+        log.info("consumer.batch_handled", consumer=self.name, handled=len(handled), skipped=skipped)
         if skipped:
             log.info("consumer.duplicate_skipped", consumer=self.name, count=skipped)
         if handled:
             # Effects committed, offsets not yet: where a crash forces a redelivery.
             await failpoint("consumer.after_handle_commit")
 
-    async def _handle_together(self, deliveries: list[Delivery]) -> int:
-        """Claim and handle deliveries in one transaction; how many were new."""
+    def _count(self, handled: list[Envelope[Any]], delivered: int) -> None:
+        for envelope in handled:
+            self.metrics.events_handled.labels(self.name, envelope.type).inc()
+        if delivered > len(handled):
+            self.metrics.events_skipped.labels(self.name).inc(delivered - len(handled))
+
+    def observe_lag(self, topic: str, partition: int, lag: int) -> None:
+        """The transport's word on how far behind this consumer is on one partition."""
+        self.metrics.consumer_lag.labels(self.name, topic, str(partition)).set(lag)
+
+    async def _handle_together(self, deliveries: list[Delivery]) -> list[Envelope[Any]]:
+        """Claim and handle deliveries in one transaction; the envelopes that were new."""
         async with self._sessionmaker() as session, session.begin():
             fresh_ids = await self._claim_many(session, [envelope for _, envelope in deliveries])
             fresh: list[Envelope[Any]] = []
@@ -167,7 +184,7 @@ class EventConsumer:
                     fresh.append(envelope)
             for run in runs_of_one_type(fresh, batched=self._batch_handlers.keys()):
                 await self._dispatch(session, run)
-            return len(fresh)
+            return fresh
 
     async def _dispatch(self, session: AsyncSession, run: list[Envelope[Any]]) -> None:
         event_type = type(run[0].data)
@@ -194,6 +211,7 @@ class EventConsumer:
             for attempt in range(1, self._max_attempts + 1):
                 try:
                     handled = await self._handle_together([(message, envelope)])
+                    self._count(handled, 1)
                     log.info("consumer.handled" if handled else "consumer.duplicate_skipped", attempt=attempt)
                     if handled:
                         await failpoint("consumer.after_handle_commit")
@@ -282,6 +300,7 @@ class EventConsumer:
             )
         if not inserted:
             return
+        self.metrics.events_dead_lettered.labels(self.name, message.header("ce_type") or "unknown", reason).inc()
         headers = [
             *message.headers,
             ("dlt_reason", reason.encode()),

@@ -31,6 +31,7 @@ from bluemap_shared.failpoints import failpoint
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging.models import DeadLetter, OutboxMessage
 from bluemap_shared.messaging.transport import MessageRefused, Transport
+from bluemap_shared.metrics import ServiceMetrics
 from bluemap_shared.problems import PayloadTooLarge
 
 log = structlog.get_logger()
@@ -354,8 +355,10 @@ class OutboxRelay:
         max_backoff: float = 60.0,
         retention: timedelta = timedelta(days=7),
         listen_dsn: str | None = None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.service = service
+        self.metrics = metrics or ServiceMetrics(service)
         # A relay in a process of its own hears commits through PostgreSQL (LISTEN) instead of a poll.
         self._listen_dsn = listen_dsn
         self._sessionmaker = sessionmaker
@@ -465,8 +468,14 @@ class OutboxRelay:
             await (await session.connection()).execute(
                 update(table).where(table.c.id.in_(ids)).values(published_at=utcnow())
             )
+            self._count(messages)
             log.debug("outbox.published", service=self.service, rows=len(rows), messages=len(messages))
             return len(rows)
+
+    def _count(self, messages: Sequence[Message]) -> None:
+        # Counted when the rows are marked: a rollback after it republishes, as the delivery promise says.
+        for topic in {m.topic for m in messages}:
+            self.metrics.outbox_published.labels(topic).inc(sum(1 for m in messages if m.topic == topic))
 
     async def _set_aside(
         self, session: AsyncSession, rows: list[Any], expanded: list[list[Message]], refused: MessageRefused
@@ -512,6 +521,8 @@ class OutboxRelay:
             .where(table.c.id == row.id)
             .values(published_at=now, last_error=f"dead-lettered: {refused.reason}"[:2000])
         )
+        self._count([m for row_messages in expanded[:taken] for m in row_messages])
+        self.metrics.outbox_dead_lettered.labels(row.topic).inc()
         log.error("outbox.dead_lettered", service=self.service, row_id=row.id, key=row.key, error=refused.reason)
         return taken + 1
 

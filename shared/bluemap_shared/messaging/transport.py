@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     InvalidMessageError,
@@ -196,6 +196,8 @@ class KafkaTransport:
         )
         await consumer.start()
         log.info("consumer.started", group=group, topics=sorted(consumer.subscription()))
+        # Optional: a processor that keeps metrics hears how far behind it is after each fetch.
+        observe_lag = getattr(processor, "observe_lag", None)
 
         def message_of(record: ConsumerRecord[bytes, bytes]) -> Message:
             return Message(
@@ -207,14 +209,27 @@ class KafkaTransport:
                 offset=record.offset,
             )
 
+        async def report_lag(behind: dict[TopicPartition, int]) -> None:
+            """Messages not yet handled per assigned partition; behind holds the first unhandled offsets known."""
+            if observe_lag is None:
+                return
+            for partition in consumer.assignment():
+                end = consumer.highwater(partition)
+                if end is not None:
+                    start = behind.get(partition)
+                    lag = max(0, end - (start if start is not None else await consumer.position(partition)))
+                    observe_lag(partition.topic.removeprefix(self._namespace), partition.partition, lag)
+
         try:
             while True:
                 batch = await consumer.getmany(timeout_ms=1000, max_records=self._fetch_batch_size)
+                await report_lag({partition: records[0].offset for partition, records in batch.items()})
                 if batch:
                     # Partitions one after another, each in offset order: every key stays in order.
                     await processor.process_batch([message_of(r) for records in batch.values() for r in records])
                     # Committed only once the batch's effects are: a crash before redelivers it all.
                     await consumer.commit({partition: records[-1].offset + 1 for partition, records in batch.items()})
+                    await report_lag({})
         finally:
             await consumer.stop()
 
