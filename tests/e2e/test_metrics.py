@@ -36,7 +36,8 @@ def total(samples: dict[str, float], pattern: str) -> float:
 async def test_lag_rises_while_the_portal_is_held_and_drains_to_zero(platform: Platform):
     admin = await admin_headers(platform)
     uscc = new_uscc()
-    rows = [f"{uscc},指标企业,environmental_supervision,2024,指标督办函 {n},西安市生态环境局,2024-03-01" for n in range(30)]
+    row = f"{uscc},指标企业,environmental_supervision,2024,指标督办函 {{n}},西安市生态环境局,2024-03-01"
+    rows = [row.format(n=n) for n in range(30)]
     # One event a batch, frozen after the first: the rest waits on the partitions.
     platform.kill("public-portal")
     platform.start(
