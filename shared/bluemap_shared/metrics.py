@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -11,6 +12,7 @@ log = structlog.get_logger()
 
 METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
 Sampler = Callable[[], Awaitable[None]]
+M = TypeVar("M", Counter, Gauge, Histogram)
 SAMPLE_TIMEOUT_SECONDS = 3.0
 # From a cached page (a millisecond) to a PDF render (seconds).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -23,6 +25,7 @@ class ServiceMetrics:
         self.service = service
         self.registry = CollectorRegistry(auto_describe=True)
         self._samplers: list[Sampler] = []
+        self._made: dict[str, Any] = {}
         self.http_requests = self.counter(
             "bluemap_http_requests", "HTTP requests answered, by route template", ("method", "route", "status")
         )
@@ -57,13 +60,22 @@ class ServiceMetrics:
         self.dead_letters = self.gauge("bluemap_dead_letters", "Dead letters kept, by consumer", ("consumer",))
 
     def counter(self, name: str, documentation: str, labels: Sequence[str]) -> Counter:
-        return Counter(name, documentation, labels, registry=self.registry)
+        """The registry's counter of that name, made on first use (so callers need not hold it)."""
+        return self._once(name, lambda: Counter(name, documentation, labels, registry=self.registry))
 
     def gauge(self, name: str, documentation: str, labels: Sequence[str]) -> Gauge:
-        return Gauge(name, documentation, labels, registry=self.registry)
+        return self._once(name, lambda: Gauge(name, documentation, labels, registry=self.registry))
 
     def histogram(self, name: str, documentation: str, labels: Sequence[str]) -> Histogram:
-        return Histogram(name, documentation, labels, buckets=LATENCY_BUCKETS, registry=self.registry)
+        return self._once(
+            name, lambda: Histogram(name, documentation, labels, buckets=LATENCY_BUCKETS, registry=self.registry)
+        )
+
+    def _once(self, name: str, make: Callable[[], M]) -> M:
+        existing = self._made.get(name)
+        if existing is None:
+            existing = self._made[name] = make()
+        return existing  # type: ignore[no-any-return]
 
     def sample_with(self, sampler: Sampler) -> None:
         """Run sampler before each scrape: gauges read from the database (queue lengths, backlogs)."""

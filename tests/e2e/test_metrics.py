@@ -70,6 +70,7 @@ async def test_lag_rises_while_the_portal_is_held_and_drains_to_zero(platform: P
     records = await scrape(platform, "records")
     assert total(records, r"bluemap_outbox_published_messages_total\{.*\}") >= 30
     assert records["bluemap_outbox_backlog"] == 0
+    assert records['bluemap_import_rows_total{outcome="created"}'] >= 30
     assert total(records, r'bluemap_http_requests_total\{method="POST",route="/v1/imports",status="20\d"\}') >= 1
     notifications = await scrape(platform, "notifications")
     assert 'bluemap_email_queue{state="pending"}' in notifications
