@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bluemap_shared.auth import HttpJwks, TokenVerifier
 from bluemap_shared.db import SessionMaker, create_engine, create_sessionmaker, ping, utcnow
 from bluemap_shared.events.catalog import TOPICS
+from bluemap_shared.messaging.claimcheck import ClaimChecks
 from bluemap_shared.messaging.inbox import EventConsumer
 from bluemap_shared.messaging.models import DeadLetter, OutboxMessage
 from bluemap_shared.messaging.outbox import OutboxRelay
@@ -24,6 +25,7 @@ from bluemap_shared.messaging.transport import Transport, dead_letter_topic
 from bluemap_shared.metrics import ServiceMetrics
 from bluemap_shared.migrations import upgrade_to_head
 from bluemap_shared.settings import ServiceSettings
+from bluemap_shared.storage import S3Storage
 
 log = structlog.get_logger()
 
@@ -62,6 +64,10 @@ class ServiceRuntime:
         url = settings.database_url or settings.sqlite_url(name)
         engine = create_engine(url)
         metrics = ServiceMetrics(name)
+        claim_storage = settings.claim_check_storage()
+        claim_checks = (
+            ClaimChecks(claim_storage, inline_bytes=settings.claim_check_inline_bytes) if claim_storage else None
+        )
         sessionmaker = create_sessionmaker(engine, service=name, max_event_bytes=settings.max_event_bytes)
         runtime = cls(
             name=name,
@@ -80,6 +86,7 @@ class ServiceRuntime:
                 if engine.dialect.name == "postgresql"
                 else None,
                 metrics=metrics,
+                claim_checks=claim_checks,
             ),
             consumer=EventConsumer(
                 name,
@@ -88,6 +95,7 @@ class ServiceRuntime:
                 max_attempts=settings.consumer_max_attempts,
                 backoff_seconds=settings.consumer_backoff_seconds,
                 metrics=metrics,
+                claim_checks=claim_checks,
             ),
             token_verifier=token_verifier
             or TokenVerifier(
@@ -97,6 +105,10 @@ class ServiceRuntime:
         runtime.readiness["database"] = lambda: ping(engine)
         runtime.readiness["broker"] = transport.ping
         metrics.sample_with(runtime._sample_messaging)
+        if claim_storage is not None:
+            runtime.readiness["claim-checks"] = claim_storage.ping
+            if isinstance(claim_storage, S3Storage):
+                runtime.on_start.append(claim_storage.ensure_bucket)
         return runtime
 
     @property

@@ -22,6 +22,7 @@ from bluemap_shared.events.envelope import (
     new_traceparent,
 )
 from bluemap_shared.failpoints import failpoint
+from bluemap_shared.messaging.claimcheck import KEY_HEADER, ClaimCheckBroken, ClaimChecks
 from bluemap_shared.messaging.models import DeadLetter, InboxMessage
 from bluemap_shared.messaging.transport import Transport, dead_letter_topic
 from bluemap_shared.metrics import ServiceMetrics
@@ -64,8 +65,10 @@ class EventConsumer:
         backoff_seconds: float = 0.2,
         catalog: dict[str, type[IntegrationEvent]] = CATALOG,
         metrics: ServiceMetrics | None = None,
+        claim_checks: ClaimChecks | None = None,
     ) -> None:
         self.name = name
+        self._claim_checks = claim_checks
         self.metrics = metrics or ServiceMetrics(name)
         self._sessionmaker = sessionmaker
         self._transport = transport
@@ -122,6 +125,12 @@ class EventConsumer:
         """Handle fetched messages, one transaction for all that go well; never raises but on cancellation."""
         deliveries: list[Delivery] = []
         for message in messages:
+            if message.header(KEY_HEADER) is not None:
+                try:
+                    message = await self._redeem(message)
+                except ClaimCheckBroken as exc:
+                    await self._dead_letter(message, None, "claim-check-broken", str(exc), attempts=0)
+                    continue
             try:
                 envelope = decode(message, self._catalog)
             except PoisonMessage as exc:
@@ -131,6 +140,12 @@ class EventConsumer:
                 deliveries.append((message, envelope))
             # else: another consumer's event on a shared topic
         await self._handle_isolating_failures(deliveries)
+
+    async def _redeem(self, message: Message) -> Message:
+        # A storage outage raises: the batch is not handled, so it comes again, as after any crash.
+        if self._claim_checks is None:
+            raise ClaimCheckBroken("a claim check arrived, but this service has no claim-check storage configured")
+        return await self._claim_checks.redeem(message)
 
     def _handles(self, event: type[IntegrationEvent]) -> bool:
         return event in self._handlers or event in self._batch_handlers

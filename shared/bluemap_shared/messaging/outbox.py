@@ -29,6 +29,7 @@ from bluemap_shared.db import (
 from bluemap_shared.events.envelope import Envelope, IntegrationEvent, Message, context_headers, current_traceparent
 from bluemap_shared.failpoints import failpoint
 from bluemap_shared.ids import uuid7
+from bluemap_shared.messaging.claimcheck import ClaimChecks
 from bluemap_shared.messaging.models import DeadLetter, OutboxMessage
 from bluemap_shared.messaging.transport import MessageRefused, Transport
 from bluemap_shared.metrics import ServiceMetrics
@@ -356,8 +357,11 @@ class OutboxRelay:
         retention: timedelta = timedelta(days=7),
         listen_dsn: str | None = None,
         metrics: ServiceMetrics | None = None,
+        claim_checks: ClaimChecks | None = None,
     ) -> None:
         self.service = service
+        # Payloads over the broker's comfort go as stored objects (claim checks), when configured.
+        self._claim_checks = claim_checks
         self.metrics = metrics or ServiceMetrics(service)
         # A relay in a process of its own hears commits through PostgreSQL (LISTEN) instead of a poll.
         self._listen_dsn = listen_dsn
@@ -457,6 +461,8 @@ class OutboxRelay:
             messages = [message for row_messages in expanded for message in row_messages]
             ids = [row.id for row in rows]
             try:
+                if self._claim_checks is not None:
+                    messages = [await self._claim_checks.check_in(message) for message in messages]
                 await self._transport.publish(messages)
             except MessageRefused as refused:
                 return await self._set_aside(session, rows, expanded, refused)
