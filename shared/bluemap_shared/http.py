@@ -26,15 +26,15 @@ def health_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: database, broker and storage reachable")
+    @router.get(
+        "/readyz",
+        summary="Readiness: 503 while draining or when a required dependency (database, storage) is down; "
+        "200 'degraded' when only the broker is (the outbox keeps what is written)",
+    )
     async def readyz(request: Request) -> JSONResponse:
         runtime: ServiceRuntime = request.app.state.runtime
-        checks = await runtime.check_readiness()
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "unavailable", "service": runtime.name, "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        code, report = await runtime.readiness_report()
+        return JSONResponse(report, status_code=code)
 
     @router.get("/metrics", summary="Prometheus metrics of this service", response_class=Response)
     async def metrics(request: Request) -> Response:

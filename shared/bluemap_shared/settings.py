@@ -57,6 +57,10 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8101/api/records/.well-known/jwks.json"
     token_issuer: str = "bluemap"
     token_audience: str = "bluemap"
+    # SIGTERM: readiness fails at once; listeners close after drain seconds (load balancers stop
+    # sending); requests, event streams, the batch in hand and the relay's batch then get grace seconds.
+    shutdown_drain_seconds: float = 2.0
+    shutdown_grace_seconds: float = 20.0
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -61,6 +61,8 @@ class Platform:
             "JWKS_URL": f"{self.api('records')}/.well-known/jwks.json",
             "OUTBOX_POLL_INTERVAL": "0.5",
             "CONSUMER_BACKOFF_SECONDS": "0.05",
+            # Nothing balances load in front of the test processes: no need to wait before closing.
+            "SHUTDOWN_DRAIN_SECONDS": "0",
         }
         if service == "documents":
             settings |= {

@@ -77,6 +77,7 @@ class EventConsumer:
         self._catalog = catalog
         self._handlers: dict[type[IntegrationEvent], Handler] = {}
         self._batch_handlers: dict[type[IntegrationEvent], BatchHandler] = {}
+        self._stopping = asyncio.Event()
 
     def on(self, event: type[E]) -> Callable[[Callable[[AsyncSession, Envelope[E]], Awaitable[None]]], Handler]:
         """Register the handler of one event type (decorator)."""
@@ -113,9 +114,13 @@ class EventConsumer:
         return {event.topic for event in (*self._handlers, *self._batch_handlers)}
 
     async def run(self) -> None:
-        """Consume until cancelled."""
+        """Consume until cancelled, or until stop_fetching() once the batch in hand is committed."""
         if self._handlers or self._batch_handlers:
-            await self._transport.consume(self.name, sorted(self.topics), self)
+            await self._transport.consume(self.name, sorted(self.topics), self, stopping=self._stopping)
+
+    def stop_fetching(self) -> None:
+        """Fetch no more: run() returns after the batch in hand, leaving the consumer group."""
+        self._stopping.set()
 
     async def process(self, message: Message) -> None:
         """Handle one message; never raises, so the partition keeps flowing."""

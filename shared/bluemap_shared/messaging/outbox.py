@@ -372,6 +372,12 @@ class OutboxRelay:
         self._max_backoff = max_backoff
         self._retention = retention
         self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def stop_after_batch(self) -> None:
+        """Claim no more: run() returns once the batch in hand is published and marked."""
+        self._stopping.set()
+        self._wakeup.set()
 
     def wake(self) -> None:
         """Ask the relay to look for new rows now instead of at the next poll."""
@@ -392,7 +398,7 @@ class OutboxRelay:
         )
         polls = 0
         try:
-            while True:
+            while not self._stopping.is_set():
                 self._wakeup.clear()
                 try:
                     sent = await self.publish_pending()

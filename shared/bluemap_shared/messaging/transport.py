@@ -40,8 +40,18 @@ class Transport(Protocol):
     async def publish(self, messages: Sequence[Message]) -> None:
         """Return only when every message is durably accepted, in order per key."""
 
-    async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
-        """Feed the group's share of the topics to processor until cancelled."""
+    async def consume(
+        self,
+        group: str,
+        topics: Iterable[str],
+        processor: MessageProcessor,
+        *,
+        stopping: asyncio.Event | None = None,
+    ) -> None:
+        """Feed the group's share of the topics to processor until cancelled, or until stopping is set.
+
+        Stopping ends it between batches: the batch in hand is handled and committed first.
+        """
 
     async def ensure_topics(self, topics: Iterable[str]) -> None: ...
 
@@ -100,12 +110,19 @@ class InProcessTransport:
         for (_group, processor), batch in batches.items():
             await processor.process_batch(batch)
 
-    async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
+    async def consume(
+        self,
+        group: str,
+        topics: Iterable[str],
+        processor: MessageProcessor,
+        *,
+        stopping: asyncio.Event | None = None,
+    ) -> None:
         subscriptions = [(topic, (group, processor)) for topic in topics]
         for topic, entry in subscriptions:
             self._groups[topic].append(entry)
         try:
-            await asyncio.Event().wait()
+            await (stopping or asyncio.Event()).wait()
         finally:
             for topic, entry in subscriptions:
                 self._groups[topic].remove(entry)
@@ -184,7 +201,14 @@ class KafkaTransport:
             if isinstance(outcome, BaseException):
                 raise outcome
 
-    async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
+    async def consume(
+        self,
+        group: str,
+        topics: Iterable[str],
+        processor: MessageProcessor,
+        *,
+        stopping: asyncio.Event | None = None,
+    ) -> None:
         consumer = AIOKafkaConsumer(
             *(self._namespace + t for t in topics),
             bootstrap_servers=self._bootstrap,
@@ -221,7 +245,7 @@ class KafkaTransport:
                     observe_lag(partition.topic.removeprefix(self._namespace), partition.partition, lag)
 
         try:
-            while True:
+            while stopping is None or not stopping.is_set():
                 batch = await consumer.getmany(timeout_ms=1000, max_records=self._fetch_batch_size)
                 await report_lag({partition: records[0].offset for partition, records in batch.items()})
                 if batch:
@@ -231,7 +255,9 @@ class KafkaTransport:
                     await consumer.commit({partition: records[-1].offset + 1 for partition, records in batch.items()})
                     await report_lag({})
         finally:
+            # Leaves the group, so its partitions move to the other members at once.
             await consumer.stop()
+            log.info("consumer.stopped", group=group)
 
     async def ensure_topics(self, topics: Iterable[str]) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin")

@@ -14,11 +14,12 @@ from bluemap_notifications.chat import service
 from bluemap_notifications.chat.schemas import ConversationCreate, ConversationPublic, MessageCreate, MessagePublic
 from bluemap_shared.auth import CurrentPrincipal
 from bluemap_shared.db import SessionMaker
-from bluemap_shared.runtime import SessionDep
+from bluemap_shared.runtime import ServiceRuntime, SessionDep
 
 router = APIRouter(prefix="/v1/conversations", tags=["chat"])
 
 KEEPALIVE_SECONDS = 15.0
+DRAINING_RETRY_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ async def stream_messages(
     if last_event_id and last_event_id.isdigit():
         after = max(after, int(last_event_id))
     settings: StreamSettings = request.app.state.chat_stream
-    sessionmaker: SessionMaker = request.app.state.runtime.sessionmaker
+    runtime: ServiceRuntime = request.app.state.runtime
+    sessionmaker: SessionMaker = runtime.sessionmaker
     tenant_id = conversation.tenant_id
 
     async def events() -> AsyncIterator[str]:
@@ -98,6 +100,10 @@ async def stream_messages(
         started = last_sent = time.monotonic()
         yield f"retry: {int(settings.stream_poll * 1000)}\n\n"
         while time.monotonic() - started < settings.stream_max_seconds:
+            if runtime.draining.is_set():
+                # This replica is stopping: reconnect soon, to another one, from the last id sent.
+                yield f"retry: {DRAINING_RETRY_MS}\n\n"
+                return
             if await request.is_disconnected():
                 return
             async with sessionmaker() as poll:
