@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bluemap_portal.enterprises.models import PortalEnterprise
-from bluemap_shared.db import on_postgres, upsert
+from bluemap_shared.db import on_postgres, upsert_many
 from bluemap_shared.search import holds_pieces, like_pattern, plan_for_these_words
 
 # CJK ideographs (with extension A and the compatibility block) and CJK punctuation.
@@ -131,13 +131,17 @@ class EnterpriseRepository:
         )
         return [code for code in result.all() if code]
 
-    async def upsert(self, values: dict[str, Any]) -> bool:
-        """Take the row unless the stored one comes from a later event (events may arrive out of order)."""
+    async def upsert_many(self, rows: Sequence[dict[str, Any]]) -> list[UUID]:
+        """Take each row (distinct ids) unless the stored one comes from a later event (events may arrive
+        out of order) or another tenant; the ids written."""
 
         def newer_of_same_tenant(table: Any, proposed: Any) -> Any:
             return (table.c.tenant_id == proposed.tenant_id) & (table.c.updated_at <= proposed.updated_at)
 
-        return await upsert(self.session, PortalEnterprise, values, only_if=newer_of_same_tenant)
+        written = await upsert_many(
+            self.session, PortalEnterprise, rows, only_if=newer_of_same_tenant, returning=("id",)
+        )
+        return [enterprise_id for (enterprise_id,) in written]
 
     async def get_many(self, tenant_id: str, enterprise_ids: Collection[UUID]) -> Sequence[PortalEnterprise]:
         if not enterprise_ids:

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -55,19 +55,38 @@ def _content(tenant_id: str, event: RecordPublished | RecordUpdated) -> dict[str
     }
 
 
-async def project_record_published(session: AsyncSession, tenant_id: str, event: RecordPublished) -> None:
-    """Store or refresh the public copy of a published record."""
-    await RecordRepository(session).upsert_published(
-        _content(tenant_id, event) | {"published_at": event.published_at, "revision": 0}
+class WrittenRecord(NamedTuple):
+    """A record row a projection wrote: what the pages showing it are found by."""
+
+    enterprise_id: UUID
+    record_type: str
+
+
+async def project_records_published(
+    session: AsyncSession, published: Sequence[tuple[str, RecordPublished]]
+) -> list[WrittenRecord]:
+    """Store or refresh the public copies of published records (tenant, event; distinct records); those written."""
+    written = await RecordRepository(session).upsert_published(
+        [
+            _content(tenant_id, event) | {"published_at": event.published_at, "revision": 0}
+            for tenant_id, event in published
+        ]
     )
+    return [WrittenRecord(*row) for row in written]
 
 
-async def project_record_updated(session: AsyncSession, tenant_id: str, event: RecordUpdated) -> None:
-    """Show a record's new content (a re-import); its status and visibility stay as they are."""
-    await RecordRepository(session).upsert_updated(
+async def project_records_updated(
+    session: AsyncSession, updated: Sequence[tuple[str, RecordUpdated]]
+) -> list[WrittenRecord]:
+    """Show records' new content (a re-import; distinct records); status and visibility stay as they are."""
+    written = await RecordRepository(session).upsert_updated(
         # published_at only counts when the update is the first the portal hears of the record.
-        _content(tenant_id, event) | {"published_at": event.updated_at, "revision": event.revision}
+        [
+            _content(tenant_id, event) | {"published_at": event.updated_at, "revision": event.revision}
+            for tenant_id, event in updated
+        ]
     )
+    return [WrittenRecord(*row) for row in written]
 
 
 async def project_record_retracted(session: AsyncSession, tenant_id: str, event: RecordRetracted) -> None:
