@@ -52,7 +52,11 @@ async def test_queue_and_send_on_sqlite(tmp_path: Path) -> None:
     item = Envelope(data=event, tenant_id="ipe", source="/bluemap/records", subject=event.subject())
     mailer = RecordingMailer()
     settings = NotificationsSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'notifications.db'}", send_poll_interval=0.05, log_json=False
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'notifications.db'}",
+        send_poll_interval=0.05,
+        digest_quiet_seconds=0.2,
+        digest_poll_interval=0.05,
+        log_json=False,
     )
     verifier = TokenVerifier(StaticJwks({"keys": []}), issuer="bluemap", audience="bluemap")
     svc = bootstrap(settings, InProcessTransport(), token_verifier=verifier, mailer=mailer)
@@ -108,7 +112,11 @@ async def test_pdf_and_reminders_on_sqlite(tmp_path: Path, file_server: FileServ
     )
     mailer = RecordingMailer()
     settings = NotificationsSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'notifications.db'}", send_poll_interval=0.05, log_json=False
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'notifications.db'}",
+        send_poll_interval=0.05,
+        digest_quiet_seconds=0.2,
+        digest_poll_interval=0.05,
+        log_json=False,
     )
     verifier = TokenVerifier(StaticJwks({"keys": []}), issuer="bluemap", audience="bluemap")
     svc = bootstrap(settings, InProcessTransport(), token_verifier=verifier, mailer=mailer)
