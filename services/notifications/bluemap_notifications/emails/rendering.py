@@ -274,7 +274,8 @@ def render_new_records(
         return _render_one_new_record(enterprise_id, records[0], to=to, portal_base_url=portal_base_url)
     links_zh = [("贵企业的公开页面", enterprise_page_url(portal_base_url, enterprise_id))]
     links_en = [("Your enterprise's public page", enterprise_page_url(portal_base_url, enterprise_id, lang="en"))]
-    listed = sorted(records, key=lambda r: (r.issued_on, r.record_type, r.source_title))[:max_listed]
+    # What asks for an explanation first, soonest due first: the order the enterprise works in.
+    listed = sorted(records, key=_by_deadline)[:max_listed]
     dues = [r.explanation_due_on for r in records if r.explainable and r.explanation_due_on is not None]
     days = EXPLANATION_WORKING_DAYS
     if any(r.explainable for r in records):
@@ -318,6 +319,11 @@ def render_new_records(
             closing=CLOSING_EN,
         ),
     )
+
+
+def _by_deadline(record: NewRecord) -> tuple[bool, date, date, str]:
+    due = record.explanation_due_on if record.explainable and record.explanation_due_on else date.max
+    return (not record.explainable, due, record.issued_on, record.source_title)
 
 
 def _new_record_fields_zh(record: NewRecord) -> list[tuple[str, str]]:

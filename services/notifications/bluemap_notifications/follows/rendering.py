@@ -116,7 +116,7 @@ def render_followed_records(
     zh_name = name or "您关注的企业"
     en_name = name_en or name or "An enterprise you follow"
     count = len(records)
-    listed = sorted(records, key=lambda r: (r.issued_on, r.record_type, r.source_title))[:max_listed]
+    listed = sorted(records, key=lambda r: (r.issued_on, r.source_title))[:max_listed]
     more = count - len(listed)
     subject = " ".join(
         f"【蔚蓝地图】{zh_name}有{count}条新的环境监管记录 / Blue Map: {en_name} has {count} new "
