@@ -196,7 +196,7 @@ async def test_a_close_that_does_not_commit_is_done_again_once(
             raise RuntimeError("killed before the commit")
 
     monkeypatch.setattr(closer_module, "failpoint", dies_once)
-    async with start(digest_poll_interval=600) as svc:
+    async with start(digest_poll_interval=600, digest_batch_size=1) as svc:
         for envelope in records:
             await svc.runtime.consumer.process(envelope.to_message())
         await asyncio.sleep(0.3)
@@ -268,3 +268,28 @@ async def test_unfollowing_before_the_window_closes_sends_nothing(start: Start, 
         await asyncio.sleep(0.3)
         assert await svc.digests.close_due() == 1
         assert await emails_of(svc) == []
+
+
+async def test_a_window_that_cannot_close_holds_back_no_other(
+    start: Start, mailpit: Mailpit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    poison, fine = address("poison"), address()
+    render = digests.render_new_records
+
+    def fails_for_poison(*args: Any, **kwargs: Any) -> Any:
+        if "毒" in args[1][0].source_title:
+            raise ValueError("cannot render")
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(digests, "render_new_records", fails_for_poison)
+    async with start(digest_poll_interval=600) as svc:
+        await svc.runtime.consumer.process(published(enterprise([poison]), "毒记录", import_id=None).to_message())
+        await svc.runtime.consumer.process(published(enterprise([fine]), "好记录", import_id=None).to_message())
+        await asyncio.sleep(0.3)
+        assert await svc.digests.close_due() == 1
+        [message] = await texts(mailpit, fine, 1)
+        assert "好记录" in message["Text"]
+        assert await svc.digests.close_due() == 0  # passed over until the service restarts
+        async with svc.runtime.sessionmaker() as session:
+            still_open = (await session.exec(select(RecordDigest).where(col(RecordDigest.closed_at).is_(None)))).all()
+        assert [d.recipients for d in still_open] == [[poison]]

@@ -1,11 +1,11 @@
 """Digest queries: set-based writes for the handlers, a SKIP LOCKED claim for the closer."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, or_, true, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,7 +54,9 @@ class DigestRepository:
             )
             await self.session.exec(stmt)  # type: ignore[call-overload]
 
-    async def claim_due(self, *, quiet_before: datetime, opened_before: datetime, limit: int) -> Sequence[RecordDigest]:
+    async def claim_due(
+        self, *, quiet_before: datetime, opened_before: datetime, limit: int, skip: Collection[UUID] = ()
+    ) -> Sequence[RecordDigest]:
         """Lock up to limit open windows gone quiet or at their longest; rows another replica holds are skipped."""
         query = (
             select(RecordDigest)
@@ -65,6 +67,7 @@ class DigestRepository:
                     col(RecordDigest.opened_at) <= opened_before,
                 ),
             )
+            .where(col(RecordDigest.id).not_in(list(skip)) if skip else true())
             .order_by(col(RecordDigest.last_item_at))
             .limit(limit)
             .with_for_update(skip_locked=True)
