@@ -92,7 +92,8 @@ async def test_two_imports_give_each_recipient_one_email_per_import(start: Start
     first_import, second_import = uuid4(), uuid4()
     first = [published(company, f"第一批记录{i}", import_id=first_import, due=date(2020, 3, 10 + i)) for i in range(3)]
     second = [published(company, f"第二批记录{i}", import_id=second_import, due=date(2020, 4, 1 + i)) for i in range(2)]
-    async with start() as svc:
+    # The windows close when the test says (after the quiet period), however slow the machine.
+    async with start(digest_poll_interval=600) as svc:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="http://n") as client:
             headers = ISSUER.headers("ipe", ["brand"], subject="buyer", email=follower)
             body = {"enterprise_id": str(company.enterprise_id)}
@@ -105,6 +106,8 @@ async def test_two_imports_give_each_recipient_one_email_per_import(start: Start
         async with svc.runtime.sessionmaker() as session, session.begin():
             assert await digests.gather_published(session, first[2:], now=utcnow()) == 2
         await svc.runtime.consumer.process(second[1].to_message())
+        await asyncio.sleep(0.3)
+        assert await svc.digests.close_due() == 4  # two imports, to the enterprise and to its follower
 
         messages = await texts(mailpit, to, 2)
         of_first = next(m for m in messages if "第一批记录0" in m["Text"])
@@ -146,13 +149,15 @@ async def test_redelivered_and_replayed_events_change_nothing(start: Start, mail
     company = enterprise([to])
     batch = [published(company, "导入的记录", import_id=uuid4())]
     batch += [published(company, f"逐条记录{i}", import_id=None) for i in range(3)]
-    async with start(digest_quiet_seconds=1.0) as svc:
+    async with start(digest_poll_interval=600) as svc:
         for envelope in batch:
             await svc.runtime.consumer.process(envelope.to_message())
             await svc.runtime.consumer.process(envelope.to_message())  # the inbox absorbs it
         async with svc.runtime.sessionmaker() as session, session.begin():
             # Past the inbox, while the windows are open: the items' key refuses each record.
             assert await digests.gather_published(session, [again(e) for e in batch], now=utcnow()) == 0
+        await asyncio.sleep(0.3)
+        assert await svc.digests.close_due() == 2
 
         messages = await texts(mailpit, to, 2)
         assert sorted(m["Subject"].startswith("【蔚蓝地图】新公开记录3条") for m in messages) == [False, True]
@@ -161,7 +166,7 @@ async def test_redelivered_and_replayed_events_change_nothing(start: Start, mail
         # After the windows closed: a replay opens no window and queues nothing.
         for envelope in batch:
             await svc.runtime.consumer.process(again(envelope).to_message())
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(0.3)
         assert await svc.digests.close_due() == 0
         await svc.dispatcher.dispatch_due()
         assert len(await mailpit.messages(to)) == 2

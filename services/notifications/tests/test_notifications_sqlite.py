@@ -1,5 +1,6 @@
 """The notifications service on SQLite, the embedded default, with a mailer that records."""
 
+import asyncio
 import hashlib
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -195,7 +196,7 @@ async def test_digests_on_sqlite(tmp_path: Path) -> None:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'n.db'}",
         send_poll_interval=0.05,
         digest_quiet_seconds=0.3,
-        digest_poll_interval=0.05,
+        digest_poll_interval=600,  # the test closes the windows, however slow the machine
         log_json=False,
     )
     svc = bootstrap(settings, InProcessTransport(), token_verifier=ISSUER.verifier, mailer=mailer)
@@ -206,6 +207,8 @@ async def test_digests_on_sqlite(tmp_path: Path) -> None:
         async with svc.runtime.sessionmaker() as session, session.begin():
             replayed = [Envelope(data=e.data, tenant_id="ipe", source=e.source, subject=e.subject) for e in envelopes]
             assert await digests.gather_published(session, replayed, now=utcnow()) == 0
+        await asyncio.sleep(0.4)
+        assert await svc.digests.close_due() == 2
 
         async def sent() -> list[Email]:
             async with svc.runtime.sessionmaker() as session:

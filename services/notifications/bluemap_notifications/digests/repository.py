@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, or_, true, update
+from sqlalchemy import or_, true, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -74,20 +74,18 @@ class DigestRepository:
         )
         return (await self.session.exec(query)).all()
 
-    async def claim_items(self, digest: RecordDigest) -> None:
-        """Give the window's unclaimed items to the digest being closed."""
+    async def claim_items(self, digest_ids: Sequence[UUID]) -> None:
+        """Give each window's unclaimed items to its digest being closed, in one statement."""
+        if not digest_ids:
+            return
         await self.session.exec(
             update(DigestItem)  # type: ignore[call-overload]
             .where(
-                and_(
-                    col(DigestItem.tenant_id) == digest.tenant_id,
-                    col(DigestItem.audience) == digest.audience,
-                    col(DigestItem.recipient_id) == digest.recipient_id,
-                    col(DigestItem.import_id) == digest.import_id,
-                    col(DigestItem.digest_id).is_(None),
-                )
+                col(RecordDigest.id).in_(list(digest_ids)),
+                *(getattr(DigestItem, name) == getattr(RecordDigest, name) for name in WINDOW_KEY),
+                col(DigestItem.digest_id).is_(None),
             )
-            .values(digest_id=digest.id)
+            .values(digest_id=RecordDigest.id)
         )
 
     async def items_of(self, digest_ids: Sequence[UUID]) -> Sequence[DigestItem]:

@@ -12,7 +12,7 @@ from bluemap_notifications.digests.models import PUBLISHED_ALONE, Audience, Dige
 from bluemap_notifications.digests.repository import WINDOW_KEY, DigestRepository
 from bluemap_notifications.emails.models import Email
 from bluemap_notifications.emails.rendering import Addressee, NewRecord, render_new_records
-from bluemap_notifications.emails.service import RECORD_PUBLISHED, queue_to_addresses
+from bluemap_notifications.emails.service import RECORD_PUBLISHED, add_new, new_email
 from bluemap_notifications.follows.models import Follow
 from bluemap_notifications.follows.rendering import render_followed_records
 from bluemap_notifications.follows.repository import FollowRepository
@@ -141,8 +141,7 @@ async def close(
 ) -> list[Email]:
     """Close the claimed windows: each takes its items and queues one email (its first event is the cause)."""
     repository = DigestRepository(session)
-    for digest in digests:
-        await repository.claim_items(digest)
+    await repository.claim_items([digest.id for digest in digests])
     items: dict[Any, list[NewRecord]] = {}
     for item in await repository.items_of([digest.id for digest in digests]):
         items.setdefault(item.digest_id, []).append(_new_record(item))
@@ -151,7 +150,7 @@ async def close(
         following |= await FollowRepository(session).existing(
             tenant_id, [d.recipient_id for d in digests if d.tenant_id == tenant_id and d.audience == Audience.FOLLOWER]
         )
-    queued = []
+    drafts: list[tuple[RecordDigest, Email]] = []
     for digest in digests:
         digest.closed_at = now
         session.add(digest)
@@ -161,17 +160,17 @@ async def close(
         if digest.audience == Audience.FOLLOWER and digest.recipient_id not in following:
             log.info("digest.unfollowed", digest_id=str(digest.id), records=len(records))
             continue
-        email = await _queue(session, digest, records, portal_base_url=portal_base_url, max_listed=max_listed)
-        if email is not None:
-            digest.email_id = email.id
-            queued.append(email)
+        drafts.append((digest, _email(digest, records, portal_base_url=portal_base_url, max_listed=max_listed)))
         log.info("digest.closed", digest_id=str(digest.id), audience=digest.audience, records=len(records))
+    queued = await add_new(session, [email for _, email in drafts])
+    inserted = {email.id for email in queued}
+    for digest, email in drafts:
+        if email.id in inserted:
+            digest.email_id = email.id
     return queued
 
 
-async def _queue(
-    session: AsyncSession, digest: RecordDigest, records: list[NewRecord], *, portal_base_url: str, max_listed: int
-) -> Email | None:
+def _email(digest: RecordDigest, records: list[NewRecord], *, portal_base_url: str, max_listed: int) -> Email:
     if digest.audience == Audience.ENTERPRISE:
         purpose = RECORD_PUBLISHED
         rendered = render_new_records(
@@ -191,12 +190,11 @@ async def _queue(
             portal_base_url=portal_base_url,
             max_listed=max_listed,
         )
-    return await queue_to_addresses(
-        session,
-        tenant_id=digest.tenant_id,
-        purpose=purpose,
-        cause_id=digest.opened_by_event_id,
-        rendered=rendered,
+    return new_email(
+        digest.tenant_id,
+        purpose,
+        digest.opened_by_event_id,
+        rendered,
         recipients=list(digest.recipients),
         enterprise_id=digest.enterprise_id,
     )

@@ -71,7 +71,7 @@ async def _add(session: AsyncSession, email: Email, attachments: Sequence[EmailA
     return email
 
 
-def _new_email(
+def new_email(
     tenant_id: str,
     purpose: str,
     cause_id: UUID,
@@ -95,6 +95,17 @@ def _new_email(
     )
 
 
+async def add_new(session: AsyncSession, emails: Sequence[Email]) -> list[Email]:
+    """Insert the emails in one statement, but those queued already for their purpose and cause; the inserted."""
+    inserted = await EmailRepository(session).add_many_if_new(emails)
+    for email in emails:
+        if email.id in inserted:
+            log.info("email.queued", email_id=str(email.id), purpose=email.purpose, recipients=len(email.recipients))
+        else:
+            log.info("email.duplicate_skipped", purpose=email.purpose, cause_event_id=str(email.cause_event_id))
+    return [email for email in emails if email.id in inserted]
+
+
 async def queue_to_addresses(
     session: AsyncSession,
     *,
@@ -106,7 +117,7 @@ async def queue_to_addresses(
     enterprise_id: UUID | None,
 ) -> Email | None:
     """Queue an email to given addresses; None when it is queued already for the purpose and cause."""
-    email = _new_email(tenant_id, purpose, cause_id, rendered, recipients=recipients, enterprise_id=enterprise_id)
+    email = new_email(tenant_id, purpose, cause_id, rendered, recipients=recipients, enterprise_id=enterprise_id)
     return await _add(session, email)
 
 
@@ -130,7 +141,7 @@ async def _queue_to_enterprise(
         return None
     to = Addressee(contact.name, contact.name_en) if contact else Addressee()
     recipients = list(contact.registered_emails) if contact else []
-    email = _new_email(tenant_id, purpose, cause_id, render(to), recipients=recipients, enterprise_id=enterprise_id)
+    email = new_email(tenant_id, purpose, cause_id, render(to), recipients=recipients, enterprise_id=enterprise_id)
     return await _add(session, email, attachments(email.id))
 
 
