@@ -82,6 +82,9 @@ class Platform:
                 "PORTAL_BASE_URL": self.url("public-portal"),
                 "SEND_BACKOFF_SECONDS": "0.2",
                 "SEND_POLL_INTERVAL": "0.5",
+                # A digest window closes a second after its last record, not the production minute.
+                "DIGEST_QUIET_SECONDS": "1",
+                "DIGEST_POLL_INTERVAL": "0.2",
             }
         if service == "public-portal":
             settings |= {

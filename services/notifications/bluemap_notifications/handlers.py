@@ -8,11 +8,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bluemap_notifications.clock import china_today
 from bluemap_notifications.contacts.service import project_snapshot
 from bluemap_notifications.deadlines import service as deadlines
+from bluemap_notifications.digests import service as digests
 from bluemap_notifications.emails import service as emails
 from bluemap_notifications.emails.models import Email
 from bluemap_notifications.follows import rendering as followed
 from bluemap_notifications.follows.service import queue_for_followers
-from bluemap_shared.db import on_commit
+from bluemap_shared.db import on_commit, utcnow
 from bluemap_shared.events.catalog import (
     DocumentPublished,
     DocumentRejected,
@@ -72,20 +73,14 @@ def register_handlers(
 
     @consumer.on(RecordPublished)
     async def on_record_published(session: AsyncSession, envelope: Envelope[RecordPublished]) -> None:
-        """Email the enterprise about its new record, and schedule the reminders of its deadline."""
+        """Put the new record in its enterprise's and followers' digests; schedule the reminders of its deadline."""
         event = envelope.data
         await project_snapshot(session, envelope.tenant_id, event.enterprise, envelope.time)
         await deadlines.track_published(
             session, envelope.tenant_id, event, days_before=reminder_days_before, today=china_today()
         )
-        queued(session, await emails.queue_record_published(session, envelope, portal_base_url=portal_base_url))
-        await tell_followers(
-            session,
-            envelope,
-            followed.record_update(event),
-            name=event.enterprise.name,
-            name_en=event.enterprise.name_en,
-        )
+        # Set-based over a list: the batch form of this handler passes the whole batch.
+        await digests.gather_published(session, [envelope], now=utcnow())
 
     @consumer.on(RecordUpdated)
     async def on_record_updated(session: AsyncSession, envelope: Envelope[RecordUpdated]) -> None:

@@ -36,3 +36,12 @@ class NotificationsSettings(ServiceSettings):
     chat_alert_interval: float = Field(default=30.0, gt=0, description="Seconds between looks for unanswered chats")
     chat_stream_poll: float = Field(default=1.0, gt=0, description="Seconds between a chat stream's looks")
     chat_stream_max_seconds: float = Field(default=300.0, gt=0, description="A stream ends; EventSource reconnects")
+    digest_quiet_seconds: float = Field(
+        default=60.0, gt=0, description="A window of new records is emailed once no record joined it for this long"
+    )
+    digest_max_window_seconds: float = Field(
+        default=600.0, gt=0, description="A window still receiving records is emailed this long after it opened"
+    )
+    digest_poll_interval: float = Field(default=5.0, gt=0, description="Seconds between looks for quiet windows")
+    digest_batch_size: int = Field(default=50, ge=1, le=1000, description="Windows closed in one transaction")
+    digest_max_listed: int = Field(default=100, ge=1, description="Records one email lists; it counts the rest")

@@ -21,9 +21,9 @@ log = structlog.get_logger()
 FOLLOWING = "following"
 
 
-def follower_purpose(follow: Follow) -> str:
+def follower_purpose(follow_id: UUID) -> str:
     """One email per follow and cause: the follow id makes the emails' unique key recipient-aware."""
-    return f"{FOLLOWING}:{follow.id}"
+    return f"{FOLLOWING}:{follow_id}"
 
 
 async def follow(session: AsyncSession, principal: Principal, enterprise_id: UUID) -> tuple[Follow, bool]:
@@ -97,7 +97,7 @@ async def queue_for_followers(
         email = await queue_to_addresses(
             session,
             tenant_id=tenant_id,
-            purpose=follower_purpose(row),
+            purpose=follower_purpose(row.id),
             cause_id=cause_id,
             rendered=rendered,
             recipients=[row.email],
