@@ -78,6 +78,21 @@ class ApiSecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class StrictTransportSecurity:
+    """HSTS on every answer of an app whose pages have their own security headers (the portal's site)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_hsts(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), HSTS]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_hsts if scope["type"] == "http" else send)
+
+
 def create_service_app(
     runtime: ServiceRuntime, *, title: str, description: str, routers: Iterable[APIRouter], version: str = "1.0.0"
 ) -> FastAPI:

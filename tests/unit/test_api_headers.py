@@ -8,6 +8,8 @@ import pytest
 
 from bluemap_explanations.bootstrap import bootstrap
 from bluemap_explanations.settings import ExplanationsSettings
+from bluemap_portal.bootstrap import bootstrap as portal_bootstrap
+from bluemap_portal.settings import PortalSettings
 from bluemap_shared.messaging.transport import InProcessTransport
 
 PRODUCTION: dict[str, Any] = {
@@ -61,3 +63,17 @@ async def test_no_hsts_while_a_public_url_is_plain_http() -> None:
         assert "strict-transport-security" not in response.headers
         assert response.headers["x-content-type-options"] == "nosniff"
         assert (await client.get("/docs")).status_code == 200
+
+
+async def test_the_portals_site_gets_hsts_behind_https() -> None:
+    for public, hsts in (("https://bluemap.example.org", True), ("http://bluemap.example.org", False)):
+        settings = PortalSettings(
+            **{**PRODUCTION, "public_base_url": public, "documents_public_base_url": f"{public}/api/documents"}
+        )
+        portal = portal_bootstrap(settings, InProcessTransport())
+        transport = httpx.ASGITransport(app=portal.site)
+        async with httpx.AsyncClient(transport=transport, base_url="http://portal") as client:
+            response = await client.get("/static/no-such-file.css")
+        await portal.runtime.engine.dispose()
+        assert ("strict-transport-security" in response.headers) is hsts, public
+        assert response.headers["x-content-type-options"] == "nosniff"
