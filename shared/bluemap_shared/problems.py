@@ -68,10 +68,8 @@ class PayloadTooLarge(Problem):
     title = "Payload too large"
 
 
-class TooManyRequests(Problem):
-    status = 429
-    type = "too-many-requests"
-    title = "Too many requests"
+class RetryLater(Problem):
+    """A refusal that tells when to ask again (Retry-After, and retry_after in the body)."""
 
     def __init__(self, detail: str, *, retry_after: int, **extensions: Any) -> None:
         super().__init__(detail, retry_after=retry_after, **extensions)
@@ -80,6 +78,18 @@ class TooManyRequests(Problem):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class TooManyRequests(RetryLater):
+    status = 429
+    type = "too-many-requests"
+    title = "Too many requests"
+
+
+class Busy(RetryLater):
+    status = 503
+    type = "busy"
+    title = "Busy"
 
 
 def problem_response(

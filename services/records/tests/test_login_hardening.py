@@ -154,3 +154,30 @@ def test_the_delay_doubles_after_the_free_failures_up_to_the_cap() -> None:
     assert [throttle.delay(n, 5) for n in range(1, 10)] == [0, 0, 0, 0, 1, 2, 4, 8, 16]
     assert throttle.delay(40, 5) == 900.0
     assert throttle.delay(10**6, 5) == 900.0
+
+
+async def test_logins_past_the_pools_queue_are_refused_at_once_with_503(records: Running, tenant: str) -> None:
+    """A flood of logins does not queue without end (each holding a request): past the bound it is told to retry."""
+    entered, release = threading.Event(), threading.Event()
+
+    class GatedHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            entered.set()
+            assert release.wait(timeout=10)
+            return super().verify(hash, password)
+
+    email = await new_user(records, tenant)
+    app_state = records.service.app.state
+    original = app_state.passwords
+    app_state.passwords = PasswordHashing(1, GatedHasher(), waiting=0)
+    try:
+        first = asyncio.create_task(log_in(records, tenant, email, PASSWORD, "127.0.0.1"))
+        assert await asyncio.to_thread(entered.wait, 10)
+        refused = await log_in(records, tenant, email, PASSWORD, "127.0.0.1")
+        release.set()
+        assert (await first).status_code == 200
+    finally:
+        app_state.passwords = original
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["retry-after"] == "1"
+    assert refused.headers["content-type"] == "application/problem+json"

@@ -30,11 +30,11 @@ def _passwords(request: Request) -> PasswordHashing:
     responses={
         401: {"description": "Wrong email or password"},
         429: {"description": "Too many failed logins of this account or address of late; wait Retry-After seconds"},
+        503: {"description": "Too many logins waiting for password verification; retry after Retry-After seconds"},
     },
 )
 async def token(
     request: Request,
-    session: SessionDep,
     runtime: RuntimeDep,
     client_ip: ClientIp,
     username: Annotated[str, Form(description="The user's email", max_length=320)],
@@ -48,7 +48,6 @@ async def token(
     settings: RecordsSettings = runtime.settings  # type: ignore[assignment]
     user = await service.login(
         runtime.sessionmaker,
-        session,
         _passwords(request),
         service.LoginThrottle.of(settings),
         tenant or settings.default_tenant,
