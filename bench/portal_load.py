@@ -507,6 +507,7 @@ def main() -> None:
     database_url, enterprise_id = asyncio.run(prepare_database(servers, name, random.Random(20261128)))
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLUEMAP_")} | {
         "BLUEMAP_PORTAL_ENVIRONMENT": "production",
+        "BLUEMAP_PORTAL_ALLOW_LOOPBACK_PUBLIC_URLS": "true",  # served on 127.0.0.1 only
         "BLUEMAP_PORTAL_DATABASE_URL": database_url,
         "BLUEMAP_PORTAL_TRANSPORT": "kafka",
         "BLUEMAP_PORTAL_KAFKA_BOOTSTRAP": servers["BLUEMAP_KAFKA_BOOTSTRAP"],

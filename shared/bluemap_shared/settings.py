@@ -1,9 +1,11 @@
 """Settings every service shares; each service subclasses with its own env prefix."""
 
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bluemap_shared.db import DEFAULT_MAX_EVENT_BYTES
@@ -63,6 +65,32 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = 20.0
     host: str = "127.0.0.1"
     port: int = 8000
+    trusted_proxies: list[IPv4Network | IPv6Network] = Field(
+        default_factory=list,
+        description="Proxies whose X-Forwarded-For is believed (JSON list of addresses or CIDRs); none by default",
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The platform as browsers reach it (the portal, the APIs under /api/<service>); https: HSTS",
+    )
+    # Production refuses public URLs on this machine (localhost, 127.0.0.1, ::1): a one-machine demo says so here.
+    allow_loopback_public_urls: bool = False
+    # /docs, /redoc and /openapi.json are served outside production; in production only when this says so.
+    api_docs_in_production: bool = False
+
+    @property
+    def public_urls(self) -> list[str]:
+        """Every URL of this service's settings that browsers or mail readers follow; each service adds its own."""
+        return [self.public_base_url]
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.environment != "production" or self.api_docs_in_production
+
+    @property
+    def strict_transport_security(self) -> bool:
+        """HSTS only when every public URL is https: a browser told so cannot reach an http one any more."""
+        return all(url.lower().startswith("https://") for url in self.public_urls)
 
     def claim_check_storage(self) -> "ObjectStorage | None":
         """The storage claim checks go to, or None when large events are refused instead."""
@@ -90,4 +118,22 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("production needs database_url pointing at PostgreSQL")
             if self.transport != "kafka":
                 raise ValueError("production needs transport=kafka")
+            loopback = [url for url in self.public_urls if is_loopback_url(url)]
+            if loopback and not self.allow_loopback_public_urls:
+                raise ValueError(
+                    f"production refuses public URLs on this machine ({', '.join(loopback)}): set the public "
+                    "addresses, or allow_loopback_public_urls=true for a demo on one machine"
+                )
         return self
+
+
+def is_loopback_url(url: str) -> bool:
+    """An http(s) URL (or bare host[:port]) that only this machine reaches: localhost, 127.0.0.0/8, ::1, 0.0.0.0."""
+    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified

@@ -3,6 +3,7 @@
 import importlib
 import os
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -44,8 +45,13 @@ APPS = [
 ]
 by_service = pytest.mark.parametrize("app", APPS, ids=[app.service for app in APPS])
 
-# ${VAR:-default} / ${VAR-default} -> default, $$ -> $; anything else is empty unless the caller's env sets it.
-INTERPOLATION = re.compile(r"\$(?:(?P<escaped>\$)|\{(?P<name>\w+):?-(?P<default>[^}]*)\}|(?P<bare>\{[^}]*\}|\w+))")
+# ${VAR:-default} / ${VAR-default} -> default, ${VAR:?message} -> required, $$ -> $; anything else is empty unless
+# the caller's env sets it.
+INTERPOLATION = re.compile(
+    r"\$(?:(?P<escaped>\$)|\{(?P<name>\w+):?-(?P<default>[^}]*)\}|\{(?P<required>\w+):?\?[^}]*\}|(?P<bare>\{[^}]*\}|\w+))"
+)
+# What an operator must set before `docker compose up` (Compose stops with the message otherwise).
+REQUIRED_VARIABLES = {"BLUEMAP_DOCUMENTS_URL_SIGNING_KEY": secrets.token_hex(32)}
 
 
 def resolve(value: Any, where: str) -> str:
@@ -56,6 +62,9 @@ def resolve(value: Any, where: str) -> str:
             return "$"
         if match["name"]:
             return match["default"]
+        if match["required"]:
+            assert match["required"] in REQUIRED_VARIABLES, f"{where}: ${{{match['required']}}} is required; list it"
+            return REQUIRED_VARIABLES[match["required"]]
         pytest.fail(f"{where}: ${match['bare']} has no default: Compose would pass an empty string")
 
     return INTERPOLATION.sub(substitute, str(value))

@@ -58,6 +58,4 @@ def bootstrap(
             review_router,
         ],
     )
-    # Where X-Forwarded-For may be believed: the client address stored with each commitment answer.
-    app.state.trusted_proxies = settings.trusted_proxies
     return ExplanationsService(runtime=runtime, app=app)

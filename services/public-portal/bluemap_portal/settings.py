@@ -44,6 +44,10 @@ class PortalSettings(ServiceSettings):
     # The documents service's own limit (max_upload_bytes); larger uploads are refused before they are sent on.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
 
+    @property
+    def public_urls(self) -> list[str]:
+        return [self.public_base_url, self.documents_public_base_url]
+
     @field_validator("records_api_url", "explanations_api_url", "documents_api_url", "notifications_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
