@@ -49,9 +49,9 @@ class CountingS3Storage(S3Storage):
         super().__init__(*args, **kwargs)
         self.puts: list[str] = []
 
-    async def put(self, key: str, source: IO[bytes], *, length: int, content_type: str) -> None:
+    async def put(self, key: str, source: IO[bytes], *, length: int, content_type: str, sha256: str) -> None:
         self.puts.append(key)
-        await super().put(key, source, length=length, content_type=content_type)
+        await super().put(key, source, length=length, content_type=content_type, sha256=sha256)
 
 
 def pdf(size: int = 2048) -> bytes:

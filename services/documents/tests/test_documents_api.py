@@ -1,5 +1,6 @@
 """The documents API in-process on real PostgreSQL, with the filesystem backend."""
 
+import asyncio
 import hashlib
 import os
 from pathlib import Path
@@ -125,6 +126,26 @@ async def test_same_bytes_are_stored_once(
     assert first["id"] != second["id"]
     assert first["sha256"] == second["sha256"]
     assert (first["filename"], second["filename"]) == ("a.pdf", "b.pdf")
+
+
+async def test_concurrent_uploads_of_the_same_bytes_all_succeed(
+    fs_documents: Running, issuer: Issuer, tenant: str, objects_root: Path
+) -> None:
+    """Twelve writers of one object at once (each its own temporary file): every upload is 201, the object whole."""
+    staff = issuer.staff(tenant, uuid4())
+    data = pdf(MAX_UPLOAD_BYTES)
+    responses = await asyncio.gather(
+        *(
+            fs_documents.client.post(
+                "/v1/documents", files=upload_files(data), data={"kind": "supporting"}, headers=staff
+            )
+            for _ in range(12)
+        )
+    )
+    assert [r.status_code for r in responses] == [201] * 12
+    path = object_path(objects_root, data)
+    assert path.read_bytes() == data
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 
 @pytest.mark.parametrize("size", [MAX_UPLOAD_BYTES + 1, MAX_UPLOAD_BYTES + 40 * 1024, 3 * MAX_UPLOAD_BYTES])

@@ -109,7 +109,7 @@ async def put_object(
         if not await storage.exists(key):
             source = await asyncio.to_thread(open_source)
             try:
-                await storage.put(key, source, length=length, content_type=content_type)
+                await storage.put(key, source, length=length, content_type=content_type, sha256=sha256_hex)
             finally:
                 source.close()
     return key
