@@ -215,6 +215,30 @@ async def store_supporting_document(
     )
 
 
+async def store_plain_document(
+    session: AsyncSession,
+    storage: ObjectStorage,
+    tenant_id: str,
+    enterprise_id: UUID,
+    kind: str,
+    upload: ReceivedUpload,
+    *,
+    uploaded_by: str,
+    max_pages: int,
+) -> Document:
+    """A file of any allowed type; bytes that are a PDF pass the same checks as a supporting document.
+
+    A stored application/pdf is shown inline (the reviewer console embeds it), so no PDF is stored
+    unchecked: JavaScript, launch or submit actions, embedded files, encryption are refused (422).
+    """
+    facts = None
+    if sniff_content_type(upload.head, upload.declared_type) == PDF:
+        facts = await validate_pdf(upload, max_pages=max_pages)
+    return await store_document(
+        session, storage, tenant_id, enterprise_id, kind, upload, uploaded_by=uploaded_by, pdf=facts
+    )
+
+
 async def get_document(session: AsyncSession, tenant_id: str, document_id: UUID) -> Document:
     document = await DocumentRepository(session).get(tenant_id, document_id)
     if document is None:
