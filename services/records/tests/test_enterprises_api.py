@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from uuid import uuid4
 
 import orjson
 import pytest
@@ -203,3 +204,25 @@ def _indexes(node: dict) -> set[str]:  # type: ignore[type-arg]
     for child in node.get("Plans", []):
         found |= _indexes(child)
     return found
+
+
+async def test_a_user_names_only_an_enterprise_of_the_tenant(records: Running, tenant: str) -> None:
+    """Found by schemathesis: an operator account with an unknown enterprise_id was a foreign-key 500."""
+    mine = await register(records, tenant, "陕西永安兴庆门业有限公司")
+    theirs = await register(records, f"{tenant}-b", "另一租户的企业")
+    for roles in (["admin", "admin"], ["reviewer"], ["enterprise"]):
+        for enterprise_id in (str(uuid4()), theirs["id"]):
+            body = {"email": f"u-{uuid4().hex[:8]}@example.org", "password": "x" * 12, "roles": roles}
+            response = await records.client.post(
+                "/v1/users", json=body | {"enterprise_id": enterprise_id}, headers=records.admin(tenant)
+            )
+            assert response.status_code == 404, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+    created = await records.client.post(
+        "/v1/users",
+        json={"email": "ehs@example.org", "password": "x" * 12, "roles": ["enterprise", "enterprise"]}
+        | {"enterprise_id": mine["id"]},
+        headers=records.admin(tenant),
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["roles"] == ["enterprise"]
