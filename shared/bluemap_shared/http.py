@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from bluemap_shared.events.envelope import current_traceparent, new_traceparent
+from bluemap_shared.openapi import document_problems
 from bluemap_shared.problems import install_problem_handlers
 from bluemap_shared.runtime import ServiceRuntime, running
 
@@ -46,6 +47,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.token_verifier = runtime.token_verifier
     install_problem_handlers(app)
+    document_problems(app)
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
