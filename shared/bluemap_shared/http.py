@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bluemap_shared.body_limit import BodyLimit
 from bluemap_shared.events.envelope import current_traceparent, new_traceparent
 from bluemap_shared.metrics import METRICS_CONTENT_TYPE
+from bluemap_shared.openapi import document_problems
 from bluemap_shared.problems import install_problem_handlers
 from bluemap_shared.runtime import ServiceRuntime, running
 
@@ -126,6 +127,7 @@ def create_service_app(
     # Where X-Forwarded-For may be believed (bluemap_shared.client_ip): login throttling, commitment answers.
     app.state.trusted_proxies = runtime.settings.trusted_proxies
     install_problem_handlers(app)
+    document_problems(app)
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)

@@ -14,6 +14,7 @@ from explanations_testing import (
     accept,
     assert_problem,
     deliver,
+    document_stored,
     drafted,
     enterprise,
     envelope,
@@ -465,7 +466,9 @@ async def test_automated_monitoring_details_travel_with_the_explanation(
     explanations: Running, issuer: Issuer, tenant: str
 ) -> None:
     who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
-    document_id = str(uuid7())
+    document = document_stored(who.id)
+    await deliver(explanations, tenant, document)
+    document_id = str(document.document_id)
     record = await drafted(
         explanations, who, record_type="automated_monitoring", monitoring=MONITORING, document_id=document_id
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import httpx
-from notifications_testing import ISSUER, FileServer
+from notifications_testing import ISSUER, FileServer, register_enterprise
 from sqlmodel import select
 
 from bluemap_notifications.bootstrap import bootstrap
@@ -155,6 +155,7 @@ async def test_follows_and_live_chat_on_sqlite(tmp_path: Path) -> None:
     staff = ISSUER.staff("ipe", enterprise_id)
     follower = ISSUER.headers("ipe", ["brand"], subject="buyer", email="buyer@example.com")
     async with running(svc.runtime):
+        await register_enterprise(svc, enterprise_id)
         transport = httpx.ASGITransport(app=svc.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://n") as client:
             followed = await client.post("/v1/follows", json={"enterprise_id": str(enterprise_id)}, headers=follower)

@@ -41,7 +41,11 @@ class ClaimChecks:
         key = f"{PREFIX}{digest[:2]}/{digest}"
         if not await self.storage.exists(key):
             await self.storage.put(
-                key, io.BytesIO(message.value), length=len(message.value), content_type="application/json"
+                key,
+                io.BytesIO(message.value),
+                length=len(message.value),
+                content_type="application/json",
+                sha256=digest,
             )
         log.info("claimcheck.checked_in", key=key, size=len(message.value))
         headers = [*message.headers, (KEY_HEADER, key.encode()), (DIGEST_HEADER, digest.encode())]

@@ -86,8 +86,15 @@ async def _store_upload(
     category = (upload.fields.get("category") or "").strip()
     if not category:
         kind = service.parse_kind(upload.fields.get("kind"))
-        return await service.store_document(
-            session, storage, principal.tenant_id, enterprise_id, kind, upload, uploaded_by=principal.subject
+        return await service.store_plain_document(
+            session,
+            storage,
+            principal.tenant_id,
+            enterprise_id,
+            kind,
+            upload,
+            uploaded_by=principal.subject,
+            max_pages=settings.max_pdf_pages,
         )
     kind_field = (upload.fields.get("kind") or DocumentKind.SUPPORTING).strip()
     if kind_field != DocumentKind.SUPPORTING:
@@ -113,7 +120,7 @@ async def _store_upload(
     responses={
         413: {"description": "The file exceeds max_upload_bytes"},
         415: {"description": "Not multipart, or (with a category) not a PDF"},
-        422: {"description": "Bad fields, or a PDF refused; `reason` says why"},
+        422: {"description": "Bad fields, or a PDF refused (any PDF, with or without category); `reason` says why"},
     },
 )
 @large_body(upload_body_limit)

@@ -13,6 +13,7 @@ from bluemap_notifications.contacts.repository import ContactRepository
 from bluemap_shared.db import standing_rows
 from bluemap_shared.events.catalog import EnterpriseSnapshot
 from bluemap_shared.events.seen import SnapshotSeen
+from bluemap_shared.problems import NotFound
 
 
 async def project_snapshot(
@@ -53,6 +54,14 @@ def _contact_row(item: SnapshotSeen) -> dict[str, Any]:
 
 async def get_contact(session: AsyncSession, tenant_id: str, enterprise_id: UUID) -> EnterpriseContact | None:
     return await ContactRepository(session).get(tenant_id, enterprise_id)
+
+
+async def require_enterprise(session: AsyncSession, tenant_id: str, enterprise_id: UUID) -> EnterpriseContact:
+    """The tenant's enterprise of that id (as its events told it); 404 for an unknown id or another tenant's."""
+    contact = await get_contact(session, tenant_id, enterprise_id)
+    if contact is None:
+        raise NotFound("No such enterprise.", field="enterprise_id")
+    return contact
 
 
 def unique_addresses(addresses: list[str]) -> list[str]:

@@ -6,7 +6,7 @@ from uuid import UUID
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_notifications.contacts.service import get_contact
+from bluemap_notifications.contacts.service import get_contact, require_enterprise
 from bluemap_notifications.emails.models import Email
 from bluemap_notifications.emails.service import queue_to_addresses
 from bluemap_notifications.follows.models import Follow
@@ -30,6 +30,7 @@ async def follow(session: AsyncSession, principal: Principal, enterprise_id: UUI
     """Follow an enterprise (again); (the follow, whether it is new). The address is refreshed from the token."""
     if not principal.email:
         raise InvalidInput("Your account has no email address to send updates to.")
+    await require_enterprise(session, principal.tenant_id, enterprise_id)
     repository = FollowRepository(session)
     new = Follow(
         tenant_id=principal.tenant_id, subject=principal.subject, email=principal.email, enterprise_id=enterprise_id

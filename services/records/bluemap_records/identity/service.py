@@ -120,16 +120,17 @@ async def create_user(session: AsyncSession, passwords: PasswordHashing, tenant_
     repository = UserRepository(session)
     if await repository.get_by_email(tenant_id, data.email) is not None:
         raise Conflict("A user with this email already exists.")
-    if "enterprise" in data.roles:
-        if data.enterprise_id is None:
-            raise InvalidInput("Enterprise users need enterprise_id.")
+    if "enterprise" in data.roles and data.enterprise_id is None:
+        raise InvalidInput("Enterprise users need enterprise_id.")
+    if data.enterprise_id is not None:
+        # Any role: an unknown (or another tenant's) enterprise is a 404, never a foreign-key error.
         await get_enterprise(session, tenant_id, data.enterprise_id)
     user = User(
         tenant_id=tenant_id,
         email=str(data.email).lower(),
         password_hash=await passwords.hash(data.password),
         display_name=data.display_name,
-        roles=list(data.roles),
+        roles=list(dict.fromkeys(data.roles)),
         enterprise_id=data.enterprise_id,
         locale=data.locale,
     )
