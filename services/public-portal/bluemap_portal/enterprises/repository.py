@@ -2,15 +2,20 @@
 
 import re
 from collections.abc import Collection, Sequence
-from typing import Any
+from datetime import date
+from typing import Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import Row, and_, case, func, or_
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from bluemap_portal.documents.models import PortalDocument, PortalRenderedPdf
 from bluemap_portal.enterprises.models import PortalEnterprise
+from bluemap_portal.explanations.models import PortalExplanation
+from bluemap_portal.records.models import PortalRecord
 from bluemap_shared.db import on_postgres, upsert
 from bluemap_shared.search import holds_pieces, like_pattern, plan_for_these_words
 
@@ -18,6 +23,116 @@ from bluemap_shared.search import holds_pieces, like_pattern, plan_for_these_wor
 _CHINESE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Eighteen letters and digits, in either case (compared upper-cased): the only text that can equal a USCC.
 _USCC_LIKE = re.compile("[0-9A-Za-z]{18}")
+
+
+class PageRows(NamedTuple):
+    """What an enterprise's public page shows, as plain rows: the enterprise, its public records with their
+    display status, its explanations and its documents with their rendered PDFs' number and code."""
+
+    enterprise: Row[Any]
+    records: Sequence[Row[Any]]
+    explanations: Sequence[Row[Any]]
+    documents: Sequence[Row[Any]]
+
+
+def display_status_column(today: date) -> Any:
+    """records.service.display_status in SQL: overdue from today, the review statuses as under_review."""
+    status = col(PortalRecord.status)
+    due = col(PortalRecord.explanation_due_on)
+    return case(
+        (and_(status == "awaiting_explanation", due.is_not(None), due < today), "overdue"),
+        (status.in_(("explanation_submitted", "under_review")), "under_review"),
+        else_=status,
+    ).label("display_status")
+
+
+def _latest_rendering(column: Any) -> Any:
+    """A column of the latest rendered PDF of a document's submission (a signed scan shows its number)."""
+    return (
+        select(column)
+        .where(
+            col(PortalRenderedPdf.tenant_id) == col(PortalDocument.tenant_id),
+            col(PortalRenderedPdf.submission_id) == col(PortalDocument.submission_id),
+        )
+        .order_by(col(PortalRenderedPdf.rendered_at).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+async def page_rows(
+    connection: AsyncConnection, tenant_id: str, enterprise_id: UUID, *, today: date
+) -> PageRows | None:
+    """The enterprise page's rows in four plain queries (no ORM objects); None without such an enterprise.
+
+    On any connection: read committed gives each statement its own snapshot anyway, so a page needs no
+    transaction, and an autocommit connection saves the BEGIN and COMMIT round trips.
+    """
+    enterprise = (
+        await connection.execute(
+            select(
+                col(PortalEnterprise.id),
+                col(PortalEnterprise.uscc),
+                col(PortalEnterprise.name),
+                col(PortalEnterprise.name_en),
+                col(PortalEnterprise.region_code),
+            ).where(PortalEnterprise.tenant_id == tenant_id, PortalEnterprise.id == enterprise_id)
+        )
+    ).first()
+    if enterprise is None:
+        return None
+    records = await connection.execute(
+        select(
+            col(PortalRecord.id),
+            col(PortalRecord.record_type),
+            col(PortalRecord.year),
+            col(PortalRecord.source_title),
+            col(PortalRecord.issuing_authority),
+            col(PortalRecord.issued_on),
+            col(PortalRecord.source_url),
+            col(PortalRecord.summary),
+            col(PortalRecord.explanation_due_on),
+            display_status_column(today),
+        )
+        .where(
+            PortalRecord.tenant_id == tenant_id,
+            PortalRecord.enterprise_id == enterprise_id,
+            col(PortalRecord.retracted_at).is_(None),
+        )
+        .order_by(col(PortalRecord.issued_on).desc(), col(PortalRecord.id).desc())
+    )
+    explanations = await connection.execute(
+        select(
+            col(PortalExplanation.id),
+            col(PortalExplanation.record_id),
+            col(PortalExplanation.violation),
+            col(PortalExplanation.reasons),
+            col(PortalExplanation.corrective_actions),
+            col(PortalExplanation.monitoring),
+            col(PortalExplanation.published_at),
+        )
+        .where(PortalExplanation.tenant_id == tenant_id, PortalExplanation.enterprise_id == enterprise_id)
+        .order_by(col(PortalExplanation.published_at).desc(), col(PortalExplanation.id).desc())
+    )
+    documents = await connection.execute(
+        select(
+            col(PortalDocument.id),
+            col(PortalDocument.kind),
+            col(PortalDocument.category),
+            col(PortalDocument.record_ids),
+            col(PortalDocument.filename),
+            col(PortalDocument.content_type),
+            col(PortalDocument.size),
+            col(PortalDocument.published_at),
+            func.coalesce(
+                col(PortalDocument.verification_code), _latest_rendering(col(PortalRenderedPdf.verification_code))
+            ).label("verification_code"),
+            _latest_rendering(col(PortalRenderedPdf.document_number)).label("document_number"),
+        )
+        .where(PortalDocument.tenant_id == tenant_id, PortalDocument.enterprise_id == enterprise_id)
+        .order_by(col(PortalDocument.published_at).desc(), col(PortalDocument.id).desc())
+    )
+    return PageRows(enterprise, records.all(), explanations.all(), documents.all())
 
 
 class EnterpriseRepository:
@@ -31,6 +146,10 @@ class EnterpriseRepository:
             )
         )
         return result.first()
+
+    async def page_rows(self, tenant_id: str, enterprise_id: UUID, *, today: date) -> PageRows | None:
+        """The enterprise page's rows in four plain queries (no ORM objects); None without such an enterprise."""
+        return await page_rows(await self.session.connection(), tenant_id, enterprise_id, today=today)
 
     def _matching(self, tenant_id: str, text: str | None, region: str | None) -> list[Any]:
         """Text matches a name, the USCC or an English name, each by an index on PostgreSQL: bitmaps OR together.
