@@ -3,9 +3,10 @@
 import re
 from collections.abc import Collection, Sequence
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
+import sqlalchemy as sa
 from sqlalchemy import Row, and_, case, func, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
@@ -70,19 +71,19 @@ async def page_rows(
     """
     enterprise = (
         await connection.execute(
-            select(
+            sa.select(
                 col(PortalEnterprise.id),
                 col(PortalEnterprise.uscc),
                 col(PortalEnterprise.name),
                 col(PortalEnterprise.name_en),
                 col(PortalEnterprise.region_code),
-            ).where(PortalEnterprise.tenant_id == tenant_id, PortalEnterprise.id == enterprise_id)
+            ).where(col(PortalEnterprise.tenant_id) == tenant_id, col(PortalEnterprise.id) == enterprise_id)
         )
     ).first()
     if enterprise is None:
         return None
     records = await connection.execute(
-        select(
+        sa.select(
             col(PortalRecord.id),
             col(PortalRecord.record_type),
             col(PortalRecord.year),
@@ -95,14 +96,14 @@ async def page_rows(
             display_status_column(today),
         )
         .where(
-            PortalRecord.tenant_id == tenant_id,
-            PortalRecord.enterprise_id == enterprise_id,
+            col(PortalRecord.tenant_id) == tenant_id,
+            col(PortalRecord.enterprise_id) == enterprise_id,
             col(PortalRecord.retracted_at).is_(None),
         )
         .order_by(col(PortalRecord.issued_on).desc(), col(PortalRecord.id).desc())
     )
     explanations = await connection.execute(
-        select(
+        sa.select(
             col(PortalExplanation.id),
             col(PortalExplanation.record_id),
             col(PortalExplanation.violation),
@@ -111,11 +112,11 @@ async def page_rows(
             col(PortalExplanation.monitoring),
             col(PortalExplanation.published_at),
         )
-        .where(PortalExplanation.tenant_id == tenant_id, PortalExplanation.enterprise_id == enterprise_id)
+        .where(col(PortalExplanation.tenant_id) == tenant_id, col(PortalExplanation.enterprise_id) == enterprise_id)
         .order_by(col(PortalExplanation.published_at).desc(), col(PortalExplanation.id).desc())
     )
     documents = await connection.execute(
-        select(
+        sa.select(
             col(PortalDocument.id),
             col(PortalDocument.kind),
             col(PortalDocument.category),
@@ -129,10 +130,10 @@ async def page_rows(
             ).label("verification_code"),
             _latest_rendering(col(PortalRenderedPdf.document_number)).label("document_number"),
         )
-        .where(PortalDocument.tenant_id == tenant_id, PortalDocument.enterprise_id == enterprise_id)
+        .where(col(PortalDocument.tenant_id) == tenant_id, col(PortalDocument.enterprise_id) == enterprise_id)
         .order_by(col(PortalDocument.published_at).desc(), col(PortalDocument.id).desc())
     )
-    return PageRows(enterprise, records.all(), explanations.all(), documents.all())
+    return PageRows(cast(Row[Any], enterprise), records.all(), explanations.all(), documents.all())
 
 
 class EnterpriseRepository:

@@ -17,6 +17,7 @@ from bluemap_portal.explanations import service as explanations
 from bluemap_portal.explanations.schemas import ExplanationPublic
 from bluemap_portal.records.service import group_by_type, records_of
 from bluemap_portal.regions import region_prefix
+from bluemap_portal.site.page_cache import touch_pages
 from bluemap_shared.events.catalog import EnterpriseSnapshot
 from bluemap_shared.problems import InvalidInput, NotFound
 
@@ -27,7 +28,17 @@ async def project_snapshot(
     session: AsyncSession, tenant_id: str, snapshot: EnterpriseSnapshot, as_of: datetime
 ) -> None:
     """Store what an event says of an enterprise, unless a later event already said more."""
-    await EnterpriseRepository(session).upsert(
+    repository = EnterpriseRepository(session)
+    before = await repository.get(tenant_id, snapshot.enterprise_id)
+    listed = (snapshot.uscc, snapshot.name, snapshot.name_en, snapshot.region_code)
+    touch_pages(
+        session,
+        tenant_id,
+        enterprise_ids=[snapshot.enterprise_id],
+        directory=before is None or (before.uscc, before.name, before.name_en, before.region_code) != listed,
+        recent=True,
+    )
+    await repository.upsert(
         {
             "id": snapshot.enterprise_id,
             "tenant_id": tenant_id,

@@ -15,6 +15,7 @@ from bluemap_portal.record_types import record_type, sort_key
 from bluemap_portal.records.models import PortalRecord
 from bluemap_portal.records.repository import RecordRepository
 from bluemap_portal.records.schemas import RecordFilter, RecordGroup, RecordPublic
+from bluemap_portal.site.page_cache import touch_pages
 from bluemap_shared.events.catalog import RecordPublished, RecordRetracted, RecordStatusChanged, RecordUpdated
 from bluemap_shared.problems import InvalidInput
 
@@ -57,6 +58,7 @@ def _content(tenant_id: str, event: RecordPublished | RecordUpdated) -> dict[str
 
 async def project_record_published(session: AsyncSession, tenant_id: str, event: RecordPublished) -> None:
     """Store or refresh the public copy of a published record."""
+    await _touch(session, tenant_id, event.record_id, event.enterprise.enterprise_id, event.record_type)
     await RecordRepository(session).upsert_published(
         _content(tenant_id, event) | {"published_at": event.published_at, "revision": 0}
     )
@@ -64,6 +66,7 @@ async def project_record_published(session: AsyncSession, tenant_id: str, event:
 
 async def project_record_updated(session: AsyncSession, tenant_id: str, event: RecordUpdated) -> None:
     """Show a record's new content (a re-import); its status and visibility stay as they are."""
+    await _touch(session, tenant_id, event.record_id, event.enterprise.enterprise_id, event.record_type)
     await RecordRepository(session).upsert_updated(
         # published_at only counts when the update is the first the portal hears of the record.
         _content(tenant_id, event) | {"published_at": event.updated_at, "revision": event.revision}
@@ -72,11 +75,26 @@ async def project_record_updated(session: AsyncSession, tenant_id: str, event: R
 
 async def project_record_retracted(session: AsyncSession, tenant_id: str, event: RecordRetracted) -> None:
     """Hide a record the operator withdrew."""
+    await _touch(session, tenant_id, event.record_id, event.enterprise_id)
     await RecordRepository(session).retract(tenant_id, event.record_id, event.retracted_at)
 
 
 async def project_status_changed(session: AsyncSession, tenant_id: str, event: RecordStatusChanged) -> None:
+    await _touch(session, tenant_id, event.record_id, event.enterprise_id)
     await RecordRepository(session).change_status(tenant_id, event.record_id, event.status, event.changed_at)
+
+
+async def _touch(
+    session: AsyncSession, tenant_id: str, record_id: UUID, enterprise_id: UUID, *record_types: str
+) -> None:
+    """Drop the pages of the record's enterprise and of its category, the one it had and the one it gets."""
+    stored = await RecordRepository(session).get_many(tenant_id, {record_id})
+    touch_pages(
+        session,
+        tenant_id,
+        enterprise_ids=[enterprise_id],
+        record_types={*record_types, *(r.record_type for r in stored)},
+    )
 
 
 async def records_of(session: AsyncSession, tenant_id: str, enterprise_id: UUID) -> Sequence[PortalRecord]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, nodes, pass_context
 from jinja2.runtime import Context
@@ -258,7 +258,7 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
     }
 
 
-def remember_language(request: Request, response: HTMLResponse) -> None:
+def remember_language(request: Request, response: Response) -> None:
     """A ?lang= choice sticks: later pages without it are shown in that language."""
     chosen = chosen_language(request.query_params.get("lang"))
     if chosen is not None and request.cookies.get(LANGUAGE_COOKIE) != chosen:
@@ -282,24 +282,17 @@ def render(request: Request, name: str, *, status_code: int = 200, **context: An
     return response
 
 
-def cacheable(request: Request) -> bool:
-    """Whether the page may come from the page cache: no query but ?lang= (the key holds the language)."""
-    items = request.query_params.multi_items()
-    return not items or (len(items) == 1 and items[0][0] == "lang")
-
-
 def cache_key(request: Request, *parts: Hashable) -> tuple[Hashable, ...]:
-    """What a cached page depends on beyond its data: path, language and how it was chosen, root path, day."""
+    """What a cached page depends on beyond its data: path, query, language and how it was chosen, root path, day."""
     explicit = chosen_language(request.query_params.get("lang")) is not None
-    return (request.url.path, page_language(request), explicit, root_path(request), china_today(), *parts)
+    query = tuple(sorted(item for item in request.query_params.multi_items() if item[0] != "lang"))
+    return (request.url.path, query, page_language(request), explicit, root_path(request), china_today(), *parts)
 
 
-def page_response(request: Request, body: bytes) -> HTMLResponse:
-    """A rendered page's body (from the page cache) as render() answers it: cookie and Vary."""
-    response = HTMLResponse(body)
-    remember_language(request, response)
-    response.headers["Vary"] = "Accept-Language, Cookie"
-    return response
+def render_fragment(request: Request, name: str, **context: Any) -> str:
+    """A piece of a page (no frame) in the request's language, e.g. a signed-in visitor's header."""
+    page = page_context(request, **context)
+    return template(page["lang"], name).render(page)
 
 
 ERRORS = {
