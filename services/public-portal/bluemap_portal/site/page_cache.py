@@ -147,8 +147,9 @@ class PageCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __contains__(self, key: Hashable) -> bool:
-        return key in self._entries
+    def holds(self, tag: str) -> bool:
+        """Whether some kept page shows data of the tag."""
+        return bool(self._by_tag.get(tag))
 
     @property
     def lifetime(self) -> float:
