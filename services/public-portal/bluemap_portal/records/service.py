@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bluemap_portal.clock import china_today
 from bluemap_portal.documents.schemas import DocumentPublic
 from bluemap_portal.explanations.schemas import ExplanationPublic
-from bluemap_portal.record_types import record_type, sort_key
+from bluemap_portal.record_types import ENTERPRISE_FEEDBACK, record_type, sort_key
 from bluemap_portal.records.models import PortalRecord
 from bluemap_portal.records.repository import RecordRepository
 from bluemap_portal.records.schemas import RecordFilter, RecordGroup, RecordPublic
@@ -66,7 +66,10 @@ async def project_record_published(session: AsyncSession, tenant_id: str, event:
 
 async def project_record_updated(session: AsyncSession, tenant_id: str, event: RecordUpdated) -> None:
     """Show a record's new content (a re-import); its status and visibility stay as they are."""
-    await _touch(session, tenant_id, event.record_id, event.enterprise.enterprise_id, event.record_type)
+    # Enterprise Feedback names the record an explanation is about.
+    await _touch(
+        session, tenant_id, event.record_id, event.enterprise.enterprise_id, event.record_type, ENTERPRISE_FEEDBACK
+    )
     await RecordRepository(session).upsert_updated(
         # published_at only counts when the update is the first the portal hears of the record.
         _content(tenant_id, event) | {"published_at": event.updated_at, "revision": event.revision}
@@ -75,7 +78,7 @@ async def project_record_updated(session: AsyncSession, tenant_id: str, event: R
 
 async def project_record_retracted(session: AsyncSession, tenant_id: str, event: RecordRetracted) -> None:
     """Hide a record the operator withdrew."""
-    await _touch(session, tenant_id, event.record_id, event.enterprise_id)
+    await _touch(session, tenant_id, event.record_id, event.enterprise_id, ENTERPRISE_FEEDBACK)  # and its explanations
     await RecordRepository(session).retract(tenant_id, event.record_id, event.retracted_at)
 
 

@@ -21,6 +21,7 @@ from bluemap_portal.site.caching import cached_page
 from bluemap_portal.site.i18n import N_
 from bluemap_portal.site.page_cache import directory_tag, enterprise_tag, recent_tag, records_tag
 from bluemap_portal.site.paging import MAX_PAGE, Paging, count_limit
+from bluemap_portal.site.reading import ReadingSessionDep
 from bluemap_portal.site.rendering import (
     error_page,
     link_builder,
@@ -187,7 +188,7 @@ async def category_index(request: Request, tenant_id: TenantDep) -> Response:
 async def category_page(
     request: Request,
     code: str,
-    session: SessionDep,
+    session: ReadingSessionDep,
     tenant_id: TenantDep,
     settings: SettingsDep,
     page: int = Query(default=1, ge=1, le=MAX_PAGE),
