@@ -5,13 +5,14 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from portal_testing import Start, client, envelope, feed, published, registered, snapshot
+from portal_testing import Start, client, envelope, feed, published, registered, snapshot, status_changed
 
 from bluemap_portal.bootstrap import PortalService, bootstrap
 from bluemap_portal.settings import PortalSettings
@@ -283,3 +284,20 @@ async def test_a_signed_in_page_never_leaks_into_the_anonymous_cache_nor_the_rev
     assert "etag" not in personal.headers
     # The signed-in page is the public page with the personal pieces put in.
     assert personal.text.count('id="record-') == public.text.count('id="record-')
+
+
+@pytest.mark.integration
+async def test_a_status_change_drops_the_listing_of_the_records_stored_type_only(start: Start) -> None:
+    a = uuid4()
+    record = published(snapshot(a), record_type="accident")
+    async with start(page_cache_seconds=60) as svc:
+        await feed(svc, envelope(registered(snapshot(a))), envelope(record))
+        cache: PageCache = svc.site.state.page_cache
+        async with client(svc.site) as site:
+            for path in ("/categories/accident", "/categories/inspection_report", f"/enterprises/{a}"):
+                assert (await site.get(path)).status_code == 200
+            changed = status_changed(record.record_id, a, "explained", datetime.now(UTC))
+            await feed(svc, envelope(changed))  # the event names no record type: the stored one is dropped
+            assert not cache.holds(records_tag("ipe", "accident"))
+            assert not cache.holds(enterprise_tag("ipe", a))
+            assert cache.holds(records_tag("ipe", "inspection_report"))
