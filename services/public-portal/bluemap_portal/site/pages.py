@@ -29,7 +29,7 @@ from bluemap_portal.site.rendering import (
     render,
     root_path,
 )
-from bluemap_portal.site.views import enterprise_view
+from bluemap_portal.site.views import enterprise_view, listed_record_view
 from bluemap_portal.tenancy import TenantDep
 from bluemap_shared.problems import InvalidInput, NotFound
 from bluemap_shared.runtime import ServiceRuntime, SessionDep
@@ -230,12 +230,14 @@ async def _category_page(
         documents_public_base_url=settings.documents_public_base_url,
         where=where,
     )
-    href = link_builder(request, page_language(request))
+    lang = page_language(request)
+    href = link_builder(request, lang)
     return body_of(
         render(
             request,
             "category.html",
             listing=listing,
+            rows=[listed_record_view(r, lang, href=href) for r in listing.records],
             paging=Paging(page, settings.page_size, listing.total),
             page_link=page_links(
                 request, f"/categories/{code}", region=where.region, year=where.year, status=where.status

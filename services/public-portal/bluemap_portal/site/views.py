@@ -103,6 +103,15 @@ class FeedbackView:
 
 
 @dataclass(slots=True, frozen=True)
+class ListedRecordView:
+    """A record in a listing across enterprises, with its enterprise's name and page."""
+
+    record: RecordView
+    enterprise_label: str
+    enterprise_href: str
+
+
+@dataclass(slots=True, frozen=True)
 class EnterpriseView:
     id: UUID
     uscc: str
@@ -234,4 +243,14 @@ def enterprise_view(
         groups=grouped(records),
         record_total=len(records),
         feedback=feedback,
+    )
+
+
+def listed_record_view(row: Any, lang: str, *, href: Callable[..., str]) -> ListedRecordView:
+    """A category listing's row: row has a record's fields, its display status and enterprise_id and names."""
+    english = row.enterprise_name_en if lang == "en" else None
+    return ListedRecordView(
+        record=record_view(row, lang),
+        enterprise_label=english or row.enterprise_name or "—",
+        enterprise_href=href(f"/enterprises/{row.enterprise_id}"),
     )
