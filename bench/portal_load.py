@@ -553,13 +553,20 @@ TARGETS: dict[str, tuple[str, float, float | None]] = {
 }
 
 
-def report(rounds: list[list[Measurement]], args: argparse.Namespace, page_bytes: int, commits: list[int]) -> str:
+def report(
+    rounds: list[list[Measurement]],
+    args: argparse.Namespace,
+    page_bytes: int,
+    commits: list[int],
+    writer_cpu: list[float],
+) -> str:
     lines = [
         f"`.venv/bin/python bench/portal_load.py -c {args.connections} -t {args.threads} -d {args.duration}"
         f" --rounds {args.rounds}`",
         "",
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()};"
-        f" enterprise page {page_bytes:,} bytes with {RECORDS} records; writer commits per round: {commits}",
+        f" enterprise page {page_bytes:,} bytes with {RECORDS} records; writer commits per round: {commits},"
+        f" its CPU seconds (start-up included, on the same CPUs): {writer_cpu}",
         "",
         "| round | what | load avg before → after | requests/s | p50 | p99 | timeouts | server CPU per request |",
         "|---|---|---|---|---|---|---|---|",
@@ -650,7 +657,7 @@ def main() -> None:
         configure_logging("WARNING", False)
         url, others, seconds, counted = args.write
         commits = asyncio.run(write_records(url, json.loads(Path(others).read_text()), float(seconds)))
-        Path(counted).write_text(str(commits))
+        Path(counted).write_text(f"{commits} {time.process_time():.2f}")
         return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (deploy/local/apt-packages.txt)")
@@ -718,6 +725,7 @@ def main() -> None:
     if not args.no_uncached:
         order += [UNCACHED, UNCACHED_CATEGORY, UNCACHED_SEARCH]
     commits: list[int] = []
+    writer_cpu: list[float] = []  # seconds of CPU the writer process used (start-up included), per round
     try:
         with ExitStack() as stack:
             pids = {
@@ -762,16 +770,19 @@ def main() -> None:
                     if writer is not None:
                         if writer.wait(timeout=60) != 0:
                             raise SystemExit(f"the writer failed:\n{(workdir / 'writer.log').read_text()[-3000:]}")
-                        commits.append(int((workdir / f"commits-{n}").read_text()))
+                        made, cpu = (workdir / f"commits-{n}").read_text().split()
+                        commits.append(int(made))
+                        writer_cpu.append(float(cpu))
                 rounds.append(measured)
                 print(f"round {n + 1}: {[(m.name, m.wrk.requests_per_second) for m in measured]}", file=sys.stderr)
-        print(report(rounds, args, page_bytes, commits))
+        print(report(rounds, args, page_bytes, commits, writer_cpu))
         print(
             json.dumps(
                 {
                     "cpus": os.cpu_count(),
                     "page_bytes": page_bytes,
                     "commits": commits,
+                    "writer_cpu_seconds": writer_cpu,
                     "rounds": [[asdict(m) for m in r] for r in rounds],
                 }
             )
