@@ -5,16 +5,29 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from portal_testing import Start, client, envelope, feed, published, registered, snapshot, status_changed
+from portal_testing import (
+    Start,
+    client,
+    document_published,
+    envelope,
+    explanation_published,
+    feed,
+    pdf_rendered,
+    published,
+    registered,
+    snapshot,
+    status_changed,
+)
 
 from bluemap_portal.bootstrap import PortalService, bootstrap
+from bluemap_portal.enterprises.repository import page_rows
 from bluemap_portal.settings import PortalSettings
 from bluemap_portal.site.page_cache import (
     MAX_PAYLOAD,
@@ -301,3 +314,36 @@ async def test_a_status_change_drops_the_listing_of_the_records_stored_type_only
             assert not cache.holds(records_tag("ipe", "accident"))
             assert not cache.holds(enterprise_tag("ipe", a))
             assert cache.holds(records_tag("ipe", "inspection_report"))
+
+
+@pytest.mark.integration
+async def test_the_enterprise_page_reads_the_same_rows_through_asyncpg_as_through_sqlalchemy(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = uuid4()
+    company = snapshot(a)
+    record = published(company)
+    other = published(company, record_type="accident", explainable=False, issued_on=date(2019, 1, 1))
+    explanation = explanation_published(record.record_id, a)
+    document = document_published(a, record_ids=[record.record_id, other.record_id], category="discharge_permit")
+    rendered = pdf_rendered(a, explanation.submission_id)
+    signed = document_published(a, kind="signed-explanation", submission_id=explanation.submission_id)
+    async with start() as svc:
+        await feed(
+            svc, *(envelope(e) for e in (registered(company), record, other, explanation, document, rendered, signed))
+        )
+        async with svc.runtime.engine.connect() as connection:
+            direct = await page_rows(connection, "ipe", a, today=date(2020, 3, 20))
+            assert await page_rows(connection, "ipe", uuid4(), today=date(2020, 3, 20)) is None
+            monkeypatch.setattr(type(connection.dialect), "name", "another database")  # the portable path
+            portable = await page_rows(connection, "ipe", a, today=date(2020, 3, 20))
+            assert await page_rows(connection, "ipe", uuid4(), today=date(2020, 3, 20)) is None
+            monkeypatch.undo()
+    assert direct is not None
+    assert portable is not None
+    assert direct == portable
+    assert [r["display_status"] for r in direct.records] == ["overdue", "published"]
+    assert [d["document_number"] for d in direct.documents if d["kind"] == "signed-explanation"] == [
+        rendered.document_number
+    ]
+    assert {str(r) for d in direct.documents for r in d["record_ids"]} >= {str(record.record_id)}

@@ -1,13 +1,18 @@
 """Queries of the portal's enterprises, always scoped by tenant."""
 
+import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, NamedTuple, cast
+from functools import cache
+from typing import Any, NamedTuple
 from uuid import UUID
 
+import asyncpg
 import sqlalchemy as sa
-from sqlalchemy import Row, and_, case, func, or_
+from sqlalchemy import and_, case, func, or_
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,22 +32,28 @@ _USCC_LIKE = re.compile("[0-9A-Za-z]{18}")
 
 
 class PageRows(NamedTuple):
-    """What an enterprise's public page shows, as plain rows: the enterprise, its public records with their
-    display status, its explanations and its documents with their rendered PDFs' number and code."""
+    """What an enterprise's public page shows, as plain rows (read by column name): the enterprise, its public
+    records with their display status, its explanations and its documents with their rendered PDFs' number
+    and code."""
 
-    enterprise: Row[Any]
-    records: Sequence[Row[Any]]
-    explanations: Sequence[Row[Any]]
-    documents: Sequence[Row[Any]]
+    enterprise: Mapping[str, Any]
+    records: Sequence[Mapping[str, Any]]
+    explanations: Sequence[Mapping[str, Any]]
+    documents: Sequence[Mapping[str, Any]]
 
 
-def display_status_column(today: date) -> Any:
+_TENANT = sa.bindparam("tenant_id", type_=sa.String)
+_ENTERPRISE = sa.bindparam("enterprise_id", type_=sa.Uuid)
+_TODAY = sa.bindparam("today", type_=sa.Date)
+
+
+def display_status_column(today: Any) -> Any:
     """records.service.display_status in SQL: overdue from today, the review statuses as under_review."""
     status = col(PortalRecord.status)
     due = col(PortalRecord.explanation_due_on)
     return case(
         (and_(status == "awaiting_explanation", due.is_not(None), due < today), "overdue"),
-        (status.in_(("explanation_submitted", "under_review")), "under_review"),
+        (or_(status == "explanation_submitted", status == "under_review"), "under_review"),
         else_=status,
     ).label("display_status")
 
@@ -61,79 +72,115 @@ def _latest_rendering(column: Any) -> Any:
     )
 
 
+# The enterprise page's four queries, with the bound parameters tenant_id, enterprise_id and today.
+PAGE_QUERIES: tuple[Any, ...] = (
+    sa.select(
+        col(PortalEnterprise.id),
+        col(PortalEnterprise.uscc),
+        col(PortalEnterprise.name),
+        col(PortalEnterprise.name_en),
+        col(PortalEnterprise.region_code),
+    ).where(col(PortalEnterprise.tenant_id) == _TENANT, col(PortalEnterprise.id) == _ENTERPRISE),
+    sa.select(
+        col(PortalRecord.id),
+        col(PortalRecord.record_type),
+        col(PortalRecord.year),
+        col(PortalRecord.source_title),
+        col(PortalRecord.issuing_authority),
+        col(PortalRecord.issued_on),
+        col(PortalRecord.source_url),
+        col(PortalRecord.summary),
+        col(PortalRecord.explanation_due_on),
+        display_status_column(_TODAY),
+    )
+    .where(
+        col(PortalRecord.tenant_id) == _TENANT,
+        col(PortalRecord.enterprise_id) == _ENTERPRISE,
+        col(PortalRecord.retracted_at).is_(None),
+    )
+    .order_by(col(PortalRecord.issued_on).desc(), col(PortalRecord.id).desc()),
+    sa.select(
+        col(PortalExplanation.id),
+        col(PortalExplanation.record_id),
+        col(PortalExplanation.violation),
+        col(PortalExplanation.reasons),
+        col(PortalExplanation.corrective_actions),
+        col(PortalExplanation.monitoring),
+        col(PortalExplanation.published_at),
+    )
+    .where(col(PortalExplanation.tenant_id) == _TENANT, col(PortalExplanation.enterprise_id) == _ENTERPRISE)
+    .order_by(col(PortalExplanation.published_at).desc(), col(PortalExplanation.id).desc()),
+    sa.select(
+        col(PortalDocument.id),
+        col(PortalDocument.kind),
+        col(PortalDocument.category),
+        col(PortalDocument.record_ids),
+        col(PortalDocument.filename),
+        col(PortalDocument.content_type),
+        col(PortalDocument.size),
+        col(PortalDocument.published_at),
+        func.coalesce(
+            col(PortalDocument.verification_code), _latest_rendering(col(PortalRenderedPdf.verification_code))
+        ).label("verification_code"),
+        _latest_rendering(col(PortalRenderedPdf.document_number)).label("document_number"),
+    )
+    .where(col(PortalDocument.tenant_id) == _TENANT, col(PortalDocument.enterprise_id) == _ENTERPRISE)
+    .order_by(col(PortalDocument.published_at).desc(), col(PortalDocument.id).desc()),
+)
+# Columns that asyncpg hands over as JSON text (SQLAlchemy decodes them on its own path).
+_JSON_COLUMNS = ("monitoring", "record_ids")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # the $1, $2, ... parameters' names
+    constants: dict[str, Any]  # the values of the statement's own literals
+
+
+@cache
+def _compiled_for_asyncpg() -> tuple[_Compiled, ...]:
+    dialect = postgresql_asyncpg.dialect()  # type: ignore[no-untyped-call]
+    compiled = []
+    for query in PAGE_QUERIES:
+        statement = query.compile(dialect=dialect)
+        compiled.append(_Compiled(str(statement), tuple(statement.positiontup or ()), dict(statement.params)))
+    return tuple(compiled)
+
+
 async def page_rows(
     connection: AsyncConnection, tenant_id: str, enterprise_id: UUID, *, today: date
 ) -> PageRows | None:
     """The enterprise page's rows in four plain queries (no ORM objects); None without such an enterprise.
 
     On any connection: read committed gives each statement its own snapshot anyway, so a page needs no
-    transaction, and an autocommit connection saves the BEGIN and COMMIT round trips.
+    transaction, and an autocommit connection saves the BEGIN and COMMIT round trips. On PostgreSQL the
+    same statements, compiled once, go to asyncpg directly: SQLAlchemy's execution and result processing
+    took three quarters of the page's database time (5.5 ms against 1.4 ms for the four, in process).
     """
-    enterprise = (
-        await connection.execute(
-            sa.select(
-                col(PortalEnterprise.id),
-                col(PortalEnterprise.uscc),
-                col(PortalEnterprise.name),
-                col(PortalEnterprise.name_en),
-                col(PortalEnterprise.region_code),
-            ).where(col(PortalEnterprise.tenant_id) == tenant_id, col(PortalEnterprise.id) == enterprise_id)
-        )
-    ).first()
-    if enterprise is None:
+    values = {"tenant_id": tenant_id, "enterprise_id": enterprise_id, "today": today}
+    if connection.dialect.name == "postgresql":
+        driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
+        results: list[list[Mapping[str, Any]]] = []
+        for compiled in _compiled_for_asyncpg():
+            arguments = [values[name] if name in values else compiled.constants[name] for name in compiled.names]
+            results.append([_decoded(row) for row in await driver.fetch(compiled.sql, *arguments)])
+    else:
+        results = [
+            [dict(row) for row in (await connection.execute(query, values)).mappings()] for query in PAGE_QUERIES
+        ]
+    enterprise, records, explanations, documents = results
+    if not enterprise:
         return None
-    records = await connection.execute(
-        sa.select(
-            col(PortalRecord.id),
-            col(PortalRecord.record_type),
-            col(PortalRecord.year),
-            col(PortalRecord.source_title),
-            col(PortalRecord.issuing_authority),
-            col(PortalRecord.issued_on),
-            col(PortalRecord.source_url),
-            col(PortalRecord.summary),
-            col(PortalRecord.explanation_due_on),
-            display_status_column(today),
-        )
-        .where(
-            col(PortalRecord.tenant_id) == tenant_id,
-            col(PortalRecord.enterprise_id) == enterprise_id,
-            col(PortalRecord.retracted_at).is_(None),
-        )
-        .order_by(col(PortalRecord.issued_on).desc(), col(PortalRecord.id).desc())
-    )
-    explanations = await connection.execute(
-        sa.select(
-            col(PortalExplanation.id),
-            col(PortalExplanation.record_id),
-            col(PortalExplanation.violation),
-            col(PortalExplanation.reasons),
-            col(PortalExplanation.corrective_actions),
-            col(PortalExplanation.monitoring),
-            col(PortalExplanation.published_at),
-        )
-        .where(col(PortalExplanation.tenant_id) == tenant_id, col(PortalExplanation.enterprise_id) == enterprise_id)
-        .order_by(col(PortalExplanation.published_at).desc(), col(PortalExplanation.id).desc())
-    )
-    documents = await connection.execute(
-        sa.select(
-            col(PortalDocument.id),
-            col(PortalDocument.kind),
-            col(PortalDocument.category),
-            col(PortalDocument.record_ids),
-            col(PortalDocument.filename),
-            col(PortalDocument.content_type),
-            col(PortalDocument.size),
-            col(PortalDocument.published_at),
-            func.coalesce(
-                col(PortalDocument.verification_code), _latest_rendering(col(PortalRenderedPdf.verification_code))
-            ).label("verification_code"),
-            _latest_rendering(col(PortalRenderedPdf.document_number)).label("document_number"),
-        )
-        .where(col(PortalDocument.tenant_id) == tenant_id, col(PortalDocument.enterprise_id) == enterprise_id)
-        .order_by(col(PortalDocument.published_at).desc(), col(PortalDocument.id).desc())
-    )
-    return PageRows(cast(Row[Any], enterprise), records.all(), explanations.all(), documents.all())
+    return PageRows(enterprise[0], records, explanations, documents)
+
+
+def _decoded(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    values = dict(row)
+    for name in _JSON_COLUMNS:
+        if isinstance(values.get(name), str):
+            values[name] = json.loads(values[name])
+    return values
 
 
 class EnterpriseRepository:
@@ -147,10 +194,6 @@ class EnterpriseRepository:
             )
         )
         return result.first()
-
-    async def page_rows(self, tenant_id: str, enterprise_id: UUID, *, today: date) -> PageRows | None:
-        """The enterprise page's rows in four plain queries (no ORM objects); None without such an enterprise."""
-        return await page_rows(await self.session.connection(), tenant_id, enterprise_id, today=today)
 
     def _matching(self, tenant_id: str, text: str | None, region: str | None) -> list[Any]:
         """Text matches a name, the USCC or an English name, each by an index on PostgreSQL: bitmaps OR together.

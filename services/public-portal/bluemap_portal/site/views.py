@@ -138,8 +138,8 @@ def instant_with_time(value: datetime, lang: str) -> When:
     return When(value.isoformat(), format_datetime(value, lang))
 
 
-def explanation_view(row: Any, lang: str) -> ExplanationView:
-    monitoring: Mapping[str, Any] | None = row.monitoring
+def explanation_view(row: Mapping[str, Any], lang: str) -> ExplanationView:
+    monitoring: Mapping[str, Any] | None = row["monitoring"]
     shown = None
     if monitoring:
         shown = MonitoringView(
@@ -151,50 +151,52 @@ def explanation_view(row: Any, lang: str) -> ExplanationView:
             end=instant_with_time(datetime.fromisoformat(monitoring["period_end"]), lang),
         )
     return ExplanationView(
-        id=row.id,
-        record_id=row.record_id,
-        published=instant(row.published_at, lang),
-        published_at=row.published_at,
-        violation=row.violation,
-        reasons=row.reasons,
-        corrective_actions=row.corrective_actions,
+        id=row["id"],
+        record_id=row["record_id"],
+        published=instant(row["published_at"], lang),
+        published_at=row["published_at"],
+        violation=row["violation"],
+        reasons=row["reasons"],
+        corrective_actions=row["corrective_actions"],
         monitoring=shown,
     )
 
 
-def document_view(row: Any, lang: str, *, documents_public_base_url: str, href: Callable[..., str]) -> DocumentView:
-    download = download_url(documents_public_base_url, row.id)
-    preview = preview_url(documents_public_base_url, row.id, row.content_type)
-    code = row.verification_code
+def document_view(
+    row: Mapping[str, Any], lang: str, *, documents_public_base_url: str, href: Callable[..., str]
+) -> DocumentView:
+    download = download_url(documents_public_base_url, row["id"])
+    preview = preview_url(documents_public_base_url, row["id"], row["content_type"])
+    code = row["verification_code"]
     return DocumentView(
-        id=row.id,
-        filename=row.filename,
+        id=row["id"],
+        filename=row["filename"],
         download_href=download if is_web_url(download) else None,
         preview_href=preview if preview and is_web_url(preview) else None,
-        label=document_label(row.kind, row.category, lang),
-        size=file_size(row.size, lang),
-        published=instant(row.published_at, lang),
-        published_at=row.published_at,
-        document_number=row.document_number,
+        label=document_label(row["kind"], row["category"], lang),
+        size=file_size(row["size"], lang),
+        published=instant(row["published_at"], lang),
+        published_at=row["published_at"],
+        document_number=row["document_number"],
         verification_code=code,
         verify_href=href(f"/verify/{code}") if code else None,
     )
 
 
-def record_view(row: Any, lang: str) -> RecordView:
-    due: date | None = row.explanation_due_on
+def record_view(row: Mapping[str, Any], lang: str) -> RecordView:
+    due: date | None = row["explanation_due_on"]
     return RecordView(
-        id=row.id,
-        record_type=row.record_type,
-        type_label=record_type(row.record_type).label(lang),
-        year=row.year,
-        source_title=row.source_title,
-        source_href=row.source_url if is_web_url(row.source_url) else None,
-        summary=row.summary,
-        issuing_authority=row.issuing_authority,
-        issued=day(row.issued_on, lang),
-        display_status=row.display_status,
-        status_text=status_label(row.display_status, lang),
+        id=row["id"],
+        record_type=row["record_type"],
+        type_label=record_type(row["record_type"]).label(lang),
+        year=row["year"],
+        source_title=row["source_title"],
+        source_href=row["source_url"] if is_web_url(row["source_url"]) else None,
+        summary=row["summary"],
+        issuing_authority=row["issuing_authority"],
+        issued=day(row["issued_on"], lang),
+        display_status=row["display_status"],
+        status_text=status_label(row["display_status"], lang),
         due=day(due, lang) if due is not None else None,
     )
 
@@ -223,23 +225,23 @@ def enterprise_view(
             continue  # its record was retracted, or is not public yet
         record.explanations.append(explanation)
         feedback.append(
-            FeedbackView("explanation", explanation.published, row.published_at, row.id, explanation, record)
+            FeedbackView("explanation", explanation.published, row["published_at"], row["id"], explanation, record)
         )
     for row in rows.documents:
         document = document_view(row, lang, documents_public_base_url=documents_public_base_url, href=href)
-        for record_id in row.record_ids:
+        for record_id in row["record_ids"]:
             linked = by_id.get(UUID(record_id))
             if linked is not None:
                 linked.documents.append(document)
-        feedback.append(FeedbackView("document", document.published, row.published_at, row.id, document=document))
+        feedback.append(FeedbackView("document", document.published, row["published_at"], row["id"], document=document))
     feedback.sort(key=lambda item: (item.published_at, item.id), reverse=True)
     enterprise = rows.enterprise
     return EnterpriseView(
-        id=enterprise.id,
-        uscc=enterprise.uscc,
-        name=enterprise.name,
-        name_en=enterprise.name_en,
-        region_code=enterprise.region_code,
+        id=enterprise["id"],
+        uscc=enterprise["uscc"],
+        name=enterprise["name"],
+        name_en=enterprise["name_en"],
+        region_code=enterprise["region_code"],
         groups=grouped(records),
         record_total=len(records),
         feedback=feedback,
@@ -247,10 +249,10 @@ def enterprise_view(
 
 
 def listed_record_view(row: Any, lang: str, *, href: Callable[..., str]) -> ListedRecordView:
-    """A category listing's row: row has a record's fields, its display status and enterprise_id and names."""
+    """A category listing's row: a record (attributes) with its display status, enterprise_id and names."""
     english = row.enterprise_name_en if lang == "en" else None
     return ListedRecordView(
-        record=record_view(row, lang),
+        record=record_view(row.model_dump(), lang),
         enterprise_label=english or row.enterprise_name or "—",
         enterprise_href=href(f"/enterprises/{row.enterprise_id}"),
     )
