@@ -12,11 +12,13 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from markupsafe import Markup
+
 from bluemap_portal.documents.service import download_url, preview_url
 from bluemap_portal.enterprises.repository import PageRows
 from bluemap_portal.record_types import record_type, sort_key
 from bluemap_portal.site.i18n import document_label, file_size, format_date, format_datetime, status_label
-from bluemap_portal.site.rendering import is_web_url
+from bluemap_portal.site.rendering import is_web_url, template
 
 
 @dataclass(slots=True, frozen=True)
@@ -37,7 +39,7 @@ class MonitoringView:
     end: When
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class ExplanationView:
     id: UUID
     record_id: UUID
@@ -47,9 +49,12 @@ class ExplanationView:
     reasons: str
     corrective_actions: str
     monitoring: MonitoringView | None
+    html: Markup = field(
+        default_factory=Markup
+    )  # rendered once (templates/views.html), shown under its record and in the feedback
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class DocumentView:
     id: UUID
     filename: str
@@ -62,6 +67,9 @@ class DocumentView:
     document_number: str | None
     verification_code: str | None
     verify_href: str | None
+    html: Markup = field(
+        default_factory=Markup
+    )  # rendered once (templates/views.html), shown under each record and in the feedback
 
 
 @dataclass(slots=True)
@@ -218,8 +226,10 @@ def enterprise_view(
     records = [record_view(row, lang) for row in rows.records]
     by_id = {r.id: r for r in records}
     feedback: list[FeedbackView] = []
+    fragments = template(lang, "views.html").module
     for row in rows.explanations:
         explanation = explanation_view(row, lang)
+        explanation.html = fragments.explanation(explanation)  # type: ignore[attr-defined]
         record = by_id.get(explanation.record_id)
         if record is None:
             continue  # its record was retracted, or is not public yet
@@ -229,6 +239,7 @@ def enterprise_view(
         )
     for row in rows.documents:
         document = document_view(row, lang, documents_public_base_url=documents_public_base_url, href=href)
+        document.html = fragments.document(document)  # type: ignore[attr-defined]
         for record_id in row["record_ids"]:
             linked = by_id.get(UUID(record_id))
             if linked is not None:
