@@ -34,7 +34,8 @@ def transport_for(settings: ServiceSettings, client_id: str) -> Transport:
             client_id=client_id,
             partitions=settings.kafka_topic_partitions,
             namespace=settings.kafka_namespace,
-            handler_concurrency=settings.consumer_concurrency,
+            fetch_batch_size=settings.consumer_batch_size,
+            compression=None if settings.kafka_compression == "none" else settings.kafka_compression,
         )
     return InProcessTransport()
 

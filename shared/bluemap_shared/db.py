@@ -69,9 +69,20 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 SessionMaker = async_sessionmaker[AsyncSession]
 
 
-def create_sessionmaker(engine: AsyncEngine, *, service: str) -> SessionMaker:
-    """Sessions that know their service (the event source) and keep objects after commit."""
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info={"service": service})
+# Under Kafka's 1 MiB default request and message limits, with room for the headers.
+DEFAULT_MAX_EVENT_BYTES = 900 * 1024
+
+
+def create_sessionmaker(
+    engine: AsyncEngine, *, service: str, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+) -> SessionMaker:
+    """Sessions that know their service (the event source) and its largest event; objects kept after commit."""
+    return async_sessionmaker(
+        engine,
+        class_=AsyncSession,
+        expire_on_commit=False,
+        info={"service": service, "max_event_bytes": max_event_bytes},
+    )
 
 
 def on_commit(session: AsyncSession, callback: Callable[[], None]) -> None:

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from bluemap_shared.events.envelope import current_traceparent, new_traceparent
+from bluemap_shared.metrics import METRICS_CONTENT_TYPE
 from bluemap_shared.problems import install_problem_handlers
 from bluemap_shared.runtime import ServiceRuntime, running
 
@@ -35,7 +36,18 @@ def health_router() -> APIRouter:
             status_code=200 if ready else 503,
         )
 
+    @router.get("/metrics", summary="Prometheus metrics of this service", response_class=Response)
+    async def metrics(request: Request) -> Response:
+        runtime: ServiceRuntime = request.app.state.runtime
+        return Response(await runtime.metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
     return router
+
+
+def _route_of(request: Request) -> str:
+    """The route's template (/v1/records/{record_id}), so metrics have one series per route, not per id."""
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
 
 
 def create_service_app(
@@ -58,13 +70,17 @@ def create_service_app(
         try:
             with structlog.contextvars.bound_contextvars(trace_id=traceparent.split("-")[1], service=runtime.name):
                 response = await call_next(request)
-                if request.url.path.rsplit("/", 1)[-1] not in ("healthz", "readyz"):
+                elapsed = time.perf_counter() - started
+                route = _route_of(request)
+                runtime.metrics.http_requests.labels(request.method, route, str(response.status_code)).inc()
+                runtime.metrics.http_duration.labels(request.method, route).observe(elapsed)
+                if request.url.path.rsplit("/", 1)[-1] not in ("healthz", "readyz", "metrics"):
                     log.info(
                         "http.request",
                         method=request.method,
                         path=request.url.path,
                         status=response.status_code,
-                        ms=round((time.perf_counter() - started) * 1000, 1),
+                        ms=round(elapsed * 1000, 1),
                     )
             response.headers["traceparent"] = traceparent
             return response

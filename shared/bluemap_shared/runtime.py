@@ -10,17 +10,22 @@ from typing import Annotated
 
 import structlog
 from fastapi import Depends, Request
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_shared.auth import HttpJwks, TokenVerifier
-from bluemap_shared.db import SessionMaker, create_engine, create_sessionmaker, ping
+from bluemap_shared.db import SessionMaker, create_engine, create_sessionmaker, ping, utcnow
 from bluemap_shared.events.catalog import TOPICS
+from bluemap_shared.messaging.claimcheck import ClaimChecks
 from bluemap_shared.messaging.inbox import EventConsumer
+from bluemap_shared.messaging.models import DeadLetter, OutboxMessage
 from bluemap_shared.messaging.outbox import OutboxRelay
 from bluemap_shared.messaging.transport import Transport, dead_letter_topic
+from bluemap_shared.metrics import ServiceMetrics
 from bluemap_shared.migrations import upgrade_to_head
 from bluemap_shared.settings import ServiceSettings
+from bluemap_shared.storage import S3Storage
 
 log = structlog.get_logger()
 
@@ -58,7 +63,12 @@ class ServiceRuntime:
     ) -> "ServiceRuntime":
         url = settings.database_url or settings.sqlite_url(name)
         engine = create_engine(url)
-        sessionmaker = create_sessionmaker(engine, service=name)
+        metrics = ServiceMetrics(name)
+        claim_storage = settings.claim_check_storage()
+        claim_checks = (
+            ClaimChecks(claim_storage, inline_bytes=settings.claim_check_inline_bytes) if claim_storage else None
+        )
+        sessionmaker = create_sessionmaker(engine, service=name, max_event_bytes=settings.max_event_bytes)
         runtime = cls(
             name=name,
             package=package,
@@ -75,6 +85,8 @@ class ServiceRuntime:
                 listen_dsn=engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
                 if engine.dialect.name == "postgresql"
                 else None,
+                metrics=metrics,
+                claim_checks=claim_checks,
             ),
             consumer=EventConsumer(
                 name,
@@ -82,6 +94,8 @@ class ServiceRuntime:
                 transport,
                 max_attempts=settings.consumer_max_attempts,
                 backoff_seconds=settings.consumer_backoff_seconds,
+                metrics=metrics,
+                claim_checks=claim_checks,
             ),
             token_verifier=token_verifier
             or TokenVerifier(
@@ -90,7 +104,35 @@ class ServiceRuntime:
         )
         runtime.readiness["database"] = lambda: ping(engine)
         runtime.readiness["broker"] = transport.ping
+        metrics.sample_with(runtime._sample_messaging)
+        if claim_storage is not None:
+            runtime.readiness["claim-checks"] = claim_storage.ping
+            if isinstance(claim_storage, S3Storage):
+                runtime.on_start.append(claim_storage.ensure_bucket)
         return runtime
+
+    @property
+    def metrics(self) -> ServiceMetrics:
+        return self.consumer.metrics
+
+    async def _sample_messaging(self) -> None:
+        """Outbox backlog and the age of its oldest row; dead letters kept per consumer."""
+        outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+        letters = DeadLetter.__table__  # type: ignore[attr-defined]
+        async with self.engine.connect() as connection:
+            backlog, oldest = (
+                await connection.execute(
+                    select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
+                )
+            ).one()
+            kept = (
+                await connection.execute(select(letters.c.consumer, func.count()).group_by(letters.c.consumer))
+            ).all()
+        self.metrics.outbox_backlog.set(backlog)
+        # min() keeps the column's type, so the value comes back aware (UTCDateTime), SQLite included.
+        self.metrics.outbox_oldest_age.set((utcnow() - oldest).total_seconds() if oldest is not None else 0)
+        for consumer, count in kept:
+            self.metrics.dead_letters.labels(consumer).set(count)
 
     @property
     def database_url(self) -> str:

@@ -12,6 +12,7 @@ from bluemap_notifications.emails.attachments import AttachmentFetcher
 from bluemap_notifications.emails.delivery import RetryPolicy
 from bluemap_notifications.emails.dispatcher import EmailDispatcher, Mailer
 from bluemap_notifications.emails.endpoints import router as emails_router
+from bluemap_notifications.emails.metrics import register_email_metrics
 from bluemap_notifications.follows.endpoints import router as follows_router
 from bluemap_notifications.handlers import register_handlers
 from bluemap_notifications.settings import NotificationsSettings
@@ -50,6 +51,7 @@ def bootstrap(
         transport or transport_for(settings, f"bluemap-{NAME}"),
         token_verifier=token_verifier,
     )
+    register_email_metrics(runtime)
     dispatcher = EmailDispatcher(
         runtime.sessionmaker,
         mailer

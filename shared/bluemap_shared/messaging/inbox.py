@@ -1,14 +1,16 @@
-"""Idempotent consumers: inbox row and handler effects commit together, or not at all."""
+"""Idempotent consumers: inbox rows and handler effects commit together, a fetched batch at a time."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
+from uuid import UUID
 
 import structlog
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_shared.db import SessionMaker, insert_ignore
+from bluemap_shared.db import SessionMaker, insert_for, insert_ignore, on_postgres
 from bluemap_shared.events.catalog import CATALOG
 from bluemap_shared.events.envelope import (
     Envelope,
@@ -20,21 +22,37 @@ from bluemap_shared.events.envelope import (
     new_traceparent,
 )
 from bluemap_shared.failpoints import failpoint
+from bluemap_shared.messaging.claimcheck import KEY_HEADER, ClaimCheckBroken, ClaimChecks
 from bluemap_shared.messaging.models import DeadLetter, InboxMessage
 from bluemap_shared.messaging.transport import Transport, dead_letter_topic
+from bluemap_shared.metrics import ServiceMetrics
 
 log = structlog.get_logger()
 
 E = TypeVar("E", bound=IntegrationEvent)
 Handler = Callable[[AsyncSession, Envelope[Any]], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[Envelope[Any]]], Awaitable[None]]
+Delivery = tuple[Message, Envelope[Any]]
+
+# Claims a batch's events in one statement on PostgreSQL; the ids it returns are the ones not seen before.
+_CLAIM_MANY = text(
+    "INSERT INTO inbox_messages (consumer, event_id, event_type, tenant_id, outcome, handled_at) "
+    "SELECT :consumer, event_id, event_type, tenant_id, 'handled', now() "
+    "FROM unnest(CAST(:event_ids AS uuid[]), CAST(:event_types AS text[]), CAST(:tenant_ids AS text[])) "
+    "AS claimed(event_id, event_type, tenant_id) "
+    "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
+)
 
 
 class EventConsumer:
     """Dispatches a consumer group's messages to handlers, exactly once in effect.
 
-    Deterministic failures (malformed JSON, unknown type, missing fields) go straight to the
-    dead letters; handler failures are retried with backoff, then dead-lettered, so one bad
-    message never stops its partition.
+    A fetched batch is handled in one transaction: its inbox rows are inserted in one statement
+    (redelivered events drop out there), then each run of consecutive events of one type goes to
+    that type's batch handler, or one by one to its single-event handler, in the order fetched.
+    When the batch fails it is split in halves until the failing event stands alone; that one is
+    retried with backoff, then dead-lettered, while the rest commits. Deterministic failures
+    (malformed JSON, unknown type, missing fields) go straight to the dead letters.
     """
 
     def __init__(
@@ -46,81 +64,214 @@ class EventConsumer:
         max_attempts: int = 5,
         backoff_seconds: float = 0.2,
         catalog: dict[str, type[IntegrationEvent]] = CATALOG,
+        metrics: ServiceMetrics | None = None,
+        claim_checks: ClaimChecks | None = None,
     ) -> None:
         self.name = name
+        self._claim_checks = claim_checks
+        self.metrics = metrics or ServiceMetrics(name)
         self._sessionmaker = sessionmaker
         self._transport = transport
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
         self._catalog = catalog
         self._handlers: dict[type[IntegrationEvent], Handler] = {}
+        self._batch_handlers: dict[type[IntegrationEvent], BatchHandler] = {}
 
     def on(self, event: type[E]) -> Callable[[Callable[[AsyncSession, Envelope[E]], Awaitable[None]]], Handler]:
         """Register the handler of one event type (decorator)."""
 
         def register(handler: Callable[[AsyncSession, Envelope[E]], Awaitable[None]]) -> Handler:
+            self._refuse_second_handler(event)
             self._handlers[event] = handler
             return handler
 
         return register
 
+    def on_batch(
+        self, event: type[E]
+    ) -> Callable[[Callable[[AsyncSession, list[Envelope[E]]], Awaitable[None]]], BatchHandler]:
+        """Register the set-based handler of one event type (decorator).
+
+        It gets consecutive events of its type in order, never two of one subject (aggregate) in
+        one call, so a single upsert statement may write them all.
+        """
+
+        def register(handler: Callable[[AsyncSession, list[Envelope[E]]], Awaitable[None]]) -> BatchHandler:
+            self._refuse_second_handler(event)
+            self._batch_handlers[event] = handler  # type: ignore[assignment]
+            return handler  # type: ignore[return-value]
+
+        return register
+
+    def _refuse_second_handler(self, event: type[IntegrationEvent]) -> None:
+        if event in self._handlers or event in self._batch_handlers:
+            raise ValueError(f"{self.name} already handles {event.event_type}")
+
     @property
     def topics(self) -> set[str]:
-        return {event.topic for event in self._handlers}
+        return {event.topic for event in (*self._handlers, *self._batch_handlers)}
 
     async def run(self) -> None:
         """Consume until cancelled."""
-        if self._handlers:
+        if self._handlers or self._batch_handlers:
             await self._transport.consume(self.name, sorted(self.topics), self)
 
     async def process(self, message: Message) -> None:
         """Handle one message; never raises, so the partition keeps flowing."""
-        try:
-            envelope = decode(message, self._catalog)
-        except PoisonMessage as exc:
-            await self._dead_letter(message, None, exc.reason, exc.detail, attempts=0)
-            return
-        handler = self._handlers.get(type(envelope.data))
-        if handler is None:
-            return  # another consumer's event on a shared topic
-        token = current_traceparent.set(new_traceparent(envelope.traceparent))
-        bound = structlog.contextvars.bound_contextvars(
-            consumer=self.name, event_id=str(envelope.id), event_type=envelope.type, tenant_id=envelope.tenant_id
-        )
-        try:
-            with bound:
-                await self._handle_with_retries(message, envelope, handler)
-        finally:
-            current_traceparent.reset(token)
+        await self.process_batch([message])
 
-    async def _handle_with_retries(self, message: Message, envelope: Envelope[Any], handler: Handler) -> None:
-        for attempt in range(1, self._max_attempts + 1):
+    async def process_batch(self, messages: Sequence[Message]) -> None:
+        """Handle fetched messages, one transaction for all that go well; never raises but on cancellation."""
+        deliveries: list[Delivery] = []
+        for message in messages:
+            if message.header(KEY_HEADER) is not None:
+                try:
+                    message = await self._redeem(message)
+                except ClaimCheckBroken as exc:
+                    await self._dead_letter(message, None, "claim-check-broken", str(exc), attempts=0)
+                    continue
             try:
-                handled = await self._handle_once(envelope, handler)
-                log.info("consumer.handled" if handled else "consumer.duplicate_skipped", attempt=attempt)
-                if handled:
-                    # Effects committed, offset not yet: where a crash forces a redelivery.
-                    await failpoint("consumer.after_handle_commit")
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("consumer.handler_failed", attempt=attempt, error=repr(exc), exc_info=True)
-                if attempt == self._max_attempts:
-                    await self._dead_letter(message, envelope, "handler-failed", repr(exc), attempts=attempt)
-                    return
-                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+                envelope = decode(message, self._catalog)
+            except PoisonMessage as exc:
+                await self._dead_letter(message, None, exc.reason, exc.detail, attempts=0)
+                continue
+            if self._handles(type(envelope.data)):
+                deliveries.append((message, envelope))
+            # else: another consumer's event on a shared topic
+        await self._handle_isolating_failures(deliveries)
 
-    async def _handle_once(self, envelope: Envelope[Any], handler: Handler) -> bool:
+    async def _redeem(self, message: Message) -> Message:
+        # A storage outage raises: the batch is not handled, so it comes again, as after any crash.
+        if self._claim_checks is None:
+            raise ClaimCheckBroken("a claim check arrived, but this service has no claim-check storage configured")
+        return await self._claim_checks.redeem(message)
+
+    def _handles(self, event: type[IntegrationEvent]) -> bool:
+        return event in self._handlers or event in self._batch_handlers
+
+    async def _handle_isolating_failures(self, deliveries: list[Delivery]) -> None:
+        if not deliveries:
+            return
+        if len(deliveries) == 1:
+            await self._handle_alone(*deliveries[0])
+            return
+        started = time.perf_counter()
+        try:
+            handled = await self._handle_together(deliveries)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Halves keep each key's order: the first half commits before the second starts.
+            log.warning("consumer.batch_split", consumer=self.name, size=len(deliveries), error=repr(exc))
+            middle = len(deliveries) // 2
+            await self._handle_isolating_failures(deliveries[:middle])
+            await self._handle_isolating_failures(deliveries[middle:])
+            return
+        self.metrics.batch_duration.labels(self.name).observe(time.perf_counter() - started)
+        self._count(handled, len(deliveries))
+        skipped = len(deliveries) - len(handled)
+        log.info("consumer.batch_handled", consumer=self.name, handled=len(handled), skipped=skipped)
+        if skipped:
+            log.info("consumer.duplicate_skipped", consumer=self.name, count=skipped)
+        if handled:
+            # Effects committed, offsets not yet: where a crash forces a redelivery.
+            await failpoint("consumer.after_handle_commit")
+
+    def _count(self, handled: list[Envelope[Any]], delivered: int) -> None:
+        for envelope in handled:
+            self.metrics.events_handled.labels(self.name, envelope.type).inc()
+        if delivered > len(handled):
+            self.metrics.events_skipped.labels(self.name).inc(delivered - len(handled))
+
+    def observe_lag(self, topic: str, partition: int, lag: int) -> None:
+        """The transport's word on how far behind this consumer is on one partition."""
+        self.metrics.consumer_lag.labels(self.name, topic, str(partition)).set(lag)
+
+    async def _handle_together(self, deliveries: list[Delivery]) -> list[Envelope[Any]]:
+        """Claim and handle deliveries in one transaction; the envelopes that were new."""
         async with self._sessionmaker() as session, session.begin():
-            if not await self._claim(session, envelope, outcome="handled"):
-                return False
-            await handler(session, envelope)
-            return True
+            fresh_ids = await self._claim_many(session, [envelope for _, envelope in deliveries])
+            fresh: list[Envelope[Any]] = []
+            for _, envelope in deliveries:
+                if envelope.id in fresh_ids:
+                    fresh_ids.discard(envelope.id)  # a duplicate inside the batch is handled once
+                    fresh.append(envelope)
+            for run in runs_of_one_type(fresh, batched=self._batch_handlers.keys()):
+                await self._dispatch(session, run)
+            return fresh
 
-    async def _claim(self, session: AsyncSession, envelope: Envelope[Any], *, outcome: str) -> bool:
+    async def _dispatch(self, session: AsyncSession, run: list[Envelope[Any]]) -> None:
+        event_type = type(run[0].data)
+        batch_handler = self._batch_handlers.get(event_type)
+        if batch_handler is not None:
+            with _bound(self.name, run[0], size=len(run)):
+                token = current_traceparent.set(new_traceparent(run[0].traceparent))
+                try:
+                    await batch_handler(session, run)
+                finally:
+                    current_traceparent.reset(token)
+            return
+        handler = self._handlers[event_type]
+        for envelope in run:
+            with _bound(self.name, envelope):
+                token = current_traceparent.set(new_traceparent(envelope.traceparent))
+                try:
+                    await handler(session, envelope)
+                finally:
+                    current_traceparent.reset(token)
+
+    async def _handle_alone(self, message: Message, envelope: Envelope[Any]) -> None:
+        with _bound(self.name, envelope):
+            for attempt in range(1, self._max_attempts + 1):
+                try:
+                    handled = await self._handle_together([(message, envelope)])
+                    self._count(handled, 1)
+                    log.info("consumer.handled" if handled else "consumer.duplicate_skipped", attempt=attempt)
+                    if handled:
+                        await failpoint("consumer.after_handle_commit")
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("consumer.handler_failed", attempt=attempt, error=repr(exc), exc_info=True)
+                    if attempt == self._max_attempts:
+                        await self._dead_letter(message, envelope, "handler-failed", repr(exc), attempts=attempt)
+                        return
+                    await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+
+    async def _claim_many(self, session: AsyncSession, envelopes: list[Envelope[Any]]) -> set[UUID]:
+        """Insert the inbox rows of envelopes in one statement; the ids not handled before."""
         # A concurrent duplicate blocks on the unique key until this transaction ends, then
         # inserts nothing: no check-then-act race.
+        if on_postgres(session):
+            # Sorted, so two transactions claiming overlapping batches lock the keys in one order.
+            envelopes = sorted(envelopes, key=lambda e: e.id)
+            result = await (await session.connection()).execute(
+                _CLAIM_MANY,
+                {
+                    "consumer": self.name,
+                    "event_ids": [str(e.id) for e in envelopes],
+                    "event_types": [e.type for e in envelopes],
+                    "tenant_ids": [e.tenant_id for e in envelopes],
+                },
+            )
+            return {UUID(str(event_id)) for (event_id,) in result.all()}
+        table = InboxMessage.__table__  # type: ignore[attr-defined]
+        statement = (
+            insert_for(session)(table)
+            .values(
+                [
+                    {"consumer": self.name, "event_id": e.id, "event_type": e.type, "tenant_id": e.tenant_id}
+                    for e in envelopes
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+            .returning(table.c.event_id)
+        )
+        return set((await (await session.connection()).execute(statement)).scalars().all())
+
+    async def _claim(self, session: AsyncSession, envelope: Envelope[Any], *, outcome: str) -> bool:
         return await insert_ignore(
             session,
             InboxMessage,
@@ -164,6 +315,7 @@ class EventConsumer:
             )
         if not inserted:
             return
+        self.metrics.events_dead_lettered.labels(self.name, message.header("ce_type") or "unknown", reason).inc()
         headers = [
             *message.headers,
             ("dlt_reason", reason.encode()),
@@ -179,3 +331,31 @@ class EventConsumer:
         except Exception:
             # The table row is the record of truth; the topic is a convenience for tooling.
             log.exception("consumer.dead_letter_topic_failed", consumer=self.name)
+
+
+def runs_of_one_type(
+    envelopes: Sequence[Envelope[Any]], *, batched: Any = frozenset()
+) -> Iterator[list[Envelope[Any]]]:
+    """Split envelopes, in order, into runs of consecutive events of one type.
+
+    A run of a type in batched never holds two events of one subject: the second starts a new run,
+    so a set-based handler's upsert never touches a row twice in one statement.
+    """
+    run: list[Envelope[Any]] = []
+    subjects: set[str] = set()
+    for envelope in envelopes:
+        event_type = type(envelope.data)
+        same_type = bool(run) and type(run[0].data) is event_type
+        if run and (not same_type or (event_type in batched and envelope.subject in subjects)):
+            yield run
+            run, subjects = [], set()
+        run.append(envelope)
+        subjects.add(envelope.subject)
+    if run:
+        yield run
+
+
+def _bound(consumer: str, envelope: Envelope[Any], **more: Any) -> Any:
+    return structlog.contextvars.bound_contextvars(
+        consumer=consumer, event_id=str(envelope.id), event_type=envelope.type, tenant_id=envelope.tenant_id, **more
+    )

@@ -3,26 +3,37 @@
 import asyncio
 import contextlib
 import os
+import struct
 import time
-from collections.abc import Callable, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import orjson
 import structlog
-from sqlalchemy import delete, func, text
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_shared.db import SessionMaker, bulk_insert, copy_rows, on_commit, utcnow
+from bluemap_shared.db import (
+    DEFAULT_MAX_EVENT_BYTES,
+    SessionMaker,
+    bulk_insert,
+    copy_rows,
+    on_commit,
+    on_postgres,
+    utcnow,
+)
 from bluemap_shared.events.envelope import Envelope, IntegrationEvent, Message, context_headers, current_traceparent
 from bluemap_shared.failpoints import failpoint
 from bluemap_shared.ids import uuid7
-from bluemap_shared.messaging.models import OutboxMessage
-from bluemap_shared.messaging.transport import Transport
+from bluemap_shared.messaging.claimcheck import ClaimChecks
+from bluemap_shared.messaging.models import DeadLetter, OutboxMessage
+from bluemap_shared.messaging.transport import MessageRefused, Transport
+from bluemap_shared.metrics import ServiceMetrics
+from bluemap_shared.problems import PayloadTooLarge
 
 log = structlog.get_logger()
 
@@ -60,8 +71,29 @@ def _forget_notice(sync_session: Session) -> None:
     sync_session.info.pop(_NOTIFY_RELAYS, None)
 
 
+class EventTooLarge(PayloadTooLarge):
+    """The change would make an event larger than the broker takes."""
+
+    type = "event-too-large"
+    title = "Too large for one event"
+
+
+def _refuse_oversized(session: AsyncSession, event_type: str, size: int) -> None:
+    limit = session.info.get("max_event_bytes", DEFAULT_MAX_EVENT_BYTES)
+    if size > limit:
+        raise EventTooLarge(
+            f"This change would publish {event_type} of {size:,} bytes; at most {limit:,} fit in one event. "
+            "Make it smaller (for example, fewer records or shorter texts at once).",
+            size=size,
+            limit=limit,
+        )
+
+
 def emit(session: AsyncSession, event: IntegrationEvent, *, tenant_id: str) -> Envelope[Any]:
-    """Stage an event in the caller's transaction; the relay sends it once that commits."""
+    """Stage an event in the caller's transaction; the relay sends it once that commits.
+
+    Raises EventTooLarge (413) for an event the broker would never take.
+    """
     envelope = Envelope(
         data=event,
         tenant_id=tenant_id,
@@ -69,6 +101,8 @@ def emit(session: AsyncSession, event: IntegrationEvent, *, tenant_id: str) -> E
         subject=event.subject(),
         traceparent=current_traceparent.get(),
     )
+    payload = envelope.payload()
+    _refuse_oversized(session, envelope.type, len(payload))
     session.add(
         OutboxMessage(
             event_id=envelope.id,
@@ -77,7 +111,7 @@ def emit(session: AsyncSession, event: IntegrationEvent, *, tenant_id: str) -> E
             key=envelope.subject,
             event_type=envelope.type,
             headers=[[k, v] for k, v in envelope.headers()],
-            payload=envelope.payload(),
+            payload=payload,
         )
     )
     _wake_relay_on_commit(session)
@@ -99,6 +133,8 @@ async def emit_many(session: AsyncSession, events: Sequence[IntegrationEvent], *
     for event in events:
         event_id = uuid7()
         subject = event.subject()
+        payload = event.__pydantic_serializer__.to_json(event)
+        _refuse_oversized(session, event.event_type, len(payload))
         rows.append(
             {
                 "event_id": event_id,
@@ -109,7 +145,7 @@ async def emit_many(session: AsyncSession, events: Sequence[IntegrationEvent], *
                 "headers": context_headers(
                     str(event_id), source, event.event_type, subject, time, tenant_id, traceparent
                 ),
-                "payload": event.__pydantic_serializer__.to_json(event),
+                "payload": payload,
                 "created_at": now,
                 "next_attempt_at": now,
                 "published_at": None,
@@ -137,6 +173,7 @@ OUTBOX_COLUMNS = (
     "last_error",
 )
 _ID_SLOT, _SUBJECT_SLOT = "\x1eid\x1e", "\x1esubject\x1e"  # stand-ins in a headers template; never in a value
+_ID_SLOT_BYTES, _SUBJECT_SLOT_BYTES = _ID_SLOT.encode(), _SUBJECT_SLOT.encode()
 
 
 def _uuid7_pairs(count: int) -> list[tuple[UUID, str]]:
@@ -181,6 +218,7 @@ async def emit_serialized(
     rows: list[tuple[Any, ...]] = []
     for (event_class, subject, payload), (event_id, id_text) in zip(events, _uuid7_pairs(len(events)), strict=True):
         event_type = event_class.event_type
+        _refuse_oversized(session, event_type, len(payload))
         template = templates.get(event_type)
         if template is None:
             headers = context_headers(_ID_SLOT, source, event_type, _SUBJECT_SLOT, time_text, tenant_id, traceparent)
@@ -212,6 +250,94 @@ async def emit_serialized(
     return [row[0] for row in rows]
 
 
+BATCH_EVENT_TYPE = "org.bluemap.outbox.batch"  # an outbox row that holds many events; never on a topic
+_FRAME = struct.Struct(">16sHI")  # event id, subject length, payload length
+
+
+def _pack_batch(events: Sequence[tuple[UUID, str, bytes]]) -> bytes:
+    """Frame (event id, subject, payload) triples into one outbox payload."""
+    parts: list[bytes] = []
+    for event_id, subject, payload in events:
+        subject_bytes = subject.encode()
+        parts.append(_FRAME.pack(event_id.bytes, len(subject_bytes), len(payload)))
+        parts.append(subject_bytes)
+        parts.append(payload)
+    return b"".join(parts)
+
+
+def unpack_batch(packed: bytes) -> Iterator[tuple[str, str, bytes]]:
+    """The (event id, subject, payload) of each event of a batch row, in order."""
+    view = memoryview(packed)
+    at, end = 0, len(packed)
+    while at < end:
+        id_bytes, subject_length, payload_length = _FRAME.unpack_from(view, at)
+        at += _FRAME.size
+        subject = bytes(view[at : at + subject_length]).decode()
+        at += subject_length
+        yield str(UUID(bytes=id_bytes)), subject, bytes(view[at : at + payload_length])
+        at += payload_length
+
+
+async def emit_batch(
+    session: AsyncSession, events: Sequence[tuple[type[IntegrationEvent], str, bytes]], *, tenant_id: str
+) -> list[UUID]:
+    """emit_serialized() staged as ONE outbox row, which the relay expands into one message per event.
+
+    For imports: one row per batch instead of one per record. On the topics nothing changes: each
+    event is its own message (key = subject) with the headers emit_serialized would give it. The
+    row orders like any other and, since it holds many keys, the relay lets no later row of any key
+    overtake it. Every event must be of one type (so of one topic).
+    """
+    if not events:
+        return []
+    kinds = {event_class for event_class, _, _ in events}
+    if len(kinds) != 1:
+        raise ValueError(f"a batch holds events of one type, not {sorted(k.event_type for k in kinds)}")
+    [event_class] = kinds
+    for _, _, payload in events:
+        _refuse_oversized(session, event_class.event_type, len(payload))
+    source = f"/bluemap/{session.info['service']}"
+    now = utcnow()
+    headers = context_headers(
+        _ID_SLOT, source, event_class.event_type, _SUBJECT_SLOT, now.isoformat(), tenant_id, current_traceparent.get()
+    )
+    ids = [event_id for event_id, _ in _uuid7_pairs(len(events))]
+    framed = _pack_batch([(i, subject, payload) for i, (_, subject, payload) in zip(ids, events, strict=True)])
+    row = (
+        uuid7(),
+        tenant_id,
+        event_class.topic,
+        f"batch:{ids[0]}",
+        BATCH_EVENT_TYPE,
+        orjson.dumps(headers).decode() if on_postgres(session) else headers,
+        framed,
+        now,
+        now,
+        None,
+        0,
+        None,
+    )
+    await copy_rows(session, OutboxMessage.__table__, OUTBOX_COLUMNS, [row])  # type: ignore[attr-defined]
+    _wake_relay_on_commit(session)
+    return ids
+
+
+def _messages_of(row: Any) -> list[Message]:
+    """The messages an outbox row stands for: itself, or each event of a batch row."""
+    headers = [(k, v.encode()) for k, v in row.headers]
+    if row.event_type != BATCH_EVENT_TYPE:
+        return [Message(topic=row.topic, key=row.key.encode(), value=row.payload, headers=headers)]
+    messages = []
+    for event_id, subject, payload in unpack_batch(row.payload):
+        key = subject.encode()
+        filled = [
+            (k, event_id.encode() if v == _ID_SLOT_BYTES else key if v == _SUBJECT_SLOT_BYTES else v)
+            for k, v in headers
+        ]
+        messages.append(Message(topic=row.topic, key=key, value=payload, headers=filled))
+    return messages
+
+
 class OutboxRelay:
     """Publishes pending outbox rows in order per key; safe to run in many processes at once.
 
@@ -225,13 +351,18 @@ class OutboxRelay:
         sessionmaker: SessionMaker,
         transport: Transport,
         *,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         poll_interval: float = 1.0,
         max_backoff: float = 60.0,
         retention: timedelta = timedelta(days=7),
         listen_dsn: str | None = None,
+        metrics: ServiceMetrics | None = None,
+        claim_checks: ClaimChecks | None = None,
     ) -> None:
         self.service = service
+        # Payloads over the broker's comfort go as stored objects (claim checks), when configured.
+        self._claim_checks = claim_checks
+        self.metrics = metrics or ServiceMetrics(service)
         # A relay in a process of its own hears commits through PostgreSQL (LISTEN) instead of a poll.
         self._listen_dsn = listen_dsn
         self._sessionmaker = sessionmaker
@@ -311,79 +442,161 @@ class OutboxRelay:
             await asyncio.sleep(RELISTEN_DELAY)
 
     async def publish_pending(self) -> int:
-        """Send one batch of due rows; return how many were published."""
+        """Send one batch of due rows; return how many rows were published."""
         now = utcnow()
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
         claim = (
-            select(OutboxMessage)
-            .where(
-                col(OutboxMessage.published_at).is_(None),
-                col(OutboxMessage.next_attempt_at) <= now,
-            )
-            .order_by(col(OutboxMessage.id))
+            select(table.c.id, table.c.topic, table.c.key, table.c.event_type, table.c.headers, table.c.payload)
+            .where(table.c.published_at.is_(None), table.c.next_attempt_at <= now)
+            .order_by(table.c.id)
             .limit(self._batch_size)
             .with_for_update(skip_locked=True)
         )
         async with self._sessionmaker() as session, session.begin():
-            claimed = list((await session.exec(claim)).all())
+            claimed = list((await (await session.connection()).execute(claim)).all())
             rows = await self._in_key_order(session, claimed)
             if not rows:
                 return 0
-            messages = [
-                Message(
-                    topic=row.topic,
-                    key=row.key.encode(),
-                    value=row.payload,
-                    headers=[(k, v.encode()) for k, v in row.headers],
-                )
-                for row in rows
-            ]
+            expanded = [_messages_of(row) for row in rows]
+            messages = [message for row_messages in expanded for message in row_messages]
+            ids = [row.id for row in rows]
             try:
+                if self._claim_checks is not None:
+                    messages = [await self._claim_checks.check_in(message) for message in messages]
                 await self._transport.publish(messages)
+            except MessageRefused as refused:
+                return await self._set_aside(session, rows, expanded, refused)
             except Exception as exc:
-                for row in rows:
-                    row.attempts += 1
-                    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                    backoff = min(self._max_backoff, 0.5 * 2 ** min(row.attempts, 16))
-                    row.next_attempt_at = now + timedelta(seconds=backoff)
+                await self._back_off(session, ids, now, f"{type(exc).__name__}: {exc}"[:2000])
                 log.warning("outbox.publish_failed", service=self.service, rows=len(rows), error=str(exc))
                 return 0
             await failpoint("outbox.before_mark_published")
-            published_at = utcnow()
-            for row in rows:
-                row.published_at = published_at
-            log.debug("outbox.published", service=self.service, rows=len(rows))
+            await (await session.connection()).execute(
+                update(table).where(table.c.id.in_(ids)).values(published_at=utcnow())
+            )
+            self._count(messages)
+            log.debug("outbox.published", service=self.service, rows=len(rows), messages=len(messages))
             return len(rows)
 
+    def _count(self, messages: Sequence[Message]) -> None:
+        # Counted when the rows are marked: a rollback after it republishes, as the delivery promise says.
+        for topic in {m.topic for m in messages}:
+            self.metrics.outbox_published.labels(topic).inc(sum(1 for m in messages if m.topic == topic))
+
+    async def _set_aside(
+        self, session: AsyncSession, rows: list[Any], expanded: list[list[Message]], refused: MessageRefused
+    ) -> int:
+        """Mark the rows before the refused one published, and dead-letter that one; later rows go next poll.
+
+        The broker will never take it (too large, invalid), and waiting for it would stop every event
+        of its key, and of all keys after a batch row, for good.
+        """
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        taken, at = 0, 0
+        while at + len(expanded[taken]) <= refused.index:
+            at += len(expanded[taken])
+            taken += 1
+        row = rows[taken]
+        message = expanded[taken][refused.index - at]
+        now = utcnow()
+        connection = await session.connection()
+        if taken:
+            await connection.execute(
+                update(table).where(table.c.id.in_([r.id for r in rows[:taken]])).values(published_at=now)
+            )
+        await connection.execute(
+            insert(DeadLetter.__table__).values(  # type: ignore[attr-defined]
+                consumer=f"outbox.{self.service}",
+                topic=row.topic,
+                partition=-1,
+                offset=-1,
+                event_id=message.header("ce_id"),
+                event_type=message.header("ce_type"),
+                tenant_id=message.header("ce_tenantid"),
+                key=row.key,
+                headers=[[k, v.decode("utf-8", "replace")] for k, v in message.headers],
+                payload=row.payload,
+                reason="broker-refused",
+                error=refused.reason[:10_000],
+                attempts=1,
+                created_at=now,
+            )
+        )
+        await connection.execute(
+            update(table)
+            .where(table.c.id == row.id)
+            .values(published_at=now, last_error=f"dead-lettered: {refused.reason}"[:2000])
+        )
+        self._count([m for row_messages in expanded[:taken] for m in row_messages])
+        self.metrics.outbox_dead_lettered.labels(row.topic).inc()
+        log.error("outbox.dead_lettered", service=self.service, row_id=row.id, key=row.key, error=refused.reason)
+        return taken + 1
+
+    async def _back_off(self, session: AsyncSession, ids: list[int], now: datetime, error: str) -> None:
+        """Count a failed attempt on each row and delay its next one, doubling up to max_backoff."""
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        attempts = (
+            await (await session.connection()).execute(select(table.c.id, table.c.attempts).where(table.c.id.in_(ids)))
+        ).all()
+        await (await session.connection()).execute(
+            update(table).where(table.c.id == bindparam("row_id")),
+            [
+                {
+                    "row_id": row_id,
+                    "attempts": tried + 1,
+                    "last_error": error,
+                    "next_attempt_at": now + timedelta(seconds=min(self._max_backoff, 0.5 * 2 ** min(tried + 1, 16))),
+                }
+                for row_id, tried in attempts
+            ],
+        )
+
     @staticmethod
-    async def _in_key_order(session: AsyncSession, claimed: list[OutboxMessage]) -> list[OutboxMessage]:
-        """Drop claimed rows that an earlier pending row of the same key must precede.
+    async def _in_key_order(session: AsyncSession, claimed: list[Any]) -> list[Any]:
+        """Drop claimed rows that an earlier pending row must precede.
 
         Such a row is locked by another relay (SKIP LOCKED passed it) or still backing off;
-        publishing past it would reorder that aggregate's events.
+        publishing past it would reorder that aggregate's events. A batch row holds many keys, so
+        it is a barrier for all: nothing after it goes first, and it goes only when nothing earlier waits.
         """
         if not claimed:
             return []
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
         claimed_ids = [row.id for row in claimed]
-        earliest_elsewhere = dict(
+        unclaimed_earlier = (
+            table.c.published_at.is_(None),
+            table.c.id.not_in(claimed_ids),
+            table.c.id < max(claimed_ids),
+        )
+        earliest_elsewhere: dict[str, int] = dict(
             (
-                await session.exec(
-                    select(OutboxMessage.key, func.min(OutboxMessage.id))
-                    .where(
-                        col(OutboxMessage.published_at).is_(None),
-                        col(OutboxMessage.key).in_({row.key for row in claimed}),
-                        col(OutboxMessage.id).not_in(claimed_ids),
-                        col(OutboxMessage.id) < max(claimed_ids),  # type: ignore[type-var]
-                    )
-                    .group_by(col(OutboxMessage.key))
+                await (await session.connection()).execute(
+                    select(table.c.key, func.min(table.c.id))
+                    .where(*unclaimed_earlier, table.c.key.in_({row.key for row in claimed}))
+                    .group_by(table.c.key)
                 )
             ).all()
         )
-        return [row for row in claimed if row.id < earliest_elsewhere.get(row.key, row.id + 1)]  # type: ignore[operator]
+        barriers = select(func.min(table.c.id)).where(*unclaimed_earlier)
+        first_batch_waiting = (
+            await (await session.connection()).execute(barriers.where(table.c.event_type == BATCH_EVENT_TYPE))
+        ).scalar_one_or_none()
+        first_waiting = None
+        if any(row.event_type == BATCH_EVENT_TYPE for row in claimed):
+            first_waiting = (await (await session.connection()).execute(barriers)).scalar_one_or_none()
+        kept = []
+        for row in claimed:
+            if first_batch_waiting is not None and row.id > first_batch_waiting:
+                break
+            if row.event_type == BATCH_EVENT_TYPE and first_waiting is not None and row.id > first_waiting:
+                break  # and so everything claimed after it
+            if row.id < earliest_elsewhere.get(row.key, row.id + 1):
+                kept.append(row)
+        return kept
 
     async def purge_published(self) -> None:
         """Forget rows published longer ago than the retention period."""
         cutoff = utcnow() - self._retention
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
         async with self._sessionmaker() as session, session.begin():
-            await session.execute(
-                delete(OutboxMessage).where(OutboxMessage.published_at < cutoff)  # type: ignore[arg-type,operator]
-            )
+            await (await session.connection()).execute(delete(table).where(table.c.published_at < cutoff))

@@ -4,12 +4,19 @@ import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    InvalidMessageError,
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+)
 
 from bluemap_shared.events.envelope import Message
 
@@ -17,9 +24,10 @@ log = structlog.get_logger()
 
 
 class MessageProcessor(Protocol):
-    """What a consumer does with one message; must not raise."""
+    """What a consumer does with the messages a transport fetched; must not raise."""
 
-    async def process(self, message: Message) -> None: ...
+    async def process_batch(self, messages: Sequence[Message]) -> None:
+        """Handle messages, each key's in the order given; return once their effects are committed."""
 
 
 class Transport(Protocol):
@@ -38,6 +46,28 @@ class Transport(Protocol):
     async def ensure_topics(self, topics: Iterable[str]) -> None: ...
 
     async def ping(self) -> None: ...
+
+
+class MessageRefused(Exception):
+    """The broker, or the producer's own limits, will never take messages[index]: retrying cannot help.
+
+    Every message before it was accepted; messages after it may or may not have been.
+    """
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(f"message {index} refused: {reason}")
+        self.index = index
+        self.reason = reason
+
+
+# Errors that say "never", as against a broker that is away or busy.
+_REFUSALS = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    InvalidMessageError,
+    InvalidTopicError,
+)
 
 
 def dead_letter_topic(consumer: str) -> str:
@@ -62,9 +92,13 @@ class InProcessTransport:
         return None
 
     async def publish(self, messages: Sequence[Message]) -> None:
+        # Each group gets the whole batch at once, as Kafka's getmany would hand it over.
+        batches: dict[tuple[str, MessageProcessor], list[Message]] = {}
         for message in messages:
-            for _group, processor in self._groups.get(message.topic, ()):
-                await processor.process(message)
+            for entry in self._groups.get(message.topic, ()):
+                batches.setdefault(entry, []).append(message)
+        for (_group, processor), batch in batches.items():
+            await processor.process_batch(batch)
 
     async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
         subscriptions = [(topic, (group, processor)) for topic in topics]
@@ -84,7 +118,7 @@ class InProcessTransport:
 
 
 class KafkaTransport:
-    """Kafka through aiokafka: idempotent producer with acks=all, manual offset commits."""
+    """Kafka through aiokafka: idempotent, compressed producer with acks=all; manual offset commits."""
 
     def __init__(
         self,
@@ -93,18 +127,19 @@ class KafkaTransport:
         client_id: str,
         partitions: int = 3,
         namespace: str = "",
-        handler_concurrency: int = 8,
+        fetch_batch_size: int = 1000,
+        compression: str | None = "lz4",
     ) -> None:
-        if handler_concurrency < 1:
-            # No worker would handle a batch, yet its offsets would be committed: silent loss.
-            raise ValueError(f"handler_concurrency must be at least 1, not {handler_concurrency}")
+        if fetch_batch_size < 1:
+            raise ValueError(f"fetch_batch_size must be at least 1, not {fetch_batch_size}")
         self._bootstrap = bootstrap
         # Prefixes topics and group ids, so several deployments (or test runs) share one cluster.
         self._namespace = namespace
         self._client_id = client_id
         self._partitions = partitions
-        # Messages of a batch handled at once; each holds a database connection while it runs.
-        self._handler_concurrency = handler_concurrency
+        # Messages a consumer handles in one transaction at most.
+        self._fetch_batch_size = fetch_batch_size
+        self._compression = compression
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -113,7 +148,11 @@ class KafkaTransport:
             client_id=self._client_id,
             enable_idempotence=True,
             acks="all",
-            linger_ms=5,
+            # A relay hands over a thousand messages at once: let them travel as a few large,
+            # compressed requests instead of one small request per partition and message.
+            linger_ms=20,
+            max_batch_size=512 * 1024,
+            compression_type=self._compression,
         )
         await self._producer.start()
 
@@ -127,11 +166,23 @@ class KafkaTransport:
             raise RuntimeError("Kafka transport not started")
         # Queue all, then wait: the idempotent producer keeps per-partition order without
         # paying one round trip per message.
-        futures = [
-            await self._producer.send(self._namespace + m.topic, value=m.value, key=m.key, headers=list(m.headers))
-            for m in messages
-        ]
-        await asyncio.gather(*futures)
+        futures: list[asyncio.Future[Any]] = []
+        for index, m in enumerate(messages):
+            try:
+                futures.append(
+                    await self._producer.send(
+                        self._namespace + m.topic, value=m.value, key=m.key, headers=list(m.headers)
+                    )
+                )
+            except _REFUSALS as exc:
+                await asyncio.gather(*futures)  # those before it are taken, in order
+                raise MessageRefused(index, f"{type(exc).__name__}: {exc}") from exc
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, _REFUSALS):
+                raise MessageRefused(index, f"{type(outcome).__name__}: {outcome}") from outcome
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
         consumer = AIOKafkaConsumer(
@@ -141,10 +192,12 @@ class KafkaTransport:
             group_id=self._namespace + group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_records=500,
+            max_poll_records=self._fetch_batch_size,
         )
         await consumer.start()
         log.info("consumer.started", group=group, topics=sorted(consumer.subscription()))
+        # Optional: a processor that keeps metrics hears how far behind it is after each fetch.
+        observe_lag = getattr(processor, "observe_lag", None)
 
         def message_of(record: ConsumerRecord[bytes, bytes]) -> Message:
             return Message(
@@ -156,38 +209,27 @@ class KafkaTransport:
                 offset=record.offset,
             )
 
-        async def handle(batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
-            """Handle a fetched batch: each key's records in offset order, different keys side by side."""
-            # Order is promised per key (aggregate) only, and a partition holds many keys: handling
-            # it in sequence made a burst wait behind one event at a time.
-            groups: list[list[ConsumerRecord[bytes, bytes]]] = []
-            for records in batch.values():
-                by_key: dict[bytes | None, list[ConsumerRecord[bytes, bytes]]] = {}
-                for record in records:
-                    by_key.setdefault(record.key, []).append(record)
-                groups.extend(by_key.values())
-            # Longest first, so the batch (and its commit) does not end waiting on a long key started last.
-            pending = iter(sorted(groups, key=len, reverse=True))
-
-            async def worker() -> None:
-                # One shared iterator hands each group to exactly one worker: a key never runs side by side.
-                for group in pending:
-                    for record in group:
-                        await processor.process(message_of(record))
-
-            # If one worker fails, the task group cancels the others and the error skips the commit.
-            async with asyncio.TaskGroup() as workers:
-                for _ in range(min(self._handler_concurrency, len(groups))):
-                    workers.create_task(worker())
+        async def report_lag(behind: dict[TopicPartition, int]) -> None:
+            """Messages not yet handled per assigned partition; behind holds the first unhandled offsets known."""
+            if observe_lag is None:
+                return
+            for partition in consumer.assignment():
+                end = consumer.highwater(partition)
+                if end is not None:
+                    start = behind.get(partition)
+                    lag = max(0, end - (start if start is not None else await consumer.position(partition)))
+                    observe_lag(partition.topic.removeprefix(self._namespace), partition.partition, lag)
 
         try:
             while True:
-                batch = await consumer.getmany(timeout_ms=1000)
+                batch = await consumer.getmany(timeout_ms=1000, max_records=self._fetch_batch_size)
+                await report_lag({partition: records[0].offset for partition, records in batch.items()})
                 if batch:
-                    await handle(batch)
-                    # Committed only after every handler transaction of the batch committed: a key's
-                    # later event may finish before another key's earlier one in the same partition.
+                    # Partitions one after another, each in offset order: every key stays in order.
+                    await processor.process_batch([message_of(r) for records in batch.values() for r in records])
+                    # Committed only once the batch's effects are: a crash before redelivers it all.
                     await consumer.commit({partition: records[-1].offset + 1 for partition, records in batch.items()})
+                    await report_lag({})
         finally:
             await consumer.stop()
 

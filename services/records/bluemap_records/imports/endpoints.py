@@ -151,6 +151,7 @@ async def create_import(
         created_by=principal.subject,
         filename=upload.filename,
         batch_size=settings.import_batch_size,
+        metrics=runtime.metrics,
     )
     try:
         import_id = await importer.begin()
