@@ -17,6 +17,7 @@ from bluemap_portal.explanations import service as explanations
 from bluemap_portal.explanations.schemas import ExplanationPublic
 from bluemap_portal.records.service import group_by_type, records_of
 from bluemap_portal.regions import region_prefix
+from bluemap_portal.site.page_cache import touch_pages
 from bluemap_shared.db import standing_rows
 from bluemap_shared.events.seen import SnapshotSeen
 from bluemap_shared.problems import InvalidInput, NotFound
@@ -25,7 +26,31 @@ MAX_QUERY = 100
 
 
 async def project_snapshots(session: AsyncSession, seen: Sequence[SnapshotSeen]) -> list[UUID]:
-    """Store what events say of enterprises, unless a later event already said more; the ids written."""
+    """Store what events say of enterprises, unless a later event already said more; the ids written.
+
+    Drops the cached pages of every enterprise named, and the directory's listings only when an
+    enterprise is new or its listed names or region changed.
+    """
+    repository = EnterpriseRepository(session)
+    by_tenant: dict[str, list[SnapshotSeen]] = defaultdict(list)
+    for item in seen:
+        by_tenant[item.tenant_id].append(item)
+    for tenant_id, items in by_tenant.items():
+        named = {item.enterprise.enterprise_id for item in items}
+        before = {e.id: (e.uscc, e.name, e.name_en, e.region_code) for e in await repository.get_many(tenant_id, named)}
+        listed = (
+            (item.enterprise.uscc, item.enterprise.name, item.enterprise.name_en, item.enterprise.region_code)
+            for item in items
+        )
+        touch_pages(
+            session,
+            tenant_id,
+            enterprise_ids=named,
+            directory=any(
+                before.get(item.enterprise.enterprise_id) != row for item, row in zip(items, listed, strict=True)
+            ),
+            recent=True,
+        )
     rows = [
         {
             "id": item.enterprise.enterprise_id,

@@ -11,10 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bluemap_portal.clock import china_today
 from bluemap_portal.documents.schemas import DocumentPublic
 from bluemap_portal.explanations.schemas import ExplanationPublic
-from bluemap_portal.record_types import record_type, sort_key
+from bluemap_portal.record_types import ENTERPRISE_FEEDBACK, record_type, sort_key
 from bluemap_portal.records.models import PortalRecord
 from bluemap_portal.records.repository import RecordRepository
 from bluemap_portal.records.schemas import RecordFilter, RecordGroup, RecordPublic
+from bluemap_portal.site.page_cache import touch_pages
 from bluemap_shared.events.catalog import RecordPublished, RecordRetracted, RecordStatusChanged, RecordUpdated
 from bluemap_shared.problems import InvalidInput
 
@@ -66,6 +67,7 @@ async def project_records_published(
     session: AsyncSession, published: Sequence[tuple[str, RecordPublished]]
 ) -> list[WrittenRecord]:
     """Store or refresh the public copies of published records (tenant, event; distinct records); those written."""
+    await _touch_many(session, [(t, e.record_id, e.enterprise.enterprise_id, (e.record_type,)) for t, e in published])
     written = await RecordRepository(session).upsert_published(
         [
             _content(tenant_id, event) | {"published_at": event.published_at, "revision": 0}
@@ -79,6 +81,11 @@ async def project_records_updated(
     session: AsyncSession, updated: Sequence[tuple[str, RecordUpdated]]
 ) -> list[WrittenRecord]:
     """Show records' new content (a re-import; distinct records); status and visibility stay as they are."""
+    # Enterprise Feedback names the record an explanation is about.
+    await _touch_many(
+        session,
+        [(t, e.record_id, e.enterprise.enterprise_id, (e.record_type, ENTERPRISE_FEEDBACK)) for t, e in updated],
+    )
     written = await RecordRepository(session).upsert_updated(
         # published_at only counts when the update is the first the portal hears of the record.
         [
@@ -91,11 +98,35 @@ async def project_records_updated(
 
 async def project_record_retracted(session: AsyncSession, tenant_id: str, event: RecordRetracted) -> None:
     """Hide a record the operator withdrew."""
+    await _touch(session, tenant_id, event.record_id, event.enterprise_id, ENTERPRISE_FEEDBACK)  # and its explanations
     await RecordRepository(session).retract(tenant_id, event.record_id, event.retracted_at)
 
 
 async def project_status_changed(session: AsyncSession, tenant_id: str, event: RecordStatusChanged) -> None:
+    await _touch(session, tenant_id, event.record_id, event.enterprise_id)
     await RecordRepository(session).change_status(tenant_id, event.record_id, event.status, event.changed_at)
+
+
+async def _touch(
+    session: AsyncSession, tenant_id: str, record_id: UUID, enterprise_id: UUID, *record_types: str
+) -> None:
+    """Drop the pages of the record's enterprise and of its category, the one it had and the one it gets."""
+    await _touch_many(session, [(tenant_id, record_id, enterprise_id, record_types)])
+
+
+async def _touch_many(session: AsyncSession, changes: Sequence[tuple[str, UUID, UUID, Sequence[str]]]) -> None:
+    """_touch for many records (tenant, record, enterprise, categories): one read of stored types per tenant."""
+    by_tenant: dict[str, list[tuple[UUID, UUID, Sequence[str]]]] = defaultdict(list)
+    for tenant_id, record_id, enterprise_id, record_types in changes:
+        by_tenant[tenant_id].append((record_id, enterprise_id, record_types))
+    for tenant_id, items in by_tenant.items():
+        stored = await RecordRepository(session).get_many(tenant_id, {record_id for record_id, _, _ in items})
+        touch_pages(
+            session,
+            tenant_id,
+            enterprise_ids={enterprise_id for _, enterprise_id, _ in items},
+            record_types={*(t for _, _, types in items for t in types), *(r.record_type for r in stored)},
+        )
 
 
 async def records_of(session: AsyncSession, tenant_id: str, enterprise_id: UUID) -> Sequence[PortalRecord]:
