@@ -40,7 +40,7 @@ test: install lint typecheck servers-start ## Unit, integration and end-to-end t
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 test-unit: install ## Only the tests that need no server
-	$(BIN)/pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not integration and not e2e and not deploy" $(PYTEST_ARGS)
 
 format: install
 	$(BIN)/ruff check --fix .
