@@ -39,8 +39,8 @@ test: install lint typecheck servers-start ## Unit, integration and end-to-end t
 	$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
-test-unit: install ## Only the tests that need no server (and not the minutes-long schemathesis run)
-	$(BIN)/pytest -m "not integration and not e2e and not fuzz" $(PYTEST_ARGS)
+test-unit: install ## Only the tests that need no server (not schemathesis's minutes, not the chart's tool builds)
+	$(BIN)/pytest -m "not integration and not e2e and not fuzz and not deploy" $(PYTEST_ARGS)
 
 format: install
 	$(BIN)/ruff check --fix .

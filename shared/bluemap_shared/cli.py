@@ -11,6 +11,7 @@ from types import FrameType
 from typing import Any, Protocol, TypeVar
 
 import uvicorn
+from aiokafka.helpers import create_ssl_context
 from fastapi import FastAPI
 from starlette.routing import Mount
 
@@ -39,8 +40,36 @@ def transport_for(settings: ServiceSettings, client_id: str) -> Transport:
             namespace=settings.kafka_namespace,
             fetch_batch_size=settings.consumer_batch_size,
             compression=None if settings.kafka_compression == "none" else settings.kafka_compression,
+            replication_factor=settings.kafka_replication_factor,
+            topic_config=kafka_topic_config(settings),
+            client_options=kafka_client_options(settings),
         )
     return InProcessTransport()
+
+
+def kafka_topic_config(settings: ServiceSettings) -> dict[str, str]:
+    """Topic-level configs of the topics a service creates; unset ones fall back to the broker's defaults."""
+    config = {}
+    if settings.kafka_min_insync_replicas is not None:
+        config["min.insync.replicas"] = str(settings.kafka_min_insync_replicas)
+    if settings.kafka_retention_ms is not None:
+        config["retention.ms"] = str(settings.kafka_retention_ms)
+    return config
+
+
+def kafka_client_options(settings: ServiceSettings) -> dict[str, Any]:
+    """Security options of every Kafka client (producer, consumers, admin): TLS and SASL as configured."""
+    protocol = settings.kafka_security_protocol
+    options: dict[str, Any] = {"security_protocol": protocol}
+    if protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(
+            cafile=settings.kafka_ssl_cafile, certfile=settings.kafka_ssl_certfile, keyfile=settings.kafka_ssl_keyfile
+        )
+    if protocol.startswith("SASL_"):
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        options["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
+    return options
 
 
 async def _until_terminated(work: Coroutine[Any, Any, None], runtime: ServiceRuntime) -> None:

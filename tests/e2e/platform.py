@@ -63,6 +63,8 @@ class Platform:
             "CONSUMER_BACKOFF_SECONDS": "0.05",
             # Nothing balances load in front of the test processes: no need to wait before closing.
             "SHUTDOWN_DRAIN_SECONDS": "0",
+            # Each test module has topics of its own: a few partitions keep their creation cheap.
+            "KAFKA_TOPIC_PARTITIONS": "3",
         }
         if service == "documents":
             settings |= {

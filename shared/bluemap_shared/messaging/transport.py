@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import structlog
@@ -16,6 +16,7 @@ from aiokafka.errors import (
     RecordListTooLargeError,
     RecordTooLargeError,
     TopicAlreadyExistsError,
+    for_code,
 )
 
 from bluemap_shared.events.envelope import Message
@@ -146,6 +147,9 @@ class KafkaTransport:
         namespace: str = "",
         fetch_batch_size: int = 1000,
         compression: str | None = "lz4",
+        replication_factor: int = 1,
+        topic_config: Mapping[str, str] | None = None,
+        client_options: Mapping[str, Any] | None = None,
     ) -> None:
         if fetch_batch_size < 1:
             raise ValueError(f"fetch_batch_size must be at least 1, not {fetch_batch_size}")
@@ -157,6 +161,11 @@ class KafkaTransport:
         # Messages a consumer handles in one transaction at most.
         self._fetch_batch_size = fetch_batch_size
         self._compression = compression
+        self._replication_factor = replication_factor
+        # Topic-level configs of the topics ensure_topics creates (min.insync.replicas, retention.ms, ...).
+        self._topic_config = dict(topic_config or {})
+        # Security options every client gets alike (security_protocol, sasl_*, ssl_context).
+        self._client_options = dict(client_options or {})
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -170,6 +179,7 @@ class KafkaTransport:
             linger_ms=20,
             max_batch_size=512 * 1024,
             compression_type=self._compression,
+            **self._client_options,
         )
         await self._producer.start()
 
@@ -217,6 +227,7 @@ class KafkaTransport:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self._fetch_batch_size,
+            **self._client_options,
         )
         await consumer.start()
         log.info("consumer.started", group=group, topics=sorted(consumer.subscription()))
@@ -260,17 +271,29 @@ class KafkaTransport:
             log.info("consumer.stopped", group=group)
 
     async def ensure_topics(self, topics: Iterable[str]) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin")
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin", **self._client_options
+        )
         await admin.start()
         try:
             existing = set(await admin.list_topics())
             wanted = [
-                NewTopic(name=t, num_partitions=self._partitions, replication_factor=1)
+                NewTopic(
+                    name=t,
+                    num_partitions=self._partitions,
+                    replication_factor=self._replication_factor,
+                    topic_configs=self._topic_config,
+                )
                 for t in sorted({self._namespace + t for t in topics} - existing)
             ]
             if wanted:
                 with contextlib.suppress(TopicAlreadyExistsError):
-                    await admin.create_topics(wanted)
+                    response = await admin.create_topics(wanted)
+                    # The admin client reports per-topic errors in the response instead of raising them,
+                    # e.g. a replication factor above the number of brokers.
+                    for topic, code, *_ in response.topic_errors:
+                        if code not in (0, TopicAlreadyExistsError.errno):
+                            raise for_code(code)(f"creating topic {topic}")
                 log.info("kafka.topics_created", topics=[t.name for t in wanted])
         finally:
             await admin.close()
