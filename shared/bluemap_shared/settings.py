@@ -96,6 +96,8 @@ class ServiceSettings(BaseSettings):
     )
     # Production refuses public URLs on this machine (localhost, 127.0.0.1, ::1): a one-machine demo says so here.
     allow_loopback_public_urls: bool = False
+    # Production refuses S3 without TLS (documents, claim checks); storage on the same host or network may allow it.
+    allow_plaintext_s3: bool = False
     # /docs, /redoc and /openapi.json are served outside production; in production only when this says so.
     api_docs_in_production: bool = False
 
@@ -155,6 +157,10 @@ class ServiceSettings(BaseSettings):
                 raise ValueError(
                     f"production refuses public URLs on this machine ({', '.join(loopback)}): set the public "
                     "addresses, or allow_loopback_public_urls=true for a demo on one machine"
+                )
+            if self.claim_check_backend == "s3" and not self.claim_check_s3_secure and not self.allow_plaintext_s3:
+                raise ValueError(
+                    "production needs claim_check_s3_secure=true (TLS to S3), or allow_plaintext_s3=true said so"
                 )
         return self
 

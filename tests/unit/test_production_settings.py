@@ -84,6 +84,13 @@ def test_production_refuses_plaintext_s3_unless_allowed() -> None:
     assert DocumentsSettings(**{**DOCUMENTS, "s3_secure": False, "allow_plaintext_s3": True}).allow_plaintext_s3
 
 
+def test_production_refuses_plaintext_claim_check_s3_unless_allowed() -> None:
+    claims = {**PRODUCTION, "claim_check_backend": "s3", "claim_check_s3_secure": False}
+    with pytest.raises(ValidationError, match="claim_check_s3_secure"):
+        ExplanationsSettings(**claims)
+    assert ExplanationsSettings(**{**claims, "allow_plaintext_s3": True}).allow_plaintext_s3
+
+
 def test_production_refuses_plaintext_smtp_unless_allowed() -> None:
     with pytest.raises(ValidationError, match="smtp_starttls or smtp_tls"):
         NotificationsSettings(**{**NOTIFICATIONS, "smtp_starttls": False})

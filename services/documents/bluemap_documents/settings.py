@@ -64,8 +64,6 @@ class DocumentsSettings(ServiceSettings):
     s3_secret_key: SecretStr = SecretStr("")
     s3_bucket: str = "bluemap-documents"
     s3_secure: bool = False
-    # Production refuses S3 without TLS; a deployment whose storage is on the same host or network may allow it.
-    allow_plaintext_s3: bool = False
     s3_region: str = "us-east-1"
     s3_public_endpoint: str | None = Field(default=None, description="Host the browser reaches S3 at, for presigning")
     max_upload_bytes: int = Field(default=20 * MIB, gt=0)
