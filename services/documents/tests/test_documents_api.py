@@ -358,4 +358,4 @@ async def test_no_token_is_unauthorized(fs_documents: Running, method: str, path
 async def test_readiness_checks_storage(fs_documents: Running) -> None:
     response = await fs_documents.client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "storage": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "storage": "ok", "cjk-font": "ok"}
