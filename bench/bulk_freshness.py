@@ -58,6 +58,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from minio import Minio
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -346,6 +347,40 @@ async def inbox_span(dsn: str) -> InboxSpan:
     return InboxSpan(count, first.timestamp() if first else 0.0, last.timestamp() if last else 0.0)
 
 
+class InboxCounter:
+    """Counts a consumer's RecordPublished inbox rows, at most a tenth of the time on one core.
+
+    Counting the inbox at 1,000,000 rows is a scan: polled at a fixed pace it would take from the
+    cores the consumers run on, so the pause after each count is ten times what the count took.
+    """
+
+    def __init__(self, conn: asyncpg.Connection, poll: float) -> None:
+        self.conn = conn
+        self.poll = poll
+        self.pause = poll
+
+    async def count(self) -> int:
+        started = time.perf_counter()
+        handled = await self.conn.fetchval(
+            "SELECT count(*) FROM inbox_messages WHERE event_type = $1", RecordPublished.event_type
+        )
+        self.pause = max(self.poll, 10 * (time.perf_counter() - started))
+        return int(handled)
+
+
+async def until_handled(dsn: str, expected: int, *, poll: float, timeout: float) -> None:
+    """Wait until a consumer's inbox holds every RecordPublished."""
+    conn = await asyncpg.connect(plain_dsn(dsn))
+    try:
+        deadline, inbox = time.monotonic() + timeout, InboxCounter(conn, poll)
+        while await inbox.count() < expected:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{dsn}: not every RecordPublished handled within {timeout:.0f} s")
+            await asyncio.sleep(inbox.pause)
+    finally:
+        await conn.close()
+
+
 async def until_notified(dsn: str, expected: int, since: float, *, poll: float, timeout: float) -> dict[str, Any]:
     """Wait until notifications handled every RecordPublished and queued every email about them.
 
@@ -357,11 +392,9 @@ async def until_notified(dsn: str, expected: int, since: float, *, poll: float, 
     conn = await asyncpg.connect(plain_dsn(dsn))
     try:
         digests = await conn.fetchval("SELECT to_regclass('record_digests') IS NOT NULL")
-        deadline = time.monotonic() + timeout
+        deadline, inbox = time.monotonic() + timeout, InboxCounter(conn, poll)
         while time.monotonic() < deadline:
-            handled = await conn.fetchval(
-                "SELECT count(*) FROM inbox_messages WHERE event_type = $1", RecordPublished.event_type
-            )
+            handled = await inbox.count()
             pending = 0
             if handled >= expected and digests:
                 pending = await conn.fetchval(
@@ -384,7 +417,7 @@ async def until_notified(dsn: str, expected: int, since: float, *, poll: float, 
                     "emails": purposes,
                     "digests": bool(digests),
                 }
-            await asyncio.sleep(poll)
+            await asyncio.sleep(inbox.pause)
     finally:
         await conn.close()
     raise RuntimeError(f"notifications did not queue every email within {timeout:.0f} s")
@@ -483,6 +516,20 @@ async def drop_namespace(bootstrap: str, namespace: str) -> None:
             await admin.delete_topics(topics)
     finally:
         await admin.close()
+
+
+def drop_bucket(servers: dict[str, str], bucket: str) -> None:
+    """Remove the run's bucket and what the documents service stored in it."""
+    client = Minio(
+        servers["BLUEMAP_S3_ENDPOINT"],
+        access_key=servers["BLUEMAP_S3_ACCESS_KEY"],
+        secret_key=servers["BLUEMAP_S3_SECRET_KEY"],
+        secure=False,
+    )
+    if client.bucket_exists(bucket):
+        for item in client.list_objects(bucket, recursive=True):
+            client.remove_object(bucket, item.object_name or "")
+        client.remove_bucket(bucket)
 
 
 # ----------------------------------------------------------------------------------------- distributed
@@ -614,17 +661,17 @@ async def distributed(args: argparse.Namespace, workdir: Path) -> Distributed:
                         done(
                             "notifications",
                             until_notified(
-                                databases["notifications"], rows, imported.started, poll=args.poll, timeout=args.timeout
+                                databases["notifications"],
+                                rows,
+                                imported.started,
+                                poll=args.db_poll,
+                                timeout=args.timeout,
                             ),
                         ),
                     )
                     loads["after"] = os.getloadavg()[0]
                     # The portal shows the last record; wait for it to have handled every one too.
-                    deadline = time.monotonic() + args.timeout
-                    while (await inbox_span(databases["public-portal"])).count < rows:
-                        if time.monotonic() > deadline:
-                            raise RuntimeError("the public portal did not handle every RecordPublished")
-                        await asyncio.sleep(args.poll)
+                    await until_handled(databases["public-portal"], rows, poll=args.db_poll, timeout=args.timeout)
                     running.stop_all()
                 peak_kib = dict(watch.peak_kib)
             spans = {service: await inbox_span(databases[service]) for service in CONSUMERS}
@@ -647,6 +694,8 @@ async def distributed(args: argparse.Namespace, workdir: Path) -> Distributed:
     finally:
         with contextlib.suppress(Exception):
             await drop_namespace(bootstrap, namespace)
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(drop_bucket, servers, f"bench-{run}")
         for name in [*names.values(), bare_name]:
             await drop_database(admin_dsn, name)
     return Distributed(
@@ -864,6 +913,7 @@ async def main() -> None:
         help="an extra environment variable of one service, e.g. notifications:BLUEMAP_NOTIFICATIONS_X=1",
     )
     parser.add_argument("--poll", type=float, default=0.25, help="seconds between looks at the APIs")
+    parser.add_argument("--db-poll", type=float, default=1.0, help="seconds between looks at notifications' tables")
     parser.add_argument("--timeout", type=float, default=6 * 3600, help="seconds each wait may take at most")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
