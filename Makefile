@@ -8,7 +8,7 @@ MODULES := bluemap_shared bluemap_records bluemap_explanations bluemap_documents
            bluemap_portal bluemap_embedded
 PYTEST_ARGS ?=
 
-.PHONY: run reset install test test-unit lint typecheck format servers-start servers-stop asyncapi clean
+.PHONY: run reset install system-packages test test-unit lint typecheck format servers-start servers-stop asyncapi clean
 
 $(VENV)/.installed: requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,13 @@ $(VENV)/.installed: requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES)
 
 install: $(VENV)/.installed ## Create .venv with every package installed editable
 
-run: install ## The embedded default: all five services in one process at http://127.0.0.1:8000/
+system-packages: ## What the PDFs need (CJK fonts, fontconfig, harfbuzz): installed as root, else named
+	bash deploy/local/system-packages.sh deploy/local/apt-packages-run.txt
+
+run: system-packages install ## The embedded default: all five services in one process at http://127.0.0.1:8000/
 	$(BIN)/python -m bluemap_embedded $(ARGS)
 
-reset: install ## Start the embedded default from a clean slate (deletes var/embedded)
+reset: system-packages install ## Start the embedded default from a clean slate (deletes var/embedded)
 	$(BIN)/python -m bluemap_embedded --reset $(ARGS)
 
 lint: install
@@ -36,8 +39,8 @@ test: install lint typecheck servers-start ## Unit, integration and end-to-end t
 	$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
-test-unit: install ## Only the tests that need no server
-	$(BIN)/pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+test-unit: install ## Only the tests that need no server (not schemathesis's minutes, not the chart's tool builds)
+	$(BIN)/pytest -m "not integration and not e2e and not fuzz and not deploy" $(PYTEST_ARGS)
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -10,6 +10,7 @@ import httpx
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bluemap_shared.problems import Forbidden, Unauthorized
 
@@ -53,6 +54,21 @@ def enterprise_scope(principal: Principal, enterprise_id: UUID | None) -> tuple[
     if enterprise_id not in (None, principal.enterprise_id):
         return False, None
     return True, principal.enterprise_id
+
+
+class TokenClaims(BaseModel):
+    """The claims a Principal is made of, validated: a signed token is still input."""
+
+    # strict: "roles": "admin" stays a string and is refused, never read as the letters a, d, m, i, n.
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    sub: str = Field(min_length=1, max_length=255)
+    tenant_id: str = Field(min_length=1, max_length=64)
+    roles: list[str] = Field(default_factory=list, max_length=16)
+    enterprise_id: UUID | None = Field(default=None, strict=False)
+    name: str | None = Field(default=None, max_length=200)
+    locale: str | None = Field(default=None, max_length=16)
+    email: str | None = Field(default=None, max_length=320)
 
 
 class KeySource(Protocol):
@@ -128,15 +144,19 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"Invalid token: {exc}") from exc
-        enterprise = claims.get("enterprise_id")
+        try:
+            valid = TokenClaims.model_validate(claims)
+        except ValidationError as exc:
+            fields = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})
+            raise Unauthorized(f"Invalid token: malformed claims {', '.join(fields)}.") from None
         return Principal(
-            subject=claims["sub"],
-            tenant_id=claims["tenant_id"],
-            roles=frozenset(claims.get("roles", [])),
-            enterprise_id=UUID(enterprise) if enterprise else None,
-            name=claims.get("name", ""),
-            locale=claims.get("locale") or "zh",
-            email=str(claims.get("email") or ""),
+            subject=valid.sub,
+            tenant_id=valid.tenant_id,
+            roles=frozenset(valid.roles),
+            enterprise_id=valid.enterprise_id,
+            name=valid.name or "",
+            locale=valid.locale or "zh",
+            email=valid.email or "",
         )
 
 

@@ -4,10 +4,14 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import socket
+import threading
 from collections.abc import Callable, Coroutine
+from types import FrameType
 from typing import Any, Protocol, TypeVar
 
 import uvicorn
+from aiokafka.helpers import create_ssl_context
 from fastapi import FastAPI
 from starlette.routing import Mount
 
@@ -36,16 +40,53 @@ def transport_for(settings: ServiceSettings, client_id: str) -> Transport:
             namespace=settings.kafka_namespace,
             fetch_batch_size=settings.consumer_batch_size,
             compression=None if settings.kafka_compression == "none" else settings.kafka_compression,
+            replication_factor=settings.kafka_replication_factor,
+            topic_config=kafka_topic_config(settings),
+            client_options=kafka_client_options(settings),
         )
     return InProcessTransport()
 
 
-async def _until_terminated(work: Coroutine[Any, Any, None]) -> None:
-    """Run work until it ends or SIGTERM/SIGINT arrives, then cancel it so its finally blocks run."""
+def kafka_topic_config(settings: ServiceSettings) -> dict[str, str]:
+    """Topic-level configs of the topics a service creates; unset ones fall back to the broker's defaults."""
+    config = {}
+    if settings.kafka_min_insync_replicas is not None:
+        config["min.insync.replicas"] = str(settings.kafka_min_insync_replicas)
+    if settings.kafka_retention_ms is not None:
+        config["retention.ms"] = str(settings.kafka_retention_ms)
+    return config
+
+
+def kafka_client_options(settings: ServiceSettings) -> dict[str, Any]:
+    """Security options of every Kafka client (producer, consumers, admin): TLS and SASL as configured."""
+    protocol = settings.kafka_security_protocol
+    options: dict[str, Any] = {"security_protocol": protocol}
+    if protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(
+            cafile=settings.kafka_ssl_cafile, certfile=settings.kafka_ssl_certfile, keyfile=settings.kafka_ssl_keyfile
+        )
+    if protocol.startswith("SASL_"):
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        options["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
+    return options
+
+
+async def _until_terminated(work: Coroutine[Any, Any, None], runtime: ServiceRuntime) -> None:
+    """Run work until it ends; on SIGTERM/SIGINT ask the relay to end its batch, and cancel work after the grace."""
     task = asyncio.create_task(work)
     loop = asyncio.get_running_loop()
+
+    def terminate() -> None:
+        if runtime.draining.is_set():
+            task.cancel()  # a second signal: now
+            return
+        runtime.begin_draining()
+        runtime.relay.stop_after_batch()
+        loop.call_later(runtime.settings.shutdown_grace_seconds, task.cancel)
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, task.cancel)
+        loop.add_signal_handler(signum, terminate)
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
@@ -78,12 +119,45 @@ def service_main(
         asyncio.run(service.runtime.migrate())
         return
     if args.command == "relay":
-        asyncio.run(_until_terminated(service.runtime.relay_only()))
+        asyncio.run(_until_terminated(service.runtime.relay_only(), service.runtime))
         return
-    uvicorn.run(
+    config = uvicorn.Config(
         standalone_app(service.runtime, service.app, extra=extra_mounts(service)),
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_config=None,
         access_log=False,
+        # Requests and event streams still open this long after the listeners close are cut.
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
     )
+    DrainingServer(config, service.runtime).run()
+
+
+class DrainingServer(uvicorn.Server):
+    """On SIGTERM, fail readiness and end event streams first; stop listening shutdown_drain_seconds later."""
+
+    def __init__(self, config: uvicorn.Config, runtime: ServiceRuntime) -> None:
+        super().__init__(config)
+        self._runtime = runtime
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._signalled = False
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._loop is not None:
+            # Signal handlers run between any two bytecodes: touch the loop's objects from the loop.
+            self._loop.call_soon_threadsafe(self._runtime.begin_draining)
+        delay = self._runtime.settings.shutdown_drain_seconds
+        if self._signalled or delay <= 0:
+            # A second signal, or no draining wanted: uvicorn's own (a second one forces the exit).
+            super().handle_exit(sig, frame)
+            return
+        self._signalled = True
+        # A signal handler must not block: the listeners close from a timer while load balancers,
+        # seeing readiness fail, stop sending new requests.
+        timer = threading.Timer(delay, super().handle_exit, (sig, frame))
+        timer.daemon = True
+        timer.start()

@@ -1,7 +1,7 @@
 """Database plumbing: engines for PostgreSQL and SQLite, sessions, portable upserts, bulk inserts."""
 
 import operator
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -69,9 +69,20 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 SessionMaker = async_sessionmaker[AsyncSession]
 
 
-def create_sessionmaker(engine: AsyncEngine, *, service: str) -> SessionMaker:
-    """Sessions that know their service (the event source) and keep objects after commit."""
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info={"service": service})
+# Under Kafka's 1 MiB default request and message limits, with room for the headers.
+DEFAULT_MAX_EVENT_BYTES = 900 * 1024
+
+
+def create_sessionmaker(
+    engine: AsyncEngine, *, service: str, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+) -> SessionMaker:
+    """Sessions that know their service (the event source) and its largest event; objects kept after commit."""
+    return async_sessionmaker(
+        engine,
+        class_=AsyncSession,
+        expire_on_commit=False,
+        info={"service": service, "max_event_bytes": max_event_bytes},
+    )
 
 
 def on_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
@@ -143,6 +154,95 @@ async def upsert(
     )
     result = await session.exec(stmt)
     return bool(result.rowcount)
+
+
+# Bound parameters one statement may carry: asyncpg allows 32,767, SQLite (since 3.32) 32,766.
+MAX_PARAMETERS = 32_000
+
+
+def _chunks(rows: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
+    """Rows in as few statements as the parameter limit allows: one, but for a batch of thousands of wide rows."""
+    per_statement = max(1, MAX_PARAMETERS // max(1, len(rows[0])))
+    return [rows[start : start + per_statement] for start in range(0, len(rows), per_statement)]
+
+
+async def upsert_many(
+    session: AsyncSession,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: Sequence[str] = ("id",),
+    keep: Collection[str] = (),
+    only_if: Callable[[Any, Any], Any] | None = None,
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """upsert() of many rows in one statement: rows hold the same columns and distinct keys.
+
+    A statement may not touch one row twice (PostgreSQL refuses, SQLite keeps either): see
+    standing_rows. The returning columns of the rows written come back.
+    """
+    if not rows:
+        return []
+    table = model.__table__  # type: ignore[attr-defined]
+    written: list[tuple[Any, ...]] = []
+    for chunk in _chunks(rows):
+        stmt = insert_for(session)(table).values(list(chunk))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(key),
+            set_={column: stmt.excluded[column] for column in chunk[0] if column not in key and column not in keep},
+            where=only_if(table, stmt.excluded) if only_if is not None else None,
+        )
+        if returning:
+            stmt = stmt.returning(*(table.c[column] for column in returning))
+            written.extend(tuple(row) for row in (await session.exec(stmt)).all())
+        else:
+            await session.exec(stmt)
+    return written
+
+
+async def insert_ignore_many(
+    session: AsyncSession, model: type[SQLModel], rows: Sequence[dict[str, Any]], conflict_columns: Sequence[str]
+) -> int:
+    """insert_ignore() of many rows (the same columns) in one statement; how many were inserted."""
+    if not rows:
+        return 0
+    table = model.__table__  # type: ignore[attr-defined]
+    inserted = 0
+    for chunk in _chunks(rows):
+        stmt = (
+            insert_for(session)(table).values(list(chunk)).on_conflict_do_nothing(index_elements=list(conflict_columns))
+        )
+        inserted += (await session.exec(stmt)).rowcount or 0
+    return inserted
+
+
+def standing_rows(
+    rows: Iterable[dict[str, Any]], *, key: Sequence[str], newer: str | None = None, owner: str | None = None
+) -> list[list[dict[str, Any]]]:
+    """Rows meant for upsert() one by one in this order, as statements of distinct keys that write the same.
+
+    Of the rows of one key, the one that stands at the end is kept: the latest by the newer column
+    when the upsert takes only rows not older than the stored one (of equal times the last given),
+    else the last given. An upsert that refuses to move a row to another owner (a tenant) keeps the
+    first owner's row: each further owner of a key goes to a later statement, in the order the owners
+    first appear, where the guard refuses it as it would have one by one. Without such keys: one statement.
+    """
+    statements: list[dict[tuple[Any, ...], dict[str, Any]]] = []
+    owners: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        row_key = tuple(row[column] for column in key)
+        round_ = 0
+        if owner is not None:
+            seen = owners.setdefault(row_key, [])
+            if row[owner] not in seen:
+                seen.append(row[owner])
+            round_ = seen.index(row[owner])
+        while len(statements) <= round_:
+            statements.append({})
+        standing = statements[round_].get(row_key)
+        if standing is None or newer is None or standing[newer] <= row[newer]:
+            statements[round_][row_key] = row
+    return [list(statement.values()) for statement in statements]
 
 
 async def bulk_insert(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:

@@ -26,6 +26,11 @@ class Problem(Exception):
         self.detail = detail
         self.extensions = extensions
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers the problem needs (Retry-After); none by default."""
+        return {}
+
 
 class NotFound(Problem):
     status = 404
@@ -63,14 +68,46 @@ class PayloadTooLarge(Problem):
     title = "Payload too large"
 
 
+class RetryLater(Problem):
+    """A refusal that tells when to ask again (Retry-After, and retry_after in the body)."""
+
+    def __init__(self, detail: str, *, retry_after: int, **extensions: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **extensions)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class TooManyRequests(RetryLater):
+    status = 429
+    type = "too-many-requests"
+    title = "Too many requests"
+
+
+class Busy(RetryLater):
+    status = 503
+    type = "busy"
+    title = "Busy"
+
+
 def problem_response(
-    status: int, type_: str, title: str, detail: str, instance: str, extensions: dict[str, Any] | None = None
+    status: int,
+    type_: str,
+    title: str,
+    detail: str,
+    instance: str,
+    extensions: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = {"type": TYPE_BASE + type_, "title": title, "status": status, "detail": detail, "instance": instance}
     # Extension members never replace the standard ones (RFC 9457, section 3.2).
     body.update({k: v for k, v in (extensions or {}).items() if k not in body})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers or None)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -78,7 +115,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status, exc.type, exc.title, exc.detail, request.url.path, exc.extensions)
+        return problem_response(
+            exc.status, exc.type, exc.title, exc.detail, request.url.path, exc.extensions, exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,9 +1,10 @@
 """Object storage: S3 through the minio SDK, or a folder for the embedded default."""
 
 import asyncio
+import hashlib
 import io
 import os
-import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,10 +19,41 @@ CHUNK = 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
 
 
+class StorageIntegrityError(Exception):
+    """The bytes written are not the bytes announced (length or SHA-256); nothing was stored."""
+
+
+class _VerifyingReader:
+    """A source that hashes what is read and raises once `length` bytes do not match `sha256`."""
+
+    def __init__(self, source: BinaryIO, *, length: int, sha256: str) -> None:
+        self._source = source
+        self._length = length
+        self._sha256 = sha256
+        self._digest = hashlib.sha256()
+        self._count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        block = self._source.read(size)
+        self._digest.update(block)
+        self._count += len(block)
+        # Checked when the last byte is handed out, before the writer can publish the object.
+        if self._count >= self._length or (not block and size != 0):
+            self.verify()
+        return block
+
+    def verify(self) -> None:
+        if self._count != self._length:
+            raise StorageIntegrityError(f"expected {self._length} bytes, read {self._count}")
+        if self._digest.hexdigest() != self._sha256:
+            raise StorageIntegrityError(f"SHA-256 {self._digest.hexdigest()} does not match {self._sha256}")
+
+
 class ObjectStorage(Protocol):
     """Immutable blobs under keys; content addressing is the caller's choice of key."""
 
-    async def put(self, key: str, source: BinaryIO, *, length: int, content_type: str) -> None: ...
+    async def put(self, key: str, source: BinaryIO, *, length: int, content_type: str, sha256: str) -> None:
+        """Store exactly `length` bytes whose SHA-256 is `sha256`, atomically; StorageIntegrityError otherwise."""
 
     async def exists(self, key: str) -> bool: ...
 
@@ -67,12 +99,14 @@ class S3Storage:
 
         await asyncio.to_thread(create)
 
-    async def put(self, key: str, source: BinaryIO, *, length: int, content_type: str) -> None:
+    async def put(self, key: str, source: BinaryIO, *, length: int, content_type: str, sha256: str) -> None:
+        # S3 makes each PUT (or completed multipart upload) visible whole, so concurrent writers of a
+        # key never mix; the reader raises before the last part leaves, so wrong bytes never complete.
         await asyncio.to_thread(
             self._client.put_object,
             self.bucket,
             key,
-            source,
+            _VerifyingReader(source, length=length, sha256=sha256),  # type: ignore[arg-type]
             length,
             content_type=content_type,
             part_size=PART_SIZE,
@@ -110,6 +144,15 @@ class S3Storage:
         await asyncio.to_thread(self._client.bucket_exists, self.bucket)
 
 
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename durable: the directory entry is on disk, not only in the page cache."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class FilesystemStorage:
     """The embedded default: one file per key under a root folder, written atomically."""
 
@@ -122,16 +165,27 @@ class FilesystemStorage:
             raise ValueError(f"key escapes the storage root: {key!r}")
         return path
 
-    async def put(self, key: str, source: BinaryIO, *, length: int, content_type: str) -> None:
+    async def put(self, key: str, source: BinaryIO, *, length: int, content_type: str, sha256: str) -> None:
         def write() -> None:
             path = self._path(key)
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-            with partial.open("wb") as out:
-                shutil.copyfileobj(source, out, CHUNK)
-                out.flush()
-                os.fsync(out.fileno())
-            partial.replace(path)
+            # A temporary file of this writer alone: concurrent writers of one key never share or truncate one.
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+            partial = Path(name)
+            try:
+                reader = _VerifyingReader(source, length=length, sha256=sha256)
+                with os.fdopen(fd, "wb") as out:
+                    while block := reader.read(CHUNK):
+                        out.write(block)
+                    reader.verify()
+                    out.flush()
+                    os.fsync(out.fileno())
+                # Atomic: readers see the old object or the new one, both whole (same bytes, same key).
+                os.replace(partial, path)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+            _fsync_directory(path.parent)
 
         await asyncio.to_thread(write)
 

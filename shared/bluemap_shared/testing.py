@@ -186,6 +186,19 @@ async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 20
     raise AssertionError(f"condition not met within {timeout}s; last: {last!r}")
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], Awaitable[str]]:
+    """Factory of fresh databases of both run modes: PostgreSQL (a new database), SQLite (a new file)."""
+    if request.param == "postgresql":
+        create: Callable[[str], Awaitable[str]] = request.getfixturevalue("create_database")
+        return create
+
+    async def sqlite_file(prefix: str) -> str:
+        return f"sqlite+aiosqlite:///{tmp_path / f'{prefix}-{uuid.uuid4().hex[:8]}.db'}"
+
+    return sqlite_file
+
+
 @pytest.fixture
 async def kafka_topic_prefix() -> AsyncIterator[str]:
     yield f"t{uuid.uuid4().hex[:8]}"

@@ -61,6 +61,10 @@ class Platform:
             "JWKS_URL": f"{self.api('records')}/.well-known/jwks.json",
             "OUTBOX_POLL_INTERVAL": "0.5",
             "CONSUMER_BACKOFF_SECONDS": "0.05",
+            # Nothing balances load in front of the test processes: no need to wait before closing.
+            "SHUTDOWN_DRAIN_SECONDS": "0",
+            # Each test module has topics of its own: a few partitions keep their creation cheap.
+            "KAFKA_TOPIC_PARTITIONS": "3",
         }
         if service == "documents":
             settings |= {
@@ -80,6 +84,9 @@ class Platform:
                 "PORTAL_BASE_URL": self.url("public-portal"),
                 "SEND_BACKOFF_SECONDS": "0.2",
                 "SEND_POLL_INTERVAL": "0.5",
+                # A digest window closes a second after its last record, not the production minute.
+                "DIGEST_QUIET_SECONDS": "1",
+                "DIGEST_POLL_INTERVAL": "0.2",
             }
         if service == "public-portal":
             settings |= {

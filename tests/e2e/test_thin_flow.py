@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer
 from bluemap_records.uscc import check_digit
 from bluemap_shared.testing import Mailpit, eventually
 from tests.e2e.platform import Platform
+from tests.e2e.workflow_steps import supporting_pdf
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -137,7 +138,8 @@ async def test_record_flows_to_email_portal_explanation_and_document(platform: P
     assert saved.json()["violation"] == draft["violation"]
 
     # documents: a file into the S3 server, announced, downloadable through a presigned URL.
-    pdf = b"%PDF-1.4\n% supporting document\n" + uuid.uuid4().bytes
+    # A real PDF: every application/pdf is checked, with or without a category.
+    pdf = supporting_pdf(title=uuid.uuid4().hex)
     async with httpx.AsyncClient(headers=staff, base_url=platform.api("documents")) as client:
         response = await client.post(
             "/v1/documents", files={"file": ("整改方案.pdf", pdf, "application/pdf")}, data={"kind": "supporting"}

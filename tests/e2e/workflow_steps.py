@@ -386,14 +386,14 @@ def signed_copy(pdf: bytes) -> bytes:
     return out.getvalue()
 
 
-def supporting_pdf() -> bytes:
+def supporting_pdf(title: str = "Corrective action plan") -> bytes:
     """STEP 12: a one-page corrective action plan, written fresh."""
     writer = PdfWriter()
     page = writer.add_blank_page(width=595, height=842)
     stream = ContentStream(None, None)
     stream.set_data(b"q 0 0 0 RG 1 w 72 700 451 60 re S 72 600 m 523 600 l S Q")
     page.replace_contents(stream)
-    writer.add_metadata({"/Title": "Corrective action plan"})
+    writer.add_metadata({"/Title": title})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -3,6 +3,7 @@
 import importlib
 import os
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,7 +29,7 @@ class App:
     settings_class: str
     prefix: str
     port: int  # inside the container
-    published: str  # host:container
+    published: str  # container port alone (a free host port per replica) or host-range:container
 
     def settings_type(self) -> type[BaseSettings]:
         cls: type[BaseSettings] = getattr(importlib.import_module(f"{self.package}.settings"), self.settings_class)
@@ -36,16 +37,21 @@ class App:
 
 
 APPS = [
-    App("records", "bluemap_records", "RecordsSettings", "BLUEMAP_RECORDS_", 8101, "8101:8101"),
-    App("explanations", "bluemap_explanations", "ExplanationsSettings", "BLUEMAP_EXPLANATIONS_", 8102, "8102:8102"),
-    App("documents", "bluemap_documents", "DocumentsSettings", "BLUEMAP_DOCUMENTS_", 8103, "8103:8103"),
-    App("notifications", "bluemap_notifications", "NotificationsSettings", "BLUEMAP_NOTIFICATIONS_", 8104, "8104:8104"),
-    App("public-portal", "bluemap_portal", "PortalSettings", "BLUEMAP_PORTAL_", 8100, "8000:8100"),
+    App("records", "bluemap_records", "RecordsSettings", "BLUEMAP_RECORDS_", 8101, "8101"),
+    App("explanations", "bluemap_explanations", "ExplanationsSettings", "BLUEMAP_EXPLANATIONS_", 8102, "8102"),
+    App("documents", "bluemap_documents", "DocumentsSettings", "BLUEMAP_DOCUMENTS_", 8103, "8103-8112:8103"),
+    App("notifications", "bluemap_notifications", "NotificationsSettings", "BLUEMAP_NOTIFICATIONS_", 8104, "8104"),
+    App("public-portal", "bluemap_portal", "PortalSettings", "BLUEMAP_PORTAL_", 8100, "8000-8009:8100"),
 ]
 by_service = pytest.mark.parametrize("app", APPS, ids=[app.service for app in APPS])
 
-# ${VAR:-default} / ${VAR-default} -> default, $$ -> $; anything else is empty unless the caller's env sets it.
-INTERPOLATION = re.compile(r"\$(?:(?P<escaped>\$)|\{(?P<name>\w+):?-(?P<default>[^}]*)\}|(?P<bare>\{[^}]*\}|\w+))")
+# ${VAR:-default} / ${VAR-default} -> default, ${VAR:?message} -> required, $$ -> $; anything else is empty unless
+# the caller's env sets it.
+INTERPOLATION = re.compile(
+    r"\$(?:(?P<escaped>\$)|\{(?P<name>\w+):?-(?P<default>[^}]*)\}|\{(?P<required>\w+):?\?[^}]*\}|(?P<bare>\{[^}]*\}|\w+))"
+)
+# What an operator must set before `docker compose up` (Compose stops with the message otherwise).
+REQUIRED_VARIABLES = {"BLUEMAP_DOCUMENTS_URL_SIGNING_KEY": secrets.token_hex(32)}
 
 
 def resolve(value: Any, where: str) -> str:
@@ -56,6 +62,9 @@ def resolve(value: Any, where: str) -> str:
             return "$"
         if match["name"]:
             return match["default"]
+        if match["required"]:
+            assert match["required"] in REQUIRED_VARIABLES, f"{where}: ${{{match['required']}}} is required; list it"
+            return REQUIRED_VARIABLES[match["required"]]
         pytest.fail(f"{where}: ${match['bare']} has no default: Compose would pass an empty string")
 
     return INTERPOLATION.sub(substitute, str(value))
@@ -306,3 +315,64 @@ def test_kafka_is_a_single_kraft_node_reachable_as_kafka_9092(compose: dict[str,
     for key in replication:
         assert kafka[key] == "1", f"kafka: {key} must be 1 on a single node"
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", kafka["CLUSTER_ID"]), "kafka: CLUSTER_ID must be a base64url UUID"
+
+
+# ---------------------------------------------------------------------------------------------- scaling
+
+SCALE_TO = 2  # `docker compose up --scale <service>=2` must find a host port for every replica
+
+
+def host_ports(entry: str) -> range | None:
+    """The host ports a short-syntax port entry may bind; None when Compose picks a free one per container."""
+    parts = entry.split("/")[0].split(":")
+    if len(parts) == 1:
+        return None
+    host = parts[-2]
+    if not host:  # "127.0.0.1::8101"
+        return None
+    first, _, last = host.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
+def test_every_service_built_here_can_be_scaled(compose: dict[str, Any]) -> None:
+    """No fixed host port on a scalable service: a second replica would fail to bind it."""
+    taken: dict[int, str] = {}
+    built = [name for name, definition in compose["services"].items() if definition.get("build")]
+    assert {app.service for app in APPS} <= set(built)
+    for name in built:
+        definition = service(compose, name)
+        if is_one_shot(definition):
+            continue
+        assert "container_name" not in definition, f"{name}: container_name allows a single container"
+        for entry in definition.get("ports") or []:
+            assert isinstance(entry, str), f"{name}: use the short port syntax: {entry!r}"
+            ports = host_ports(entry)
+            if ports is None:
+                continue
+            assert len(ports) >= SCALE_TO, f"{name}: {entry} binds one host port: --scale {name}={SCALE_TO} fails"
+            for port in ports:
+                assert port not in taken, f"{name} and {taken[port]} both publish host port {port}"
+                taken[port] = name
+
+
+def test_host_port_ranges_start_at_the_documented_addresses(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Browsers reach the first replica at the URLs the settings name."""
+    documents = next(app for app in APPS if app.service == "documents")
+    settings: Any = settings_from(documents, environment(compose, "documents"), monkeypatch)
+    (entry,) = service(compose, "documents")["ports"]
+    ports = host_ports(entry)
+    assert ports is not None
+    assert urlsplit(settings.public_api_url).port == ports[0]
+    (portal_entry,) = service(compose, "public-portal")["ports"]
+    portal_ports = host_ports(portal_entry)
+    assert portal_ports is not None
+    assert urlsplit(settings.public_base_url).port == portal_ports[0]
+
+
+def test_host_ports_parse_as_compose_reads_them() -> None:
+    assert host_ports("8101") is None
+    assert host_ports("127.0.0.1::8101") is None
+    assert host_ports("8101:8101") == range(8101, 8102)
+    assert host_ports("127.0.0.1:8000-8009:8100/tcp") == range(8000, 8010)

@@ -57,7 +57,8 @@ def build(config: EmbeddedConfig) -> Starlette:
     data = config.data_dir
     common: dict[str, Any] = {"data_dir": data, "transport": "inprocess", "environment": "development"}
     transport = InProcessTransport()
-    records = records_bootstrap(RecordsSettings(**common), transport)
+    # The site signs users in through this API and forwards their addresses: login throttling per address.
+    records = records_bootstrap(RecordsSettings(**common, trusted_proxies=["127.0.0.1/32", "::1/128"]), transport)
     verifier = TokenVerifier(
         StaticJwks(records.signing_key.jwks()),
         issuer=records.runtime.settings.token_issuer,

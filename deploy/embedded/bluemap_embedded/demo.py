@@ -82,6 +82,7 @@ async def seed(records: RecordsService) -> bool:
         for account in ACCOUNTS:
             await create_user(
                 session,
+                records.passwords,
                 TENANT,
                 UserCreate(
                     email=account.email,

@@ -12,7 +12,9 @@ from bluemap_documents.review.endpoints import router as review_router
 from bluemap_documents.settings import DocumentsSettings
 from bluemap_documents.submissions.endpoints import router as submissions_router
 from bluemap_documents.submissions.endpoints import verify_router
+from bluemap_documents.submissions.fonts import CjkFontCheck
 from bluemap_documents.submissions.handlers import register_handlers as register_submission_handlers
+from bluemap_documents.submissions.metrics import register_render_metrics
 from bluemap_documents.submissions.rendering import PdfRenderer
 from bluemap_documents.submissions.worker import RenderWorker
 from bluemap_shared.auth import TokenVerifier
@@ -67,12 +69,15 @@ def bootstrap(
         token_verifier=token_verifier,
     )
     runtime.readiness["storage"] = storage.ping
+    runtime.readiness["cjk-font"] = CjkFontCheck()
     if isinstance(storage, S3Storage):
         runtime.on_start.append(storage.ensure_bucket)
     renderer = PdfRenderer(
         settings.render_concurrency, isolation=settings.render_isolation, niceness=settings.render_niceness
     )
-    render_worker = RenderWorker(runtime.sessionmaker, storage, settings, renderer)
+    render_worker = RenderWorker(
+        runtime.sessionmaker, storage, settings, renderer, render_time=register_render_metrics(runtime)
+    )
     runtime.background.append(render_worker.run)
     register_directory_handlers(runtime.consumer)
     register_submission_handlers(runtime.consumer, render_worker.wake)

@@ -7,12 +7,10 @@ from fastapi import Depends, Request
 
 from bluemap_documents.documents.uploads import ReceivedUpload, received_upload
 from bluemap_documents.settings import DocumentsSettings
+from bluemap_shared.body_limit import MULTIPART_OVERHEAD
 from bluemap_shared.problems import PayloadTooLarge
 from bluemap_shared.runtime import RuntimeDep
 from bluemap_shared.storage import ObjectStorage
-
-# Room for the multipart boundaries, part headers and the text fields around the file itself.
-MULTIPART_OVERHEAD = 64 * 1024
 
 
 def get_storage(request: Request) -> ObjectStorage:
@@ -26,6 +24,11 @@ def get_settings(runtime: RuntimeDep) -> DocumentsSettings:
 
 StorageDep = Annotated[ObjectStorage, Depends(get_storage)]
 SettingsDep = Annotated[DocumentsSettings, Depends(get_settings)]
+
+
+def upload_body_limit(settings: DocumentsSettings) -> int:
+    """The body limit of upload endpoints (`@large_body(upload_body_limit)`): one file and its form."""
+    return settings.max_upload_bytes + MULTIPART_OVERHEAD
 
 
 def receive(request: Request, settings: DocumentsSettings) -> AbstractAsyncContextManager[ReceivedUpload]:

@@ -1,6 +1,9 @@
 """Documents service settings (env prefix BLUEMAP_DOCUMENTS_)."""
 
+import base64
+import binascii
 import os
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -8,13 +11,46 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from bluemap_shared.settings import ServiceSettings
+from bluemap_shared.settings import ServiceSettings, is_loopback_url
 
 MIB = 1024 * 1024
 DAY = 24 * 3600
 # Signs capability URLs in development and tests only; production refuses to start with it.
 DEVELOPMENT_URL_SIGNING_KEY = "bluemap-development-url-signing-key-not-secret"
-MIN_URL_SIGNING_KEY_LENGTH = 32
+# Every URL-signing key the repository ever shipped (code, docker-compose.yml, docs): anyone can read them, so
+# production refuses them. tests/unit/test_url_signing_keys.py fails when the repository holds one not listed here.
+PUBLISHED_URL_SIGNING_KEYS = frozenset({DEVELOPMENT_URL_SIGNING_KEY, "compose-demo-url-signing-key-change-me"})
+MIN_URL_SIGNING_KEY_BYTES = 32
+# 64 random hex digits hold all 16 nearly always; "aaaa..." or "abababab..." are no secret.
+MIN_DISTINCT_KEY_CHARACTERS = 8
+BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/_-]{43,}={0,2}$")
+
+
+def url_signing_key_problem(key: str) -> str | None:
+    """Why key cannot sign production links (published in the repository, too short, not random), or None."""
+    if key in PUBLISHED_URL_SIGNING_KEYS:
+        return "this key is published in the repository; generate a secret (`openssl rand -hex 32`)"
+    if len(key_bytes(key)) < MIN_URL_SIGNING_KEY_BYTES:
+        return f"a random secret of at least {MIN_URL_SIGNING_KEY_BYTES} bytes (64 hex digits) is needed"
+    if len(set(key)) < MIN_DISTINCT_KEY_CHARACTERS:
+        return "the key repeats itself too much to be random; generate one (`openssl rand -hex 32`)"
+    return None
+
+
+def key_bytes(key: str) -> bytes:
+    """The random bytes a key written as hex or base64 holds; any other text counts byte for byte."""
+    text = key.strip()
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        pass
+    if BASE64_TEXT.match(text):
+        bare = text.rstrip("=").translate(str.maketrans("-_", "+/"))
+        try:
+            return base64.b64decode(bare + "=" * (-len(bare) % 4), validate=True)
+        except binascii.Error:
+            pass
+    return text.encode()
 
 
 class DocumentsSettings(ServiceSettings):
@@ -33,9 +69,6 @@ class DocumentsSettings(ServiceSettings):
     max_upload_bytes: int = Field(default=20 * MIB, gt=0)
     download_url_ttl_seconds: int = Field(
         default=300, ge=1, le=7 * DAY, description="Presigned S3 URLs, review previews and disclosure links"
-    )
-    public_base_url: str = Field(
-        default="http://127.0.0.1:8000", description="The public portal; verification QR codes point at /verify/<code>"
     )
     public_api_url: str | None = Field(
         default=None,
@@ -99,14 +132,41 @@ class DocumentsSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _production_needs_a_url_signing_key(self) -> "DocumentsSettings":
-        key = self.url_signing_key.get_secret_value()
-        if self.environment == "production" and (
-            key == DEVELOPMENT_URL_SIGNING_KEY or len(key) < MIN_URL_SIGNING_KEY_LENGTH
+        if self.environment == "production":
+            problem = url_signing_key_problem(self.url_signing_key.get_secret_value())
+            if problem:
+                raise ValueError(f"production needs url_signing_key: {problem}")
+        return self
+
+    @model_validator(mode="after")
+    def _production_refuses_plaintext_s3(self) -> "DocumentsSettings":
+        if (
+            self.environment == "production"
+            and self.storage_backend == "s3"
+            and not self.s3_secure
+            and not self.allow_plaintext_s3
+        ):
+            raise ValueError("production needs s3_secure=true (TLS to S3), or allow_plaintext_s3=true said explicitly")
+        if (
+            self.environment == "production"
+            and self.s3_public_endpoint
+            and is_loopback_url(self.s3_public_endpoint)
+            and not self.allow_loopback_public_urls
         ):
             raise ValueError(
-                f"production needs url_signing_key: a secret of at least {MIN_URL_SIGNING_KEY_LENGTH} characters"
+                f"production refuses s3_public_endpoint {self.s3_public_endpoint} on this machine, "
+                "unless allow_loopback_public_urls=true"
             )
         return self
+
+    @property
+    def public_urls(self) -> list[str]:
+        return [self.public_base_url, self.api_url]
+
+    @property
+    def longest_link_seconds(self) -> int:
+        """No signed link this service hands out lives longer; one claiming more was not made here."""
+        return max(self.capability_url_ttl_seconds, self.download_url_ttl_seconds)
 
     @model_validator(mode="after")
     def _known_timezone(self) -> "DocumentsSettings":

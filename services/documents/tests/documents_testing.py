@@ -13,7 +13,14 @@ import httpx
 import orjson
 from pypdf import PdfReader, PdfWriter
 from pypdf.actions import JavaScript
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 from sqlmodel import col, select
 
 from bluemap_documents.bootstrap import DocumentsService
@@ -49,14 +56,28 @@ class CountingS3Storage(S3Storage):
         super().__init__(*args, **kwargs)
         self.puts: list[str] = []
 
-    async def put(self, key: str, source: IO[bytes], *, length: int, content_type: str) -> None:
+    async def put(self, key: str, source: IO[bytes], *, length: int, content_type: str, sha256: str) -> None:
         self.puts.append(key)
-        await super().put(key, source, length=length, content_type=content_type)
+        await super().put(key, source, length=length, content_type=content_type, sha256=sha256)
 
 
 def pdf(size: int = 2048) -> bytes:
-    """A PDF-looking blob of its own: random bytes after the magic, so no two tests share an object."""
-    return b"%PDF-1.7\n" + os.urandom(max(0, size - 9))
+    """A plain one-page PDF of exactly `size` bytes, of its own: random bytes in an unused stream pad it."""
+
+    def written(padding: int) -> bytes:
+        writer = PdfWriter()
+        writer.add_blank_page(595, 842)
+        stream = DecodedStreamObject()
+        stream.set_data(os.urandom(padding))
+        writer._root_object[NameObject("/BluemapTestPadding")] = writer._add_object(stream)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    overhead = len(written(0))
+    data = written(max(0, size - overhead - 16))
+    # Whitespace after %%EOF (well inside the checked window) makes the size exact.
+    return data + b"\n" * (size - len(data)) if len(data) <= size else data
 
 
 def upload_files(data: bytes, filename: str = "测试.pdf", content_type: str = "application/pdf") -> dict[str, Any]:

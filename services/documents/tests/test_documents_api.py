@@ -1,5 +1,6 @@
 """The documents API in-process on real PostgreSQL, with the filesystem backend."""
 
+import asyncio
 import hashlib
 import os
 from pathlib import Path
@@ -8,7 +9,17 @@ from uuid import uuid4
 
 import orjson
 import pytest
-from documents_testing import MAX_UPLOAD_BYTES, Running, pdf, upload_files
+from documents_testing import (
+    MAX_UPLOAD_BYTES,
+    Running,
+    additional_actions_pdf,
+    embedded_file_pdf,
+    javascript_open_action_pdf,
+    obfuscated_javascript_pdf,
+    pdf,
+    truncated_pdf,
+    upload_files,
+)
 from sqlmodel import col, select
 
 from bluemap_documents.documents.content import storage_key
@@ -77,7 +88,7 @@ async def test_upload_then_read_back(fs_documents: Running, issuer: Issuer, tena
         "category": None,
         "record_ids": [],
         "submission_id": None,
-        "pages": None,
+        "pages": 1,  # a PDF, checked like any other
     }
     assert object_path(objects_root, data).read_bytes() == data
 
@@ -125,6 +136,52 @@ async def test_same_bytes_are_stored_once(
     assert first["id"] != second["id"]
     assert first["sha256"] == second["sha256"]
     assert (first["filename"], second["filename"]) == ("a.pdf", "b.pdf")
+
+
+async def test_concurrent_uploads_of_the_same_bytes_all_succeed(
+    fs_documents: Running, issuer: Issuer, tenant: str, objects_root: Path
+) -> None:
+    """Twelve writers of one object at once (each its own temporary file): every upload is 201, the object whole."""
+    staff = issuer.staff(tenant, uuid4())
+    data = pdf(MAX_UPLOAD_BYTES)
+    responses = await asyncio.gather(
+        *(
+            fs_documents.client.post(
+                "/v1/documents", files=upload_files(data), data={"kind": "supporting"}, headers=staff
+            )
+            for _ in range(12)
+        )
+    )
+    assert [r.status_code for r in responses] == [201] * 12
+    path = object_path(objects_root, data)
+    assert path.read_bytes() == data
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (javascript_open_action_pdf, "javascript"),
+        (obfuscated_javascript_pdf, "javascript"),
+        (additional_actions_pdf, "javascript"),
+        (embedded_file_pdf, "embedded-file"),
+        (truncated_pdf, "truncated"),
+    ],
+)
+async def test_a_pdf_without_category_is_checked_like_a_supporting_one(
+    fs_documents: Running, issuer: Issuer, tenant: str, objects_root: Path, make: Any, reason: str
+) -> None:
+    """Every stored application/pdf is shown inline to reviewers, so none skips the PDF checks."""
+    staff = issuer.staff(tenant, uuid4())
+    data = make()
+    for declared in ("application/pdf", "application/octet-stream"):
+        response = await fs_documents.client.post(
+            "/v1/documents", files=upload_files(data, content_type=declared), data={"kind": "other"}, headers=staff
+        )
+        body = assert_problem(response, 422, "pdf-refused")
+        assert body["reason"] == reason
+    assert not object_path(objects_root, data).exists()
+    assert await stored_events(fs_documents, tenant) == []
 
 
 @pytest.mark.parametrize("size", [MAX_UPLOAD_BYTES + 1, MAX_UPLOAD_BYTES + 40 * 1024, 3 * MAX_UPLOAD_BYTES])
@@ -301,4 +358,4 @@ async def test_no_token_is_unauthorized(fs_documents: Running, method: str, path
 async def test_readiness_checks_storage(fs_documents: Running) -> None:
     response = await fs_documents.client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "storage": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "storage": "ok", "cjk-font": "ok"}

@@ -1,6 +1,7 @@
 """Unit tests of the documents settings: defaults, env prefix, production guard, storage choice."""
 
 import os
+import secrets
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ PRODUCTION = {
     "database_url": "postgresql+asyncpg://bluemap@db/documents",
     "transport": "kafka",
     "jwks_url": "http://records:8101/api/records/.well-known/jwks.json",
-    "url_signing_key": "a-production-secret-of-at-least-32-characters",
+    "url_signing_key": secrets.token_hex(32),
+    "public_base_url": "https://bluemap.example.org",
 }
 
 
@@ -42,8 +44,10 @@ def test_environment_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_production_refuses_s3_without_a_secret() -> None:
     with pytest.raises(ValidationError, match="s3_secret_key"):
-        DocumentsSettings(**PRODUCTION, storage_backend="s3")
-    assert DocumentsSettings(**PRODUCTION, storage_backend="s3", s3_secret_key="x").storage_backend == "s3"
+        DocumentsSettings(**PRODUCTION, storage_backend="s3", s3_secure=True)
+    assert (
+        DocumentsSettings(**PRODUCTION, storage_backend="s3", s3_secure=True, s3_secret_key="x").storage_backend == "s3"
+    )
     assert DocumentsSettings(**PRODUCTION).storage_backend == "filesystem"
 
 

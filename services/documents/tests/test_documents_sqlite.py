@@ -19,7 +19,7 @@ from bluemap_shared.testing import eventually
 class BrokenStorage(FilesystemStorage):
     """A disk that answers pings but fails every write, like a full volume."""
 
-    async def put(self, key: str, source: IO[bytes], *, length: int, content_type: str) -> None:
+    async def put(self, key: str, source: IO[bytes], *, length: int, content_type: str, sha256: str) -> None:
         raise OSError(28, "No space left on device")
 
 

@@ -1,7 +1,7 @@
 """The disclosure workflow on real PostgreSQL: render on Send, verify, signed scans, supporting documents, review."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -184,6 +184,18 @@ async def test_the_capability_url_refuses_tampering_and_expiry(workflow: Running
     # A valid signature for a document that does not exist.
     missing = capabilities.content_url("", key, uuid7(), utcnow() + timedelta(hours=1))
     assert_problem(await workflow.client.get(missing), 404, "not-found")
+
+
+async def test_a_link_signed_until_2100_is_refused(workflow: Running, tenant: str) -> None:
+    """The server caps a link's lifetime: whoever holds the key cannot hand out a link that never expires."""
+    payload = await rendered(workflow, tenant, submitted(uuid4()))
+    document_id = UUID(payload["document_id"])
+    key = settings_of(workflow).signing_key
+    forever = capabilities.content_url("", key, document_id, datetime(2100, 1, 1, tzinfo=UTC))
+    problem = assert_problem(await workflow.client.get(forever), 403, "capability-refused")
+    assert problem["reason"] == "too-long"
+    # The link the service issued itself still works.
+    assert (await workflow.client.get(path_and_query(payload["download_url"]))).status_code == 200
 
 
 async def test_a_redelivered_submission_renders_once(workflow: Running, tenant: str) -> None:

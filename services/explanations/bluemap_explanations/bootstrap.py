@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from bluemap_explanations.commitments.endpoints import router as commitments_router
 from bluemap_explanations.explanations.endpoints import router as explanations_router
+from bluemap_explanations.explanations.handlers import register_handlers as register_explanation_handlers
 from bluemap_explanations.guidance.endpoints import router as guidance_router
 from bluemap_explanations.records.endpoints import router as records_router
 from bluemap_explanations.records.handlers import register_handlers as register_record_handlers
@@ -44,6 +45,7 @@ def bootstrap(
         token_verifier=token_verifier,
     )
     register_record_handlers(runtime.consumer)
+    register_explanation_handlers(runtime.consumer)
     register_submission_handlers(runtime.consumer)
     app = create_service_app(
         runtime,
@@ -58,6 +60,4 @@ def bootstrap(
             review_router,
         ],
     )
-    # Where X-Forwarded-For may be believed: the client address stored with each commitment answer.
-    app.state.trusted_proxies = settings.trusted_proxies
     return ExplanationsService(runtime=runtime, app=app)

@@ -1,7 +1,7 @@
 """Every table of the explanations database (what its migrations manage)."""
 
 from bluemap_explanations.commitments.models import CommitmentResponse, CommitmentText
-from bluemap_explanations.explanations.models import Explanation
+from bluemap_explanations.explanations.models import Explanation, KnownDocument
 from bluemap_explanations.records.models import ExplainableRecord, KnownEnterprise
 from bluemap_explanations.review.models import ReviewDecision
 from bluemap_explanations.submissions.models import Submission, SubmissionItem
@@ -11,6 +11,7 @@ TABLES = (
     ExplainableRecord.__table__,  # type: ignore[attr-defined]
     KnownEnterprise.__table__,  # type: ignore[attr-defined]
     Explanation.__table__,  # type: ignore[attr-defined]
+    KnownDocument.__table__,  # type: ignore[attr-defined]
     CommitmentText.__table__,  # type: ignore[attr-defined]
     CommitmentResponse.__table__,  # type: ignore[attr-defined]
     Submission.__table__,  # type: ignore[attr-defined]

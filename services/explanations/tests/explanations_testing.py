@@ -10,7 +10,8 @@ import orjson
 from sqlmodel import col, select
 
 from bluemap_explanations.bootstrap import ExplanationsService
-from bluemap_shared.events.catalog import EnterpriseSnapshot, PdfRendered, PdfSigned, RecordPublished
+from bluemap_shared.db import utcnow
+from bluemap_shared.events.catalog import DocumentStored, EnterpriseSnapshot, PdfRendered, PdfSigned, RecordPublished
 from bluemap_shared.events.envelope import Envelope, IntegrationEvent
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging.models import OutboxMessage
@@ -178,4 +179,18 @@ def pdf_signed(submission: dict[str, Any]) -> PdfSigned:
         pages=2,
         uploaded_by="staff",
         signed_at=datetime.now(UTC),
+    )
+
+
+def document_stored(enterprise_id: UUID | None) -> DocumentStored:
+    """What the documents service announces when it stored a file of the enterprise."""
+    return DocumentStored(
+        document_id=uuid7(),
+        enterprise_id=enterprise_id,
+        kind="monitoring-evidence",
+        filename="证明.pdf",
+        content_type="application/pdf",
+        size=1024,
+        sha256="0" * 64,
+        stored_at=utcnow(),
     )

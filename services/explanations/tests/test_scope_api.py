@@ -11,6 +11,7 @@ from explanations_testing import (
     Running,
     assert_problem,
     deliver,
+    document_stored,
     drafted,
     enterprise,
     pdf_signed,
@@ -271,3 +272,75 @@ async def test_a_token_without_roles_reaches_nothing_of_a_tenant(
         assert_problem(response, 404, "not-found")
     else:
         assert_problem(response, 403, "forbidden")
+
+
+async def test_an_explanation_names_only_its_own_enterprises_document(
+    explanations: Running, issuer: Issuer, tenant: str
+) -> None:
+    owner = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
+    record = await drafted(explanations, owner)
+    url = f"/v1/records/{record}/explanation"
+    theirs, mine = document_stored(uuid7()), document_stored(owner.id)
+    await deliver(explanations, tenant, theirs)
+    await deliver(explanations, tenant, mine)
+    # Another tenant's document is no more the owner's once this service knows it.
+    elsewhere = document_stored(owner.id)
+    await deliver(explanations, f"{tenant}-x", elsewhere)
+
+    for foreign in (theirs, elsewhere):
+        response = await explanations.client.put(
+            url, json={**COMPLETE, "document_id": str(foreign.document_id)}, headers=owner.staff
+        )
+        if foreign is theirs:
+            body = assert_problem(response, 422, "invalid-input")
+            assert body["errors"][0]["location"] == ["body", "document_id"]
+    saved = await explanations.client.put(
+        url, json={**COMPLETE, "document_id": str(mine.document_id)}, headers=owner.staff
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["document_id"] == str(mine.document_id)
+
+
+async def test_a_submission_waits_for_its_document_and_refuses_anothers(
+    explanations: Running, issuer: Issuer, tenant: str
+) -> None:
+    """A draft may name a document not yet announced (just uploaded); sending needs it known and the enterprise's."""
+    owner = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
+    record = await drafted(explanations, owner)
+    url = f"/v1/records/{record}/explanation"
+    pending = document_stored(owner.id)
+    saved = await explanations.client.put(
+        url, json={**COMPLETE, "document_id": str(pending.document_id)}, headers=owner.staff
+    )
+    assert saved.status_code == 200, saved.text
+    send = {"record_ids": [str(record)]}
+    early = await explanations.client.post("/v1/submissions", json=send, headers=owner.staff)
+    assert_problem(early, 409, "document-not-yet-known")
+
+    # Another tenant's document of the same id never becomes this tenant's.
+    await deliver(explanations, f"{tenant}-x", pending)
+    assert_problem(
+        await explanations.client.post("/v1/submissions", json=send, headers=owner.staff), 409, "document-not-yet-known"
+    )
+    await deliver(explanations, tenant, pending)
+    sent = await explanations.client.post("/v1/submissions", json=send, headers=owner.staff)
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["items"][0]["document_id"] == str(pending.document_id)
+
+
+async def test_a_submission_refuses_a_document_that_turned_out_to_be_anothers(
+    explanations: Running, issuer: Issuer, tenant: str
+) -> None:
+    owner = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
+    record = await drafted(explanations, owner)
+    theirs = document_stored(uuid7())
+    saved = await explanations.client.put(
+        f"/v1/records/{record}/explanation",
+        json={**COMPLETE, "document_id": str(theirs.document_id)},
+        headers=owner.staff,
+    )
+    assert saved.status_code == 200, saved.text  # not known yet when saved
+    await deliver(explanations, tenant, theirs)
+    refused = await explanations.client.post("/v1/submissions", json={"record_ids": [str(record)]}, headers=owner.staff)
+    assert_problem(refused, 422, "invalid-input")
+    assert (await explanations.client.get("/v1/submissions", headers=owner.staff)).json() == []

@@ -14,6 +14,7 @@ from explanations_testing import (
     accept,
     assert_problem,
     deliver,
+    document_stored,
     drafted,
     enterprise,
     envelope,
@@ -465,7 +466,9 @@ async def test_automated_monitoring_details_travel_with_the_explanation(
     explanations: Running, issuer: Issuer, tenant: str
 ) -> None:
     who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
-    document_id = str(uuid7())
+    document = document_stored(who.id)
+    await deliver(explanations, tenant, document)
+    document_id = str(document.document_id)
     record = await drafted(
         explanations, who, record_type="automated_monitoring", monitoring=MONITORING, document_id=document_id
     )
@@ -664,3 +667,22 @@ async def test_the_review_queue_is_oldest_first_paginated_and_filtered(
         422,
         "invalid-input",
     )
+
+
+async def test_a_send_too_large_for_one_event_is_refused_with_a_problem_and_nothing_sent(
+    explanations: Running, issuer: Issuer, tenant: str
+) -> None:
+    """The broker takes about 1 MiB a message: a larger ExplanationSubmitted would stick in the outbox."""
+    who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
+    longest = "整改措施说明。" * 714  # 4,998 characters, under the 5,000 a field holds: ~45 KB of UTF-8 a record
+    fields = {"violation": longest, "reasons": longest, "corrective_actions": longest}
+    record_ids = [await drafted(explanations, who, **fields) for _ in range(24)]
+    response = await explanations.client.post(
+        "/v1/submissions", json={"record_ids": [str(r) for r in record_ids]}, headers=who.staff
+    )
+    body = assert_problem(response, 413, "event-too-large")
+    assert "fewer records" in body["detail"]
+    assert await outbox(explanations, tenant, ExplanationSubmitted.event_type) == []
+    assert {status for status, _ in (await statuses(explanations, who)).values()} == {"saved"}
+    # Fewer records at once go through.
+    await send(explanations, who, record_ids[:1])

@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bluemap_explanations.client_ip import client_address
 from bluemap_explanations.commitments.texts import FIRST_TEXTS, CommitmentKind, text_sha256
 from bluemap_explanations.explanations.rules import (
     ExplanationStatus,
@@ -22,6 +21,7 @@ from bluemap_explanations.explanations.schemas import ExplanationDraft
 from bluemap_explanations.guidance.examples import GUIDANCE
 from bluemap_explanations.review.schemas import Approval, Rejection
 from bluemap_explanations.submissions.rules import SubmissionStatus, advanced, without_scan
+from bluemap_shared.client_ip import client_address
 
 D, S, U, P = (
     ExplanationStatus.DRAFT,

@@ -8,10 +8,12 @@ from bluemap_notifications.chat.alerts import UnansweredAlerts
 from bluemap_notifications.chat.endpoints import StreamSettings
 from bluemap_notifications.chat.endpoints import router as chat_router
 from bluemap_notifications.deadlines.scheduler import ReminderScheduler
+from bluemap_notifications.digests.closer import DigestCloser
 from bluemap_notifications.emails.attachments import AttachmentFetcher
 from bluemap_notifications.emails.delivery import RetryPolicy
 from bluemap_notifications.emails.dispatcher import EmailDispatcher, Mailer
 from bluemap_notifications.emails.endpoints import router as emails_router
+from bluemap_notifications.emails.metrics import register_email_metrics
 from bluemap_notifications.follows.endpoints import router as follows_router
 from bluemap_notifications.handlers import register_handlers
 from bluemap_notifications.settings import NotificationsSettings
@@ -32,6 +34,7 @@ class NotificationsService:
     dispatcher: EmailDispatcher
     reminders: ReminderScheduler
     chat_alerts: UnansweredAlerts
+    digests: DigestCloser
 
 
 def bootstrap(
@@ -50,6 +53,7 @@ def bootstrap(
         transport or transport_for(settings, f"bluemap-{NAME}"),
         token_verifier=token_verifier,
     )
+    register_email_metrics(runtime)
     dispatcher = EmailDispatcher(
         runtime.sessionmaker,
         mailer
@@ -85,6 +89,16 @@ def bootstrap(
         wake_dispatcher=dispatcher.wake,
         poll_interval=settings.chat_alert_interval,
     )
+    digests = DigestCloser(
+        runtime.sessionmaker,
+        portal_base_url=settings.portal_base_url,
+        wake_dispatcher=dispatcher.wake,
+        quiet_seconds=settings.digest_quiet_seconds,
+        max_window_seconds=settings.digest_max_window_seconds,
+        poll_interval=settings.digest_poll_interval,
+        batch_size=settings.digest_batch_size,
+        max_listed=settings.digest_max_listed,
+    )
     register_handlers(
         runtime.consumer,
         portal_base_url=settings.portal_base_url,
@@ -102,7 +116,10 @@ def bootstrap(
     async def chat_unanswered_alerts() -> None:
         await chat_alerts.run()
 
-    runtime.background += [email_dispatcher, reminder_scheduler, chat_unanswered_alerts]
+    async def digest_closer() -> None:
+        await digests.run()
+
+    runtime.background += [email_dispatcher, reminder_scheduler, chat_unanswered_alerts, digest_closer]
     app = create_service_app(
         runtime,
         title="Blue Map notifications service",
@@ -114,5 +131,10 @@ def bootstrap(
     )
     app.state.chat_stream = StreamSettings(settings.chat_stream_poll, settings.chat_stream_max_seconds)
     return NotificationsService(
-        runtime=runtime, app=app, dispatcher=dispatcher, reminders=reminders, chat_alerts=chat_alerts
+        runtime=runtime,
+        app=app,
+        dispatcher=dispatcher,
+        reminders=reminders,
+        chat_alerts=chat_alerts,
+        digests=digests,
     )

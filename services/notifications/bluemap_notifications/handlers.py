@@ -6,13 +6,14 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_notifications.clock import china_today
-from bluemap_notifications.contacts.service import project_snapshot
+from bluemap_notifications.contacts.service import project_snapshot, project_snapshots
 from bluemap_notifications.deadlines import service as deadlines
+from bluemap_notifications.digests import service as digests
 from bluemap_notifications.emails import service as emails
 from bluemap_notifications.emails.models import Email
 from bluemap_notifications.follows import rendering as followed
 from bluemap_notifications.follows.service import queue_for_followers
-from bluemap_shared.db import on_commit
+from bluemap_shared.db import on_commit, utcnow
 from bluemap_shared.events.catalog import (
     DocumentPublished,
     DocumentRejected,
@@ -29,6 +30,7 @@ from bluemap_shared.events.catalog import (
     RecordUpdated,
 )
 from bluemap_shared.events.envelope import Envelope
+from bluemap_shared.events.seen import SnapshotSeen
 from bluemap_shared.messaging import EventConsumer
 
 
@@ -51,16 +53,15 @@ def register_handlers(
         if emails:
             on_commit(session, wake_dispatcher)
 
-    @consumer.on(EnterpriseRegistered)
-    async def on_enterprise_registered(session: AsyncSession, envelope: Envelope[EnterpriseRegistered]) -> None:
-        """Learn a new enterprise's names and registered addresses."""
-        await project_snapshot(session, envelope.tenant_id, envelope.data.enterprise, envelope.time)
+    @consumer.on_batch(EnterpriseRegistered)
+    async def on_enterprises_registered(session: AsyncSession, envelopes: list[Envelope[EnterpriseRegistered]]) -> None:
+        """Learn new enterprises' names and registered addresses."""
+        await project_snapshots(session, [SnapshotSeen.of(e) for e in envelopes])
 
-    @consumer.on(EnterpriseUpdated)
-    async def on_enterprise_updated(session: AsyncSession, envelope: Envelope[EnterpriseUpdated]) -> None:
-        """Take an enterprise's new names and addresses unless a later event told them already."""
-        event = envelope.data
-        await project_snapshot(session, envelope.tenant_id, event.enterprise, envelope.time, status=event.status)
+    @consumer.on_batch(EnterpriseUpdated)
+    async def on_enterprises_updated(session: AsyncSession, envelopes: list[Envelope[EnterpriseUpdated]]) -> None:
+        """Take enterprises' new names, addresses and status unless a later event told them already."""
+        await project_snapshots(session, [SnapshotSeen.of(e)._replace(status=e.data.status) for e in envelopes])
 
     @consumer.on(EnterpriseEmailChangeRequested)
     async def on_email_change_requested(
@@ -70,29 +71,26 @@ def register_handlers(
         if await emails.queue_email_change(session, envelope, portal_base_url=portal_base_url):
             on_commit(session, wake_dispatcher)
 
-    @consumer.on(RecordPublished)
-    async def on_record_published(session: AsyncSession, envelope: Envelope[RecordPublished]) -> None:
-        """Email the enterprise about its new record, and schedule the reminders of its deadline."""
-        event = envelope.data
-        await project_snapshot(session, envelope.tenant_id, event.enterprise, envelope.time)
-        await deadlines.track_published(
-            session, envelope.tenant_id, event, days_before=reminder_days_before, today=china_today()
-        )
-        queued(session, await emails.queue_record_published(session, envelope, portal_base_url=portal_base_url))
-        await tell_followers(
+    @consumer.on_batch(RecordPublished)
+    async def on_records_published(session: AsyncSession, envelopes: list[Envelope[RecordPublished]]) -> None:
+        """Put new records in their enterprises' and followers' digests; schedule the reminders of their deadlines."""
+        await project_snapshots(session, [SnapshotSeen.of(e) for e in envelopes])
+        await deadlines.track_published_records(
             session,
-            envelope,
-            followed.record_update(event),
-            name=event.enterprise.name,
-            name_en=event.enterprise.name_en,
+            [(e.tenant_id, e.data) for e in envelopes],
+            days_before=reminder_days_before,
+            today=china_today(),
         )
+        await digests.gather_published(session, envelopes, now=utcnow())
 
-    @consumer.on(RecordUpdated)
-    async def on_record_updated(session: AsyncSession, envelope: Envelope[RecordUpdated]) -> None:
-        event = envelope.data
-        await project_snapshot(session, envelope.tenant_id, event.enterprise, envelope.time)
-        await deadlines.track_updated(
-            session, envelope.tenant_id, event, days_before=reminder_days_before, today=china_today()
+    @consumer.on_batch(RecordUpdated)
+    async def on_records_updated(session: AsyncSession, envelopes: list[Envelope[RecordUpdated]]) -> None:
+        await project_snapshots(session, [SnapshotSeen.of(e) for e in envelopes])
+        await deadlines.track_updated_records(
+            session,
+            [(e.tenant_id, e.data) for e in envelopes],
+            days_before=reminder_days_before,
+            today=china_today(),
         )
 
     @consumer.on(RecordRetracted)

@@ -3,6 +3,7 @@
 from bluemap_notifications.chat.models import ChatMessage, Conversation
 from bluemap_notifications.contacts.models import EnterpriseContact
 from bluemap_notifications.deadlines.models import DeadlineReminder, TrackedRecord
+from bluemap_notifications.digests.models import DigestItem, RecordDigest
 from bluemap_notifications.emails.models import Email, EmailAttachment
 from bluemap_notifications.follows.models import Follow
 from bluemap_shared.messaging.models import MESSAGING_TABLES
@@ -16,5 +17,7 @@ TABLES = (
     Follow.__table__,  # type: ignore[attr-defined]
     Conversation.__table__,  # type: ignore[attr-defined]
     ChatMessage.__table__,  # type: ignore[attr-defined]
+    RecordDigest.__table__,  # type: ignore[attr-defined]
+    DigestItem.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )

@@ -29,6 +29,9 @@ def start(create_database: Callable[[str], Awaitable[str]], servers: dict[str, s
             "portal_base_url": "https://portal.example.org",
             "send_backoff_seconds": 0.05,
             "send_poll_interval": 0.1,
+            # Digest windows close quickly here; their own tests set what they need.
+            "digest_quiet_seconds": 0.2,
+            "digest_poll_interval": 0.05,
             "log_json": False,
         }
         settings = NotificationsSettings(**(fields | overrides))

@@ -3,9 +3,15 @@
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
+from bluemap_shared.events.catalog import EnterpriseRegistered, EnterpriseSnapshot
+from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.testing import TokenIssuer
+
+if TYPE_CHECKING:
+    from bluemap_notifications.bootstrap import NotificationsService
 
 ISSUER = TokenIssuer()
 
@@ -36,3 +42,14 @@ class FileServer:
                 return 503, b"try again later"
             content = self.files.get(path)
         return (404, b"not found") if content is None else (200, content)
+
+
+async def register_enterprise(svc: "NotificationsService", enterprise_id: UUID, *, tenant: str = "ipe") -> None:
+    """Deliver the EnterpriseRegistered the records service would send: the enterprise joins the tenant's contacts."""
+    event = EnterpriseRegistered(
+        enterprise=EnterpriseSnapshot(
+            enterprise_id=enterprise_id, uscc="91610000220522613X", name="陕西永安兴庆门业有限公司"
+        )
+    )
+    envelope = Envelope(data=event, tenant_id=tenant, source="/bluemap/records", subject=event.subject())
+    await svc.runtime.consumer.process(envelope.to_message())

@@ -11,11 +11,12 @@ from uuid import uuid4
 import httpx
 import pytest
 import uvicorn
-from notifications_testing import ISSUER, Start
+from notifications_testing import ISSUER, Start, register_enterprise
 from sqlmodel import select
 
 from bluemap_notifications.bootstrap import NotificationsService
 from bluemap_notifications.chat.models import Conversation
+from bluemap_notifications.chat.schemas import MAX_MESSAGE_ID
 from bluemap_notifications.emails.models import Email
 from bluemap_shared.auth import ADMIN
 from bluemap_shared.db import utcnow
@@ -157,3 +158,45 @@ async def test_an_unanswered_question_is_emailed_to_the_staff_once(start: Start,
         async with svc.runtime.sessionmaker() as session:
             emails = (await session.exec(select(Email).where(Email.purpose == "chat-unanswered"))).all()
         assert [e.recipients for e in emails] == [[staff_address]]
+
+
+async def test_staff_open_conversations_only_with_enterprises_of_their_tenant(start: Start) -> None:
+    mine, theirs = uuid4(), uuid4()
+    operator = ISSUER.headers("ipe", [ADMIN])
+    async with start() as svc, api(svc) as client:
+        await register_enterprise(svc, mine)
+        await register_enterprise(svc, theirs, tenant="other")
+        for enterprise_id in (theirs, uuid4()):
+            refused = await client.post(
+                "/v1/conversations", json={"enterprise_id": str(enterprise_id)}, headers=operator
+            )
+            assert refused.status_code == 404, refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
+        assert (await client.get("/v1/conversations", headers=operator)).json() == []
+        opened = await client.post("/v1/conversations", json={"enterprise_id": str(mine)}, headers=operator)
+        assert opened.status_code == 201, opened.text
+
+
+@pytest.mark.parametrize(
+    ("params", "headers"),
+    [
+        pytest.param({"after": "9223372036854775808"}, {}, id="after-past-bigint"),
+        pytest.param({"after": str(MAX_MESSAGE_ID + 1)}, {}, id="after-past-the-column"),
+        pytest.param({"after": "9" * 5000}, {}, id="after-5000-digits"),
+        pytest.param({}, {"Last-Event-ID": "9" * 5000}, id="last-event-id-5000-digits"),
+        pytest.param({}, {"Last-Event-ID": str(MAX_MESSAGE_ID + 1)}, id="last-event-id-past-the-column"),
+        pytest.param({}, {"Last-Event-ID": "-1"}, id="last-event-id-negative"),
+    ],
+)
+async def test_out_of_range_cursors_are_422(start: Start, params: dict[str, str], headers: dict[str, str]) -> None:
+    staff_of_it = ISSUER.staff("ipe", uuid4())
+    async with start() as svc, api(svc) as client:
+        opened = await client.post("/v1/conversations", json={"body": "问"}, headers=staff_of_it)
+        path = f"/v1/conversations/{opened.json()['id']}"
+        for endpoint in ("messages", "stream") if not headers else ("stream",):
+            response = await client.get(f"{path}/{endpoint}", params=params, headers=staff_of_it | headers)
+            assert response.status_code == 422, (endpoint, response.text[:200])
+            assert response.headers["content-type"] == "application/problem+json"
+        largest = await client.get(f"{path}/messages", params={"after": str(MAX_MESSAGE_ID)}, headers=staff_of_it)
+        assert largest.status_code == 200
+        assert largest.json() == []

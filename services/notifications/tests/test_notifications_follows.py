@@ -5,7 +5,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from notifications_testing import ISSUER, Start
+from notifications_testing import ISSUER, Start, register_enterprise
 from sqlmodel import select
 
 from bluemap_notifications.bootstrap import NotificationsService
@@ -63,6 +63,7 @@ async def test_a_follower_gets_one_email_per_new_record_even_when_redelivered(st
     enterprise_id = uuid4()
     envelope = record_published(enterprise_id)
     async with start() as svc, api(svc) as client:
+        await register_enterprise(svc, enterprise_id)
         headers = user(me)
         created = await client.post("/v1/follows", json={"enterprise_id": str(enterprise_id)}, headers=headers)
         assert created.status_code == 201, created.text
@@ -97,6 +98,7 @@ async def test_two_followers_each_get_one_and_unfollowing_stops_them(start: Star
     first, second = address(), address()
     enterprise_id = uuid4()
     async with start() as svc, api(svc) as client:
+        await register_enterprise(svc, enterprise_id)
         staff = ISSUER.headers("ipe", [ENTERPRISE], uuid4(), subject="staff-1", email=first)
         brand = user(second)
         for headers in (staff, brand):
@@ -134,6 +136,7 @@ async def test_follows_stay_in_their_tenant(start: Start, mailpit: Mailpit) -> N
     mine, theirs = address(), address()
     enterprise_id = uuid4()
     async with start() as svc, api(svc) as client:
+        await register_enterprise(svc, enterprise_id)
         me = user(mine, subject="same-subject")
         other = user(theirs, tenant="other", subject="same-subject")
         assert (
@@ -158,3 +161,19 @@ async def test_following_needs_an_email_address_and_a_token(start: Start) -> Non
         no_email = ISSUER.headers("ipe", ["brand"])
         response = await client.post("/v1/follows", json=body, headers=no_email)
         assert response.status_code == 422, response.text
+
+
+async def test_only_enterprises_of_the_tenant_can_be_followed(start: Start) -> None:
+    """An id of another tenant's enterprise (or of none) is 404: a follow never reaches across tenants."""
+    theirs, unknown = uuid4(), uuid4()
+    async with start() as svc, api(svc) as client:
+        await register_enterprise(svc, theirs, tenant="other")
+        me = user(address())
+        for enterprise_id in (theirs, unknown):
+            response = await client.post("/v1/follows", json={"enterprise_id": str(enterprise_id)}, headers=me)
+            assert response.status_code == 404, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+        assert (await client.get("/v1/follows", headers=me)).json() == []
+        await register_enterprise(svc, theirs, tenant="ipe")
+        followed = await client.post("/v1/follows", json={"enterprise_id": str(theirs)}, headers=me)
+        assert followed.status_code == 201, followed.text

@@ -18,11 +18,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import select
 
 from bluemap_notifications.bootstrap import NotificationsService, bootstrap
-from bluemap_notifications.emails import service
+from bluemap_notifications.digests import service as digests
 from bluemap_notifications.emails.dispatcher import Mailer
 from bluemap_notifications.emails.models import Email
 from bluemap_notifications.settings import NotificationsSettings
 from bluemap_shared.auth import StaticJwks, TokenVerifier
+from bluemap_shared.db import utcnow
 from bluemap_shared.events.catalog import EnterpriseSnapshot, RecordPublished
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.mail import SmtpMailer
@@ -94,6 +95,9 @@ def start(create_database: Callable[[str], Awaitable[str]], servers: dict[str, s
             "portal_base_url": "https://portal.example.org",
             "send_backoff_seconds": 0.05,
             "send_poll_interval": 0.1,
+            # Digest windows close quickly here; their own tests set what they need.
+            "digest_quiet_seconds": 0.2,
+            "digest_poll_interval": 0.05,
             "log_json": False,
         }
         settings = NotificationsSettings(**(fields | overrides))
@@ -170,10 +174,10 @@ async def test_the_same_event_twice_sends_one_email(start: Start, mailpit: Mailp
         await mailpit.wait_for(address)
         await eventually(lambda: _sent(svc))
 
-        # Second layer: even past the inbox, the unique key refuses a second email for the cause.
+        # Second layer: even past the inbox, the items' unique key refuses the record again.
         async with svc.runtime.sessionmaker() as session, session.begin():
-            again = await service.queue_record_published(session, envelope, portal_base_url="http://p")
-        assert again is None
+            again = await digests.gather_published(session, [envelope], now=utcnow())
+        assert again == 0
 
         await svc.dispatcher.dispatch_due()  # would send a wrongly queued second email now
         assert len(await mailpit.messages(address)) == 1
@@ -277,11 +281,14 @@ async def test_emails_are_sent_several_at_once_and_each_once(start: Start) -> No
     mailer = GatheringMailer(together=4)
     addresses = [unique_address() for _ in range(12)]
     # Two replicas' dispatchers, four senders each, on the same table: SKIP LOCKED keeps them apart.
-    async with start(mailer=mailer, send_concurrency=4) as first:
+    # Their digests close together (the closers' own loops wait), so all twelve are due at once.
+    async with start(mailer=mailer, send_concurrency=4, digest_poll_interval=600) as first:
         database_url = first.runtime.settings.database_url
-        async with start(mailer=mailer, send_concurrency=4, database_url=database_url):
+        async with start(mailer=mailer, send_concurrency=4, digest_poll_interval=600, database_url=database_url):
             for address in addresses:
                 await first.runtime.consumer.process(record_published([address]).to_message())
+            await asyncio.sleep(0.3)  # quiet for longer than digest_quiet_seconds
+            assert await first.digests.close_due() == len(addresses)
 
             async def all_sent() -> bool:
                 emails = await _sent(first)

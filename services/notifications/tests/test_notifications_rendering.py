@@ -5,6 +5,7 @@ from uuid import uuid4
 
 from bluemap_notifications.emails.rendering import (
     Addressee,
+    NewRecord,
     RecordFacts,
     enterprise_page_url,
     render_deadline_reminder,
@@ -13,9 +14,11 @@ from bluemap_notifications.emails.rendering import (
     render_explanation_pdf,
     render_explanation_published,
     render_explanation_rejected,
+    render_new_records,
     render_record_published,
     workspace_url,
 )
+from bluemap_notifications.follows.rendering import render_followed_records
 from bluemap_shared.events.catalog import (
     DocumentPublished,
     DocumentRejected,
@@ -299,3 +302,84 @@ def test_subjects_never_break_the_header() -> None:
 
 def test_workspace_url_joins_cleanly() -> None:
     assert workspace_url("http://p/") == "http://p/workspace"
+
+
+def new_record(title: str, **changes: object) -> NewRecord:
+    fields: dict[str, object] = {
+        "record_type": "environmental_supervision",
+        "explainable": True,
+        "year": 2020,
+        "source_title": title,
+        "issuing_authority": "中华人民共和国生态环境部",
+        "issued_on": date(2020, 2, 20),
+        "explanation_due_on": date(2020, 3, 13),
+    }
+    return NewRecord(**(fields | changes))  # type: ignore[arg-type]
+
+
+def test_one_new_record_is_the_single_alert() -> None:
+    single = event()
+    assert render_new_records(
+        ENTERPRISE_ID, [NewRecord.of(single)], to=YONGAN, portal_base_url="https://portal.example.org/"
+    ) == render_record_published(single, portal_base_url="https://portal.example.org/")
+
+
+def test_several_new_records_are_listed_each_with_its_deadline() -> None:
+    records = [
+        new_record("第二条", issued_on=date(2020, 2, 21), explanation_due_on=date(2020, 3, 16)),
+        new_record("第一条", source_url="https://www.mee.gov.cn/a"),
+        new_record("第三条", record_type="emissions_data", explainable=False, explanation_due_on=None),
+    ]
+    rendered = render_new_records(ENTERPRISE_ID, records, to=YONGAN, portal_base_url="https://portal.example.org")
+    assert "新公开记录3条" in rendered.subject
+    assert "3 new records published" in rendered.subject
+    zh, en = rendered.body_text.split("-" * 40)
+    assert "蔚蓝地图数据库公开了3条关于贵企业的政府记录。" in zh
+    # Numbered, soonest deadline first, then what needs no explanation; each with its own deadline.
+    assert zh.index("1. 记录类型：环境监管记录") < zh.index("来源：第一条") < zh.index("来源：第二条")
+    assert zh.index("来源：第二条") < zh.index("3. 记录类型：排放数据") < zh.index("来源：第三条")
+    assert "   说明截止日期：2020年3月13日" in zh
+    assert "   说明截止日期：2020年3月16日" in zh
+    assert "   说明截止日期：无需说明" in zh
+    assert "   原文链接：https://www.mee.gov.cn/a" in zh
+    assert "最早为2020年3月13日" in zh
+    assert "   Explanation due by: 2020-03-16" in en
+    assert "   Explanation due by: not required" in en
+    assert "the first is 2020-03-13" in en
+    assert "https://portal.example.org/workspace" in zh
+    assert rendered.body_html.count("<li><table>") == 6
+
+
+def test_a_long_digest_lists_the_first_records_and_counts_the_rest() -> None:
+    records = [new_record(f"记录{i:03}") for i in range(7)]
+    rendered = render_new_records(ENTERPRISE_ID, records, to=YONGAN, portal_base_url="http://p", max_listed=5)
+    assert "新公开记录7条" in rendered.subject
+    assert "记录004" in rendered.body_text
+    assert "记录005" not in rendered.body_text
+    assert "另有2条记录未在此列出" in rendered.body_text
+    assert "2 more records are not listed here" in rendered.body_text
+
+
+def test_a_digest_escapes_its_records_in_html() -> None:
+    records = [new_record('<script>alert("x")</script>'), new_record("B & <b>", source_url="javascript:alert(1)")]
+    html = render_new_records(ENTERPRISE_ID, records, to=Addressee("<img src=x>"), portal_base_url="http://p").body_html
+    assert "<script>" not in html
+    assert "<img" not in html
+    assert "B &amp; &lt;b&gt;" in html
+    assert "javascript:" not in html
+
+
+def test_a_follower_digest_names_the_enterprise_and_lists_the_records() -> None:
+    records = [new_record("第一条"), new_record("第二条", record_type="accident")]
+    rendered = render_followed_records(
+        ENTERPRISE_ID, records, name="陕西永安兴庆门业有限公司", name_en=None, portal_base_url="http://p"
+    )
+    assert rendered.subject.startswith("【蔚蓝地图】陕西永安兴庆门业有限公司有2条新的环境监管记录")
+    assert "1. 记录类型：环境监管记录（2020）" in rendered.body_text
+    assert "2. 记录类型：事故（2020）" in rendered.body_text  # by issue date, then title
+    assert "   Source: 第二条" in rendered.body_text
+    one = render_followed_records(ENTERPRISE_ID, records[:1], name="企业", name_en=None, portal_base_url="http://p")
+    assert (
+        one.subject
+        == "【蔚蓝地图】企业有一条新的环境监管记录 / Blue Map: 企业 has a new environmental supervision record"
+    )

@@ -1,21 +1,24 @@
 """The notifications service on SQLite, the embedded default, with a mailer that records."""
 
+import asyncio
 import hashlib
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
-from notifications_testing import ISSUER, FileServer
+from notifications_testing import ISSUER, FileServer, register_enterprise
 from sqlmodel import select
 
 from bluemap_notifications.bootstrap import bootstrap
 from bluemap_notifications.clock import china_today
 from bluemap_notifications.deadlines.scheduler import ReminderScheduler
+from bluemap_notifications.digests import service as digests
 from bluemap_notifications.emails.models import Email
 from bluemap_notifications.settings import NotificationsSettings
 from bluemap_shared.auth import StaticJwks, TokenVerifier
+from bluemap_shared.db import utcnow
 from bluemap_shared.events.catalog import EnterpriseSnapshot, PdfRendered, RecordPublished
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.messaging import InProcessTransport
@@ -52,7 +55,11 @@ async def test_queue_and_send_on_sqlite(tmp_path: Path) -> None:
     item = Envelope(data=event, tenant_id="ipe", source="/bluemap/records", subject=event.subject())
     mailer = RecordingMailer()
     settings = NotificationsSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'notifications.db'}", send_poll_interval=0.05, log_json=False
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'notifications.db'}",
+        send_poll_interval=0.05,
+        digest_quiet_seconds=0.2,
+        digest_poll_interval=0.05,
+        log_json=False,
     )
     verifier = TokenVerifier(StaticJwks({"keys": []}), issuer="bluemap", audience="bluemap")
     svc = bootstrap(settings, InProcessTransport(), token_verifier=verifier, mailer=mailer)
@@ -108,7 +115,11 @@ async def test_pdf_and_reminders_on_sqlite(tmp_path: Path, file_server: FileServ
     )
     mailer = RecordingMailer()
     settings = NotificationsSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'notifications.db'}", send_poll_interval=0.05, log_json=False
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'notifications.db'}",
+        send_poll_interval=0.05,
+        digest_quiet_seconds=0.2,
+        digest_poll_interval=0.05,
+        log_json=False,
     )
     verifier = TokenVerifier(StaticJwks({"keys": []}), issuer="bluemap", audience="bluemap")
     svc = bootstrap(settings, InProcessTransport(), token_verifier=verifier, mailer=mailer)
@@ -144,6 +155,7 @@ async def test_follows_and_live_chat_on_sqlite(tmp_path: Path) -> None:
     staff = ISSUER.staff("ipe", enterprise_id)
     follower = ISSUER.headers("ipe", ["brand"], subject="buyer", email="buyer@example.com")
     async with running(svc.runtime):
+        await register_enterprise(svc, enterprise_id)
         transport = httpx.ASGITransport(app=svc.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://n") as client:
             followed = await client.post("/v1/follows", json={"enterprise_id": str(enterprise_id)}, headers=follower)
@@ -155,3 +167,61 @@ async def test_follows_and_live_chat_on_sqlite(tmp_path: Path) -> None:
             assert (await client.post(path, json={"body": "再问"}, headers=staff)).status_code == 201
             assert [m["id"] for m in (await client.get(path, headers=staff)).json()] == [1, 2]
             assert len((await client.get("/v1/conversations", headers=staff)).json()) == 1
+
+
+async def test_digests_on_sqlite(tmp_path: Path) -> None:
+    company = EnterpriseSnapshot(
+        enterprise_id=uuid4(), uscc="91610000220522613X", name="企业", registered_emails=["ehs@example.com"]
+    )
+    imports = [uuid4(), uuid4()]
+
+    def record(title: str, import_id: UUID) -> Envelope[RecordPublished]:
+        event = RecordPublished(
+            record_id=uuid4(),
+            enterprise=company,
+            record_type="accident",
+            explainable=True,
+            year=2024,
+            source_title=title,
+            issuing_authority="应急管理局",
+            issued_on=date(2024, 5, 6),
+            published_at=datetime.now(UTC),
+            explanation_due_on=date(2024, 5, 20),
+            import_id=import_id,
+        )
+        return Envelope(data=event, tenant_id="ipe", source="/bluemap/records", subject=event.subject())
+
+    envelopes = [record(f"第{n}次导入的记录{i}", imports[n]) for i in range(3) for n in (0, 1)]
+    mailer = RecordingMailer()
+    settings = NotificationsSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'n.db'}",
+        send_poll_interval=0.05,
+        digest_quiet_seconds=0.3,
+        digest_poll_interval=600,  # the test closes the windows, however slow the machine
+        log_json=False,
+    )
+    svc = bootstrap(settings, InProcessTransport(), token_verifier=ISSUER.verifier, mailer=mailer)
+    async with running(svc.runtime):
+        for envelope in envelopes:
+            await svc.runtime.consumer.process(envelope.to_message())
+            await svc.runtime.consumer.process(envelope.to_message())
+        async with svc.runtime.sessionmaker() as session, session.begin():
+            replayed = [Envelope(data=e.data, tenant_id="ipe", source=e.source, subject=e.subject) for e in envelopes]
+            assert await digests.gather_published(session, replayed, now=utcnow()) == 0
+        await asyncio.sleep(0.4)
+        assert await svc.digests.close_due() == 2
+
+        async def sent() -> list[Email]:
+            async with svc.runtime.sessionmaker() as session:
+                emails = list((await session.exec(select(Email))).all())
+            return emails if len(emails) == 2 and all(e.status == "sent" for e in emails) else []
+
+        await eventually(sent, timeout=10)
+        assert await svc.digests.close_due() == 0
+    assert len(mailer.sent) == 2
+    assert all("新公开记录3条" in str(m["Subject"]) for m in mailer.sent)
+    bodies = [m.get_body(("plain",)).get_content() for m in mailer.sent]  # type: ignore[union-attr]
+    for n in (0, 1):
+        [body] = [text for text in bodies if f"第{n}次导入" in text]
+        assert all(f"第{n}次导入的记录{i}" in body for i in range(3))
+        assert f"第{1 - n}次导入" not in body

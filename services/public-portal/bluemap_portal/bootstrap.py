@@ -13,8 +13,9 @@ from bluemap_portal.settings import PortalSettings
 from bluemap_portal.site.app import create_site
 from bluemap_portal.workspace.app import install_workspace
 from bluemap_shared.auth import TokenVerifier
+from bluemap_shared.body_limit import BodyLimit
 from bluemap_shared.cli import transport_for
-from bluemap_shared.http import create_service_app
+from bluemap_shared.http import StrictTransportSecurity, create_service_app
 from bluemap_shared.messaging.transport import Transport
 from bluemap_shared.runtime import ServiceRuntime
 
@@ -57,4 +58,8 @@ def bootstrap(
     # Signed-in pages on the same site: login, the enterprise workspace and the reviewers' console.
     install_workspace(site)
     install_console(site)
+    # The site's forms and uploads have their limits too (the API app got its own in create_service_app).
+    site.add_middleware(BodyLimit, settings=settings)
+    if settings.strict_transport_security:
+        site.add_middleware(StrictTransportSecurity)
     return PortalService(runtime=runtime, app=app, site=site)

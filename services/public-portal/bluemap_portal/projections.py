@@ -3,7 +3,7 @@
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_portal.documents import service as documents
-from bluemap_portal.enterprises.service import project_snapshot
+from bluemap_portal.enterprises.service import project_snapshots
 from bluemap_portal.explanations import service as explanations
 from bluemap_portal.records import service as records
 from bluemap_shared.events.catalog import (
@@ -18,33 +18,39 @@ from bluemap_shared.events.catalog import (
     RecordUpdated,
 )
 from bluemap_shared.events.envelope import Envelope
+from bluemap_shared.events.seen import SnapshotSeen
 from bluemap_shared.messaging import EventConsumer
 
 
 def register_handlers(consumer: EventConsumer) -> None:
     """Subscribe the projections to the consumer."""
 
-    @consumer.on(EnterpriseRegistered)
-    async def on_enterprise_registered(session: AsyncSession, envelope: Envelope[EnterpriseRegistered]) -> None:
-        """Add the enterprise to the public directory."""
-        await project_snapshot(session, envelope.tenant_id, envelope.data.enterprise, envelope.time)
+    # A batch of these (consecutive events of one type, each subject once) is written set-based: one
+    # statement per table. Many records may name one enterprise: project_snapshots keeps the latest.
 
-    @consumer.on(EnterpriseUpdated)
-    async def on_enterprise_updated(session: AsyncSession, envelope: Envelope[EnterpriseUpdated]) -> None:
-        """Show an enterprise's new names, unless a later event already told them."""
-        await project_snapshot(session, envelope.tenant_id, envelope.data.enterprise, envelope.time)
+    @consumer.on_batch(EnterpriseRegistered)
+    async def on_enterprises_registered(session: AsyncSession, envelopes: list[Envelope[EnterpriseRegistered]]) -> None:
+        """Add the enterprises to the public directory."""
+        await project_snapshots(session, [SnapshotSeen.of(envelope) for envelope in envelopes])
 
-    @consumer.on(RecordPublished)
-    async def on_record_published(session: AsyncSession, envelope: Envelope[RecordPublished]) -> None:
-        """Show the record; its enterprise snapshot also covers a registration not seen yet."""
-        await project_snapshot(session, envelope.tenant_id, envelope.data.enterprise, envelope.time)
-        await records.project_record_published(session, envelope.tenant_id, envelope.data)
+    @consumer.on_batch(EnterpriseUpdated)
+    async def on_enterprises_updated(session: AsyncSession, envelopes: list[Envelope[EnterpriseUpdated]]) -> None:
+        """Show enterprises' new names, unless a later event already told them."""
+        await project_snapshots(session, [SnapshotSeen.of(envelope) for envelope in envelopes])
 
-    @consumer.on(RecordUpdated)
-    async def on_record_updated(session: AsyncSession, envelope: Envelope[RecordUpdated]) -> None:
-        """Show a record's new content."""
-        await project_snapshot(session, envelope.tenant_id, envelope.data.enterprise, envelope.time)
-        await records.project_record_updated(session, envelope.tenant_id, envelope.data)
+    @consumer.on_batch(RecordPublished)
+    async def on_records_published(session: AsyncSession, envelopes: list[Envelope[RecordPublished]]) -> None:
+        """Show the records; their enterprise snapshots also cover a registration not seen yet."""
+        await project_snapshots(session, [SnapshotSeen.of(envelope) for envelope in envelopes])
+        await records.project_records_published(
+            session, [(envelope.tenant_id, envelope.data) for envelope in envelopes]
+        )
+
+    @consumer.on_batch(RecordUpdated)
+    async def on_records_updated(session: AsyncSession, envelopes: list[Envelope[RecordUpdated]]) -> None:
+        """Show records' new content."""
+        await project_snapshots(session, [SnapshotSeen.of(envelope) for envelope in envelopes])
+        await records.project_records_updated(session, [(envelope.tenant_id, envelope.data) for envelope in envelopes])
 
     @consumer.on(RecordRetracted)
     async def on_record_retracted(session: AsyncSession, envelope: Envelope[RecordRetracted]) -> None:

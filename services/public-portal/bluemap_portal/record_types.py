@@ -36,6 +36,8 @@ RECORD_TYPES: dict[str, RecordTypeLabel] = {
         RecordTypeLabel("environmental_impact_assessment", "Environmental Impact Assessment", "环境影响评价"),
     )
 }
+# The category of what enterprises published (explanations, documents), listed among the record types.
+ENTERPRISE_FEEDBACK = "enterprise_feedback"
 _ORDER = {code: i for i, code in enumerate(RECORD_TYPES)}
 
 

@@ -33,6 +33,10 @@ class PortalSettings(ServiceSettings):
     # On PostgreSQL every replica hears every commit (LISTEN/NOTIFY) and drops its pages at once; while
     # it does, pages are kept up to this long instead.
     page_cache_shared_seconds: float = Field(default=300.0, ge=0, le=3600)
+    # What an anonymous page's Cache-Control lets a CDN or reverse proxy do (see README "Caching at the edge"):
+    # keep it this long without asking, then serve it stale this much longer while it revalidates (ETag, 304).
+    edge_max_age_seconds: int = Field(default=0, ge=0, le=86_400)
+    edge_stale_while_revalidate_seconds: int = Field(default=60, ge=0, le=86_400)
 
     # Workspace and console (backend-for-frontend): the APIs the portal calls with the signed-in user's token.
     # The embedded default serves every service on one port; the distributed mode sets each one.
@@ -43,6 +47,10 @@ class PortalSettings(ServiceSettings):
     api_timeout_seconds: float = Field(default=30.0, gt=0, description="Each call of the portal to a service")
     # The documents service's own limit (max_upload_bytes); larger uploads are refused before they are sent on.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+
+    @property
+    def public_urls(self) -> list[str]:
+        return [self.public_base_url, self.documents_public_base_url]
 
     @field_validator("records_api_url", "explanations_api_url", "documents_api_url", "notifications_api_url")
     @classmethod

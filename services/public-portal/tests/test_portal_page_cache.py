@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from uuid import uuid4
 
@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from bluemap_portal.bootstrap import bootstrap
 from bluemap_portal.settings import PortalSettings
-from bluemap_portal.site.page_cache import CHANNEL, LISTENER_NAME, PageCache, hear_every_writer
+from bluemap_portal.site.page_cache import CHANNEL, LISTENER_NAME, Page, PageCache, hear_every_writer
 from bluemap_portal.workspace.session import SESSION_COOKIE
 from bluemap_shared.db import create_engine
 from bluemap_shared.messaging import InProcessTransport
@@ -21,35 +21,41 @@ from bluemap_shared.runtime import running
 
 
 class Renders:
-    def __init__(self) -> None:
+    def __init__(self, *tags: str) -> None:
         self.count = 0
+        self.tags = tags
         self.gate = asyncio.Event()
         self.gate.set()
 
-    async def __call__(self) -> bytes:
+    async def __call__(self) -> tuple[bytes, Iterable[str]]:
         self.count += 1
         await self.gate.wait()
-        return f"page {self.count}".encode()
+        return f"page {self.count}".encode(), self.tags
+
+
+async def body(cache: PageCache, key: str, render: Callable[[], Awaitable[tuple[bytes, Iterable[str]]]]) -> bytes:
+    """The page's body from the cache or the render."""
+    return (await cache.get_or_render(key, render)).body
 
 
 async def test_a_fresh_page_is_rendered_once() -> None:
     cache, render = PageCache(60), Renders()
-    assert await cache.get_or_render("k", render) == b"page 1"
-    assert await cache.get_or_render("k", render) == b"page 1"
-    assert await cache.get_or_render("other", render) == b"page 2"
+    assert await body(cache, "k", render) == b"page 1"
+    assert await body(cache, "k", render) == b"page 1"
+    assert await body(cache, "other", render) == b"page 2"
 
 
 async def test_invalidation_drops_every_page() -> None:
     cache, render = PageCache(60), Renders()
     await cache.get_or_render("k", render)
     cache.invalidate()
-    assert await cache.get_or_render("k", render) == b"page 2"
+    assert await body(cache, "k", render) == b"page 2"
 
 
 async def test_disabled_renders_every_time() -> None:
     cache, render = PageCache(0), Renders()
     await cache.get_or_render("k", render)
-    assert await cache.get_or_render("k", render) == b"page 2"
+    assert await body(cache, "k", render) == b"page 2"
 
 
 async def test_concurrent_misses_share_one_render() -> None:
@@ -58,7 +64,7 @@ async def test_concurrent_misses_share_one_render() -> None:
     pages = [asyncio.create_task(cache.get_or_render("k", render)) for _ in range(10)]
     await asyncio.sleep(0)
     render.gate.set()
-    assert await asyncio.gather(*pages) == [b"page 1"] * 10
+    assert [p.body for p in await asyncio.gather(*pages)] == [b"page 1"] * 10
     assert render.count == 1
 
 
@@ -69,9 +75,9 @@ async def test_expired_page_is_served_while_one_request_renders_it_again() -> No
     render.gate.clear()
     refreshing = asyncio.create_task(cache.get_or_render("k", render))
     await asyncio.sleep(0)
-    assert await cache.get_or_render("k", render) == b"page 1"  # the previous copy, no second render
+    assert await body(cache, "k", render) == b"page 1"  # the previous copy, no second render
     render.gate.set()
-    assert await refreshing == b"page 2"
+    assert (await refreshing).body == b"page 2"
     assert render.count == 2
 
 
@@ -82,15 +88,15 @@ async def test_a_page_rendered_across_an_invalidation_is_not_kept() -> None:
     await asyncio.sleep(0)
     cache.invalidate()  # the data changed while the page was being rendered
     render.gate.set()
-    assert await first == b"page 1"
-    assert await cache.get_or_render("k", render) == b"page 2"
+    assert (await first).body == b"page 1"
+    assert await body(cache, "k", render) == b"page 2"
 
 
 async def test_a_failed_render_reaches_its_waiters_and_is_not_kept() -> None:
     cache = PageCache(60)
     gate = asyncio.Event()
 
-    async def failing() -> bytes:
+    async def failing() -> tuple[bytes, Iterable[str]]:
         await gate.wait()
         raise RuntimeError("database down")
 
@@ -102,21 +108,21 @@ async def test_a_failed_render_reaches_its_waiters_and_is_not_kept() -> None:
     for task in (first, waiter):
         with pytest.raises(RuntimeError, match="database down"):
             await task
-    assert await cache.get_or_render("k", Renders()) == b"page 1"
+    assert await body(cache, "k", Renders()) == b"page 1"
 
 
 async def test_pages_beyond_the_byte_bound_drop_the_least_recently_used() -> None:
     cache = PageCache(60, max_bytes=10)
 
-    async def page(body: bytes) -> bytes:
-        return body
+    async def page(content: bytes) -> tuple[bytes, Iterable[str]]:
+        return content, ()
 
     await cache.get_or_render("a", lambda: page(b"aaaa"))
     await cache.get_or_render("b", lambda: page(b"bbbb"))
     await cache.get_or_render("a", lambda: page(b"AAAA"))  # a is now the most recently used
     await cache.get_or_render("c", lambda: page(b"cccc"))
-    assert await cache.get_or_render("a", lambda: page(b"new")) == b"aaaa"
-    assert await cache.get_or_render("b", lambda: page(b"new")) == b"new"
+    assert await body(cache, "a", lambda: page(b"new")) == b"aaaa"
+    assert await body(cache, "b", lambda: page(b"new")) == b"new"
 
 
 @pytest.mark.integration
@@ -194,7 +200,10 @@ async def test_while_nobody_listens_pages_live_only_the_short_lifetime(
         await cache.get_or_render("k", Renders())
         async with engine.connect() as connection:
             killed = await connection.scalar(
-                text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :name"),
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name = :name AND datname = current_database()"  # not other tests' servers
+                ),
                 {"name": LISTENER_NAME},
             )
         assert killed == 1
@@ -228,7 +237,7 @@ async def test_a_fresh_page_is_answered_before_routing_exactly_as_the_route_answ
             routed: list[object] = []
             get_or_render = PageCache.get_or_render
 
-            async def counted(cache: PageCache, key: Any, render: Callable[[], Awaitable[bytes]]) -> bytes:
+            async def counted(cache: PageCache, key: Any, render: Callable[[], Awaitable[Any]]) -> Page:
                 routed.append(key)
                 return await get_or_render(cache, key, render)
 

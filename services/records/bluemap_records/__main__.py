@@ -30,7 +30,7 @@ async def _create_user(argv: list[str]) -> None:
         display_name=args.name,
     )
     async with service.runtime.sessionmaker() as session, session.begin():
-        user = await create_user(session, args.tenant, data)
+        user = await create_user(session, service.passwords, args.tenant, data)
     await service.runtime.engine.dispose()
     print(user.id)
 

@@ -1,5 +1,6 @@
 """Composition root of the records service."""
 
+import asyncio
 import gc
 from dataclasses import dataclass
 
@@ -8,6 +9,8 @@ from fastapi import FastAPI
 from bluemap_records.enterprises.endpoints import router as enterprises_router
 from bluemap_records.identity.endpoints import router as identity_router
 from bluemap_records.identity.keys import SigningKey
+from bluemap_records.identity.passwords import PasswordHashing
+from bluemap_records.identity.service import LoginThrottle, forget_old_failures
 from bluemap_records.imports.endpoints import router as imports_router
 from bluemap_records.imports.jobs import ImportJobs
 from bluemap_records.records.endpoints import router as records_router
@@ -20,6 +23,7 @@ from bluemap_shared.messaging.transport import Transport
 from bluemap_shared.runtime import ServiceRuntime
 
 NAME = "records"
+LOGIN_FAILURES_SWEEP_SECONDS = 3600.0
 
 
 @dataclass
@@ -28,6 +32,7 @@ class RecordsService:
     app: FastAPI
     signing_key: SigningKey
     imports: ImportJobs
+    passwords: PasswordHashing
 
 
 def bootstrap(
@@ -54,6 +59,15 @@ def bootstrap(
     imports = ImportJobs(runtime.sessionmaker)
     runtime.background.append(imports.run)
     runtime.on_start.append(_freeze_startup_objects)
+    passwords = PasswordHashing(settings.password_hash_threads)
+    throttle = LoginThrottle.of(settings)
+
+    async def forget_old_login_failures() -> None:
+        while True:
+            await forget_old_failures(runtime.sessionmaker, throttle)
+            await asyncio.sleep(LOGIN_FAILURES_SWEEP_SECONDS)
+
+    runtime.background.append(forget_old_login_failures)
     app = create_service_app(
         runtime,
         title="Blue Map records service",
@@ -63,7 +77,8 @@ def bootstrap(
     )
     app.state.signing_key = signing_key
     app.state.import_jobs = imports
-    return RecordsService(runtime=runtime, app=app, signing_key=signing_key, imports=imports)
+    app.state.passwords = passwords
+    return RecordsService(runtime=runtime, app=app, signing_key=signing_key, imports=imports, passwords=passwords)
 
 
 async def _freeze_startup_objects() -> None:

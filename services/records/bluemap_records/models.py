@@ -1,7 +1,7 @@
 """Every table of the records database (what its migrations manage)."""
 
 from bluemap_records.enterprises.models import Enterprise, EnterpriseEmailChange
-from bluemap_records.identity.models import User
+from bluemap_records.identity.models import LoginFailures, User
 from bluemap_records.imports.models import ImportRejection, RecordImport
 from bluemap_records.records.models import Record, RecordRevision, RecordStatusChange
 from bluemap_shared.messaging.models import MESSAGING_TABLES
@@ -15,5 +15,6 @@ TABLES = (
     RecordImport.__table__,  # type: ignore[attr-defined]
     ImportRejection.__table__,  # type: ignore[attr-defined]
     User.__table__,  # type: ignore[attr-defined]
+    LoginFailures.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )

@@ -23,6 +23,19 @@ class RecordsSettings(ServiceSettings):
         default=50_000, ge=0, description="Imports of up to this many rows answer when done; longer ones run as a job"
     )
 
+    password_hash_threads: int = Field(
+        default=2, ge=1, le=64, description="Threads hashing and verifying passwords (argon2), off the event loop"
+    )
+    # Failed logins in a row that cost nothing; then each one makes the next attempt wait, doubling from
+    # login_first_delay_seconds up to login_max_delay_seconds (429 with Retry-After meanwhile).
+    login_free_failures_per_account: int = Field(default=5, ge=1)
+    login_free_failures_per_address: int = Field(default=20, ge=1)
+    login_first_delay_seconds: float = Field(default=1.0, gt=0)
+    login_max_delay_seconds: float = Field(default=900.0, gt=0)
+    login_failures_kept_seconds: float = Field(
+        default=3600.0, gt=0, description="A failed login older than this no longer counts"
+    )
+
     @model_validator(mode="after")
     def _production_needs_a_signing_key(self) -> "RecordsSettings":
         if self.environment == "production" and self.jwt_private_key_file is None:

@@ -116,6 +116,7 @@ def test_a_reader_process_that_dies_fails_the_reading(tmp_path: Path) -> None:
 
 def _records(count: int) -> tuple[list[tuple[Any, ...]], list[EnterpriseSnapshot]]:
     now = datetime(2026, 11, 28, 12, 0, 0, 0, tzinfo=UTC)  # no microseconds: a form of its own
+    import_id = uuid7()
     enterprises = [
         EnterpriseSnapshot(enterprise_id=uuid7(), uscc=new_uscc(), name='西安 "永安" 门业', registered_emails=[]),
         EnterpriseSnapshot.model_construct(
@@ -145,6 +146,7 @@ def _records(count: int) -> tuple[list[tuple[Any, ...]], list[EnterpriseSnapshot
             "external_id": None,
             "status": "published",
             "explanation_due_on": due,
+            "import_id": import_id,
             "published_at": now.replace(microsecond=i % 2 * 123456),
         }
         records.append(tuple(values.get(column) for column in RECORD_COLUMNS))

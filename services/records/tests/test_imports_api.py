@@ -422,3 +422,11 @@ async def test_an_import_cut_short_by_a_stop_says_so_and_a_rerun_finishes_it(
         assert (rerun["status"], rerun["unchanged"], rerun["created"]) == (
             "completed", stopped["created"], 400 - stopped["created"],
         )  # fmt: skip
+
+
+async def test_an_import_larger_than_the_json_and_form_body_limits_goes_through(records: Running, tenant: str) -> None:
+    """The import endpoint declares its own body limit (import_max_upload_bytes), far above the 1 MiB default."""
+    content = csv_file(*(csv_row(uscc=new_uscc(), external_id=f"BIG-{i}") for i in range(5000)))
+    assert len(content) > 1.5 * 1024 * 1024
+    response = await records.upload(tenant, content)
+    assert response.status_code in (201, 202), response.text

@@ -174,6 +174,24 @@ async def test_filters_and_stable_pages_newest_issue_first(records: Running, ten
     assert (await records.client.get(f"/v1/records/{page[0]['id']}", headers=staff)).status_code == 404
 
 
+async def test_reviewers_neither_resolve_restore_nor_retract(records: Running, tenant: str) -> None:
+    """Delisting and withdrawing records are the tenant admin's decisions; a reviewer gets 403 and changes nothing."""
+    enterprise_id = await enterprise(records, tenant)
+    record = await publish(records, tenant, enterprise_id)
+    url = f"/v1/records/{record['id']}"
+    async with records.service.runtime.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE records SET status = 'explained' WHERE id = CAST(:id AS uuid)").bindparams(id=record["id"])
+        )
+    reviewer = records.reviewer(tenant)
+    for action, body in (("resolve", {"reason": "已整改"}), ("restore", {"reason": "x"}), ("retract", {"reason": "x"})):
+        refused = await records.client.post(f"{url}/{action}", json=body, headers=reviewer)
+        assert refused.status_code == 403, (action, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+    after = (await records.client.get(url, headers=records.admin(tenant))).json()
+    assert (after["status"], after["retraction_reason"]) == ("explained", None)
+
+
 async def test_retracted_records_leave_every_list(records: Running, tenant: str) -> None:
     enterprise_id = await enterprise(records, tenant)
     record = await publish(records, tenant, enterprise_id, external_id="R-1")
@@ -196,13 +214,11 @@ async def test_retracted_records_leave_every_list(records: Running, tenant: str)
     assert resolve.status_code == 409
 
 
-async def test_operators_resolve_and_restore_after_audit_and_illegal_moves_are_409(
-    records: Running, tenant: str
-) -> None:
+async def test_admins_resolve_and_restore_after_audit_and_illegal_moves_are_409(records: Running, tenant: str) -> None:
     enterprise_id = await enterprise(records, tenant)
     record = await publish(records, tenant, enterprise_id)
     url = f"/v1/records/{record['id']}"
-    early = await records.client.post(f"{url}/resolve", headers=records.reviewer(tenant))
+    early = await records.client.post(f"{url}/resolve", headers=records.admin(tenant))
     assert early.status_code == 409
     assert early.headers["content-type"] == "application/problem+json"
     assert early.json()["record_status"] == "awaiting_explanation"
@@ -212,7 +228,7 @@ async def test_operators_resolve_and_restore_after_audit_and_illegal_moves_are_4
             text("UPDATE records SET status = 'explained' WHERE id = CAST(:id AS uuid)").bindparams(id=record["id"])
         )
     resolved = await records.client.post(
-        f"{url}/resolve", json={"reason": "现场核查已整改"}, headers=records.reviewer(tenant)
+        f"{url}/resolve", json={"reason": "现场核查已整改"}, headers=records.admin(tenant)
     )
     assert resolved.status_code == 200
     assert resolved.json()["status"] == "resolved"

@@ -84,6 +84,9 @@ class RecordPublished(IntegrationEvent):
     summary: str | None = None
     published_at: datetime
     explanation_due_on: date | None = None
+    import_id: UUID | None = Field(
+        default=None, description="The import that published it; None when it was published by itself"
+    )
 
     def subject(self) -> str:
         return str(self.record_id)

@@ -1,6 +1,7 @@
 """Idempotent consumers: inbox rows and handler effects commit together, a fetched batch at a time."""
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -21,8 +22,10 @@ from bluemap_shared.events.envelope import (
     new_traceparent,
 )
 from bluemap_shared.failpoints import failpoint
+from bluemap_shared.messaging.claimcheck import KEY_HEADER, ClaimCheckBroken, ClaimChecks
 from bluemap_shared.messaging.models import DeadLetter, InboxMessage
 from bluemap_shared.messaging.transport import Transport, dead_letter_topic
+from bluemap_shared.metrics import ServiceMetrics
 
 log = structlog.get_logger()
 
@@ -61,8 +64,12 @@ class EventConsumer:
         max_attempts: int = 5,
         backoff_seconds: float = 0.2,
         catalog: dict[str, type[IntegrationEvent]] = CATALOG,
+        metrics: ServiceMetrics | None = None,
+        claim_checks: ClaimChecks | None = None,
     ) -> None:
         self.name = name
+        self._claim_checks = claim_checks
+        self.metrics = metrics or ServiceMetrics(name)
         self._sessionmaker = sessionmaker
         self._transport = transport
         self._max_attempts = max_attempts
@@ -70,6 +77,7 @@ class EventConsumer:
         self._catalog = catalog
         self._handlers: dict[type[IntegrationEvent], Handler] = {}
         self._batch_handlers: dict[type[IntegrationEvent], BatchHandler] = {}
+        self._stopping = asyncio.Event()
 
     def on(self, event: type[E]) -> Callable[[Callable[[AsyncSession, Envelope[E]], Awaitable[None]]], Handler]:
         """Register the handler of one event type (decorator)."""
@@ -106,9 +114,13 @@ class EventConsumer:
         return {event.topic for event in (*self._handlers, *self._batch_handlers)}
 
     async def run(self) -> None:
-        """Consume until cancelled."""
+        """Consume until cancelled, or until stop_fetching() once the batch in hand is committed."""
         if self._handlers or self._batch_handlers:
-            await self._transport.consume(self.name, sorted(self.topics), self)
+            await self._transport.consume(self.name, sorted(self.topics), self, stopping=self._stopping)
+
+    def stop_fetching(self) -> None:
+        """Fetch no more: run() returns after the batch in hand, leaving the consumer group."""
+        self._stopping.set()
 
     async def process(self, message: Message) -> None:
         """Handle one message; never raises, so the partition keeps flowing."""
@@ -118,6 +130,12 @@ class EventConsumer:
         """Handle fetched messages, one transaction for all that go well; never raises but on cancellation."""
         deliveries: list[Delivery] = []
         for message in messages:
+            if message.header(KEY_HEADER) is not None:
+                try:
+                    message = await self._redeem(message)
+                except ClaimCheckBroken as exc:
+                    await self._dead_letter(message, None, "claim-check-broken", str(exc), attempts=0)
+                    continue
             try:
                 envelope = decode(message, self._catalog)
             except PoisonMessage as exc:
@@ -128,6 +146,12 @@ class EventConsumer:
             # else: another consumer's event on a shared topic
         await self._handle_isolating_failures(deliveries)
 
+    async def _redeem(self, message: Message) -> Message:
+        # A storage outage raises: the batch is not handled, so it comes again, as after any crash.
+        if self._claim_checks is None:
+            raise ClaimCheckBroken("a claim check arrived, but this service has no claim-check storage configured")
+        return await self._claim_checks.redeem(message)
+
     def _handles(self, event: type[IntegrationEvent]) -> bool:
         return event in self._handlers or event in self._batch_handlers
 
@@ -137,6 +161,7 @@ class EventConsumer:
         if len(deliveries) == 1:
             await self._handle_alone(*deliveries[0])
             return
+        started = time.perf_counter()
         try:
             handled = await self._handle_together(deliveries)
         except asyncio.CancelledError:
@@ -148,13 +173,28 @@ class EventConsumer:
             await self._handle_isolating_failures(deliveries[:middle])
             await self._handle_isolating_failures(deliveries[middle:])
             return
-        log.info("consumer.batch_handled", consumer=self.name, handled=handled, skipped=len(deliveries) - handled)
+        self.metrics.batch_duration.labels(self.name).observe(time.perf_counter() - started)
+        self._count(handled, len(deliveries))
+        skipped = len(deliveries) - len(handled)
+        log.info("consumer.batch_handled", consumer=self.name, handled=len(handled), skipped=skipped)
+        if skipped:
+            log.info("consumer.duplicate_skipped", consumer=self.name, count=skipped)
         if handled:
             # Effects committed, offsets not yet: where a crash forces a redelivery.
             await failpoint("consumer.after_handle_commit")
 
-    async def _handle_together(self, deliveries: list[Delivery]) -> int:
-        """Claim and handle deliveries in one transaction; how many were new."""
+    def _count(self, handled: list[Envelope[Any]], delivered: int) -> None:
+        for envelope in handled:
+            self.metrics.events_handled.labels(self.name, envelope.type).inc()
+        if delivered > len(handled):
+            self.metrics.events_skipped.labels(self.name).inc(delivered - len(handled))
+
+    def observe_lag(self, topic: str, partition: int, lag: int) -> None:
+        """The transport's word on how far behind this consumer is on one partition."""
+        self.metrics.consumer_lag.labels(self.name, topic, str(partition)).set(lag)
+
+    async def _handle_together(self, deliveries: list[Delivery]) -> list[Envelope[Any]]:
+        """Claim and handle deliveries in one transaction; the envelopes that were new."""
         async with self._sessionmaker() as session, session.begin():
             fresh_ids = await self._claim_many(session, [envelope for _, envelope in deliveries])
             fresh: list[Envelope[Any]] = []
@@ -164,7 +204,7 @@ class EventConsumer:
                     fresh.append(envelope)
             for run in runs_of_one_type(fresh, batched=self._batch_handlers.keys()):
                 await self._dispatch(session, run)
-            return len(fresh)
+            return fresh
 
     async def _dispatch(self, session: AsyncSession, run: list[Envelope[Any]]) -> None:
         event_type = type(run[0].data)
@@ -191,6 +231,7 @@ class EventConsumer:
             for attempt in range(1, self._max_attempts + 1):
                 try:
                     handled = await self._handle_together([(message, envelope)])
+                    self._count(handled, 1)
                     log.info("consumer.handled" if handled else "consumer.duplicate_skipped", attempt=attempt)
                     if handled:
                         await failpoint("consumer.after_handle_commit")
@@ -279,6 +320,7 @@ class EventConsumer:
             )
         if not inserted:
             return
+        self.metrics.events_dead_lettered.labels(self.name, message.header("ce_type") or "unknown", reason).inc()
         headers = [
             *message.headers,
             ("dlt_reason", reason.encode()),

@@ -12,17 +12,28 @@ from uuid import UUID
 
 import orjson
 import structlog
-from sqlalchemy import bindparam, delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_shared.db import SessionMaker, bulk_insert, copy_rows, on_commit, on_postgres, utcnow
+from bluemap_shared.db import (
+    DEFAULT_MAX_EVENT_BYTES,
+    SessionMaker,
+    bulk_insert,
+    copy_rows,
+    on_commit,
+    on_postgres,
+    utcnow,
+)
 from bluemap_shared.events.envelope import Envelope, IntegrationEvent, Message, context_headers, current_traceparent
 from bluemap_shared.failpoints import failpoint
 from bluemap_shared.ids import uuid7
-from bluemap_shared.messaging.models import OutboxMessage
-from bluemap_shared.messaging.transport import Transport
+from bluemap_shared.messaging.claimcheck import ClaimChecks
+from bluemap_shared.messaging.models import DeadLetter, OutboxMessage
+from bluemap_shared.messaging.transport import MessageRefused, Transport
+from bluemap_shared.metrics import ServiceMetrics
+from bluemap_shared.problems import PayloadTooLarge
 
 log = structlog.get_logger()
 
@@ -60,8 +71,29 @@ def _forget_notice(sync_session: Session) -> None:
     sync_session.info.pop(_NOTIFY_RELAYS, None)
 
 
+class EventTooLarge(PayloadTooLarge):
+    """The change would make an event larger than the broker takes."""
+
+    type = "event-too-large"
+    title = "Too large for one event"
+
+
+def _refuse_oversized(session: AsyncSession, event_type: str, size: int) -> None:
+    limit = session.info.get("max_event_bytes", DEFAULT_MAX_EVENT_BYTES)
+    if size > limit:
+        raise EventTooLarge(
+            f"This change would publish {event_type} of {size:,} bytes; at most {limit:,} fit in one event. "
+            "Make it smaller (for example, fewer records or shorter texts at once).",
+            size=size,
+            limit=limit,
+        )
+
+
 def emit(session: AsyncSession, event: IntegrationEvent, *, tenant_id: str) -> Envelope[Any]:
-    """Stage an event in the caller's transaction; the relay sends it once that commits."""
+    """Stage an event in the caller's transaction; the relay sends it once that commits.
+
+    Raises EventTooLarge (413) for an event the broker would never take.
+    """
     envelope = Envelope(
         data=event,
         tenant_id=tenant_id,
@@ -69,6 +101,8 @@ def emit(session: AsyncSession, event: IntegrationEvent, *, tenant_id: str) -> E
         subject=event.subject(),
         traceparent=current_traceparent.get(),
     )
+    payload = envelope.payload()
+    _refuse_oversized(session, envelope.type, len(payload))
     session.add(
         OutboxMessage(
             event_id=envelope.id,
@@ -77,7 +111,7 @@ def emit(session: AsyncSession, event: IntegrationEvent, *, tenant_id: str) -> E
             key=envelope.subject,
             event_type=envelope.type,
             headers=[[k, v] for k, v in envelope.headers()],
-            payload=envelope.payload(),
+            payload=payload,
         )
     )
     _wake_relay_on_commit(session)
@@ -99,6 +133,8 @@ async def emit_many(session: AsyncSession, events: Sequence[IntegrationEvent], *
     for event in events:
         event_id = uuid7()
         subject = event.subject()
+        payload = event.__pydantic_serializer__.to_json(event)
+        _refuse_oversized(session, event.event_type, len(payload))
         rows.append(
             {
                 "event_id": event_id,
@@ -109,7 +145,7 @@ async def emit_many(session: AsyncSession, events: Sequence[IntegrationEvent], *
                 "headers": context_headers(
                     str(event_id), source, event.event_type, subject, time, tenant_id, traceparent
                 ),
-                "payload": event.__pydantic_serializer__.to_json(event),
+                "payload": payload,
                 "created_at": now,
                 "next_attempt_at": now,
                 "published_at": None,
@@ -182,6 +218,7 @@ async def emit_serialized(
     rows: list[tuple[Any, ...]] = []
     for (event_class, subject, payload), (event_id, id_text) in zip(events, _uuid7_pairs(len(events)), strict=True):
         event_type = event_class.event_type
+        _refuse_oversized(session, event_type, len(payload))
         template = templates.get(event_type)
         if template is None:
             headers = context_headers(_ID_SLOT, source, event_type, _SUBJECT_SLOT, time_text, tenant_id, traceparent)
@@ -257,6 +294,8 @@ async def emit_batch(
     if len(kinds) != 1:
         raise ValueError(f"a batch holds events of one type, not {sorted(k.event_type for k in kinds)}")
     [event_class] = kinds
+    for _, _, payload in events:
+        _refuse_oversized(session, event_class.event_type, len(payload))
     source = f"/bluemap/{session.info['service']}"
     now = utcnow()
     headers = context_headers(
@@ -317,8 +356,13 @@ class OutboxRelay:
         max_backoff: float = 60.0,
         retention: timedelta = timedelta(days=7),
         listen_dsn: str | None = None,
+        metrics: ServiceMetrics | None = None,
+        claim_checks: ClaimChecks | None = None,
     ) -> None:
         self.service = service
+        # Payloads over the broker's comfort go as stored objects (claim checks), when configured.
+        self._claim_checks = claim_checks
+        self.metrics = metrics or ServiceMetrics(service)
         # A relay in a process of its own hears commits through PostgreSQL (LISTEN) instead of a poll.
         self._listen_dsn = listen_dsn
         self._sessionmaker = sessionmaker
@@ -328,6 +372,12 @@ class OutboxRelay:
         self._max_backoff = max_backoff
         self._retention = retention
         self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def stop_after_batch(self) -> None:
+        """Claim no more: run() returns once the batch in hand is published and marked."""
+        self._stopping.set()
+        self._wakeup.set()
 
     def wake(self) -> None:
         """Ask the relay to look for new rows now instead of at the next poll."""
@@ -348,7 +398,7 @@ class OutboxRelay:
         )
         polls = 0
         try:
-            while True:
+            while not self._stopping.is_set():
                 self._wakeup.clear()
                 try:
                     sent = await self.publish_pending()
@@ -413,10 +463,15 @@ class OutboxRelay:
             rows = await self._in_key_order(session, claimed)
             if not rows:
                 return 0
-            messages = [message for row in rows for message in _messages_of(row)]
+            expanded = [_messages_of(row) for row in rows]
+            messages = [message for row_messages in expanded for message in row_messages]
             ids = [row.id for row in rows]
             try:
+                if self._claim_checks is not None:
+                    messages = [await self._claim_checks.check_in(message) for message in messages]
                 await self._transport.publish(messages)
+            except MessageRefused as refused:
+                return await self._set_aside(session, rows, expanded, refused)
             except Exception as exc:
                 await self._back_off(session, ids, now, f"{type(exc).__name__}: {exc}"[:2000])
                 log.warning("outbox.publish_failed", service=self.service, rows=len(rows), error=str(exc))
@@ -425,8 +480,63 @@ class OutboxRelay:
             await (await session.connection()).execute(
                 update(table).where(table.c.id.in_(ids)).values(published_at=utcnow())
             )
+            self._count(messages)
             log.debug("outbox.published", service=self.service, rows=len(rows), messages=len(messages))
             return len(rows)
+
+    def _count(self, messages: Sequence[Message]) -> None:
+        # Counted when the rows are marked: a rollback after it republishes, as the delivery promise says.
+        for topic in {m.topic for m in messages}:
+            self.metrics.outbox_published.labels(topic).inc(sum(1 for m in messages if m.topic == topic))
+
+    async def _set_aside(
+        self, session: AsyncSession, rows: list[Any], expanded: list[list[Message]], refused: MessageRefused
+    ) -> int:
+        """Mark the rows before the refused one published, and dead-letter that one; later rows go next poll.
+
+        The broker will never take it (too large, invalid), and waiting for it would stop every event
+        of its key, and of all keys after a batch row, for good.
+        """
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        taken, at = 0, 0
+        while at + len(expanded[taken]) <= refused.index:
+            at += len(expanded[taken])
+            taken += 1
+        row = rows[taken]
+        message = expanded[taken][refused.index - at]
+        now = utcnow()
+        connection = await session.connection()
+        if taken:
+            await connection.execute(
+                update(table).where(table.c.id.in_([r.id for r in rows[:taken]])).values(published_at=now)
+            )
+        await connection.execute(
+            insert(DeadLetter.__table__).values(  # type: ignore[attr-defined]
+                consumer=f"outbox.{self.service}",
+                topic=row.topic,
+                partition=-1,
+                offset=-1,
+                event_id=message.header("ce_id"),
+                event_type=message.header("ce_type"),
+                tenant_id=message.header("ce_tenantid"),
+                key=row.key,
+                headers=[[k, v.decode("utf-8", "replace")] for k, v in message.headers],
+                payload=row.payload,
+                reason="broker-refused",
+                error=refused.reason[:10_000],
+                attempts=1,
+                created_at=now,
+            )
+        )
+        await connection.execute(
+            update(table)
+            .where(table.c.id == row.id)
+            .values(published_at=now, last_error=f"dead-lettered: {refused.reason}"[:2000])
+        )
+        self._count([m for row_messages in expanded[:taken] for m in row_messages])
+        self.metrics.outbox_dead_lettered.labels(row.topic).inc()
+        log.error("outbox.dead_lettered", service=self.service, row_id=row.id, key=row.key, error=refused.reason)
+        return taken + 1
 
     async def _back_off(self, session: AsyncSession, ids: list[int], now: datetime, error: str) -> None:
         """Count a failed attempt on each row and delay its next one, doubling up to max_backoff."""

@@ -3,13 +3,21 @@
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Protocol
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    InvalidMessageError,
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+    for_code,
+)
 
 from bluemap_shared.events.envelope import Message
 
@@ -33,12 +41,44 @@ class Transport(Protocol):
     async def publish(self, messages: Sequence[Message]) -> None:
         """Return only when every message is durably accepted, in order per key."""
 
-    async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
-        """Feed the group's share of the topics to processor until cancelled."""
+    async def consume(
+        self,
+        group: str,
+        topics: Iterable[str],
+        processor: MessageProcessor,
+        *,
+        stopping: asyncio.Event | None = None,
+    ) -> None:
+        """Feed the group's share of the topics to processor until cancelled, or until stopping is set.
+
+        Stopping ends it between batches: the batch in hand is handled and committed first.
+        """
 
     async def ensure_topics(self, topics: Iterable[str]) -> None: ...
 
     async def ping(self) -> None: ...
+
+
+class MessageRefused(Exception):
+    """The broker, or the producer's own limits, will never take messages[index]: retrying cannot help.
+
+    Every message before it was accepted; messages after it may or may not have been.
+    """
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(f"message {index} refused: {reason}")
+        self.index = index
+        self.reason = reason
+
+
+# Errors that say "never", as against a broker that is away or busy.
+_REFUSALS = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    InvalidMessageError,
+    InvalidTopicError,
+)
 
 
 def dead_letter_topic(consumer: str) -> str:
@@ -71,12 +111,19 @@ class InProcessTransport:
         for (_group, processor), batch in batches.items():
             await processor.process_batch(batch)
 
-    async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
+    async def consume(
+        self,
+        group: str,
+        topics: Iterable[str],
+        processor: MessageProcessor,
+        *,
+        stopping: asyncio.Event | None = None,
+    ) -> None:
         subscriptions = [(topic, (group, processor)) for topic in topics]
         for topic, entry in subscriptions:
             self._groups[topic].append(entry)
         try:
-            await asyncio.Event().wait()
+            await (stopping or asyncio.Event()).wait()
         finally:
             for topic, entry in subscriptions:
                 self._groups[topic].remove(entry)
@@ -100,6 +147,9 @@ class KafkaTransport:
         namespace: str = "",
         fetch_batch_size: int = 1000,
         compression: str | None = "lz4",
+        replication_factor: int = 1,
+        topic_config: Mapping[str, str] | None = None,
+        client_options: Mapping[str, Any] | None = None,
     ) -> None:
         if fetch_batch_size < 1:
             raise ValueError(f"fetch_batch_size must be at least 1, not {fetch_batch_size}")
@@ -111,6 +161,11 @@ class KafkaTransport:
         # Messages a consumer handles in one transaction at most.
         self._fetch_batch_size = fetch_batch_size
         self._compression = compression
+        self._replication_factor = replication_factor
+        # Topic-level configs of the topics ensure_topics creates (min.insync.replicas, retention.ms, ...).
+        self._topic_config = dict(topic_config or {})
+        # Security options every client gets alike (security_protocol, sasl_*, ssl_context).
+        self._client_options = dict(client_options or {})
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -124,6 +179,7 @@ class KafkaTransport:
             linger_ms=20,
             max_batch_size=512 * 1024,
             compression_type=self._compression,
+            **self._client_options,
         )
         await self._producer.start()
 
@@ -137,13 +193,32 @@ class KafkaTransport:
             raise RuntimeError("Kafka transport not started")
         # Queue all, then wait: the idempotent producer keeps per-partition order without
         # paying one round trip per message.
-        futures = [
-            await self._producer.send(self._namespace + m.topic, value=m.value, key=m.key, headers=list(m.headers))
-            for m in messages
-        ]
-        await asyncio.gather(*futures)
+        futures: list[asyncio.Future[Any]] = []
+        for index, m in enumerate(messages):
+            try:
+                futures.append(
+                    await self._producer.send(
+                        self._namespace + m.topic, value=m.value, key=m.key, headers=list(m.headers)
+                    )
+                )
+            except _REFUSALS as exc:
+                await asyncio.gather(*futures)  # those before it are taken, in order
+                raise MessageRefused(index, f"{type(exc).__name__}: {exc}") from exc
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, _REFUSALS):
+                raise MessageRefused(index, f"{type(outcome).__name__}: {outcome}") from outcome
+            if isinstance(outcome, BaseException):
+                raise outcome
 
-    async def consume(self, group: str, topics: Iterable[str], processor: MessageProcessor) -> None:
+    async def consume(
+        self,
+        group: str,
+        topics: Iterable[str],
+        processor: MessageProcessor,
+        *,
+        stopping: asyncio.Event | None = None,
+    ) -> None:
         consumer = AIOKafkaConsumer(
             *(self._namespace + t for t in topics),
             bootstrap_servers=self._bootstrap,
@@ -152,9 +227,12 @@ class KafkaTransport:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self._fetch_batch_size,
+            **self._client_options,
         )
         await consumer.start()
         log.info("consumer.started", group=group, topics=sorted(consumer.subscription()))
+        # Optional: a processor that keeps metrics hears how far behind it is after each fetch.
+        observe_lag = getattr(processor, "observe_lag", None)
 
         def message_of(record: ConsumerRecord[bytes, bytes]) -> Message:
             return Message(
@@ -166,29 +244,56 @@ class KafkaTransport:
                 offset=record.offset,
             )
 
+        async def report_lag(behind: dict[TopicPartition, int]) -> None:
+            """Messages not yet handled per assigned partition; behind holds the first unhandled offsets known."""
+            if observe_lag is None:
+                return
+            for partition in consumer.assignment():
+                end = consumer.highwater(partition)
+                if end is not None:
+                    start = behind.get(partition)
+                    lag = max(0, end - (start if start is not None else await consumer.position(partition)))
+                    observe_lag(partition.topic.removeprefix(self._namespace), partition.partition, lag)
+
         try:
-            while True:
+            while stopping is None or not stopping.is_set():
                 batch = await consumer.getmany(timeout_ms=1000, max_records=self._fetch_batch_size)
+                await report_lag({partition: records[0].offset for partition, records in batch.items()})
                 if batch:
                     # Partitions one after another, each in offset order: every key stays in order.
                     await processor.process_batch([message_of(r) for records in batch.values() for r in records])
                     # Committed only once the batch's effects are: a crash before redelivers it all.
                     await consumer.commit({partition: records[-1].offset + 1 for partition, records in batch.items()})
+                    await report_lag({})
         finally:
+            # Leaves the group, so its partitions move to the other members at once.
             await consumer.stop()
+            log.info("consumer.stopped", group=group)
 
     async def ensure_topics(self, topics: Iterable[str]) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin")
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin", **self._client_options
+        )
         await admin.start()
         try:
             existing = set(await admin.list_topics())
             wanted = [
-                NewTopic(name=t, num_partitions=self._partitions, replication_factor=1)
+                NewTopic(
+                    name=t,
+                    num_partitions=self._partitions,
+                    replication_factor=self._replication_factor,
+                    topic_configs=self._topic_config,
+                )
                 for t in sorted({self._namespace + t for t in topics} - existing)
             ]
             if wanted:
                 with contextlib.suppress(TopicAlreadyExistsError):
-                    await admin.create_topics(wanted)
+                    response = await admin.create_topics(wanted)
+                    # The admin client reports per-topic errors in the response instead of raising them,
+                    # e.g. a replication factor above the number of brokers.
+                    for topic, code, *_ in response.topic_errors:
+                        if code not in (0, TopicAlreadyExistsError.errno):
+                            raise for_code(code)(f"creating topic {topic}")
                 log.info("kafka.topics_created", topics=[t.name for t in wanted])
         finally:
             await admin.close()

@@ -17,21 +17,27 @@ from bluemap_shared.messaging.inbox import EventConsumer
 def register_handlers(consumer: EventConsumer) -> None:
     """Attach this context's handlers to the service's consumer."""
 
-    @consumer.on(EnterpriseRegistered)
-    async def on_enterprise_registered(session: AsyncSession, envelope: Envelope[EnterpriseRegistered]) -> None:
-        await service.project_enterprise(session, envelope.tenant_id, envelope.data.enterprise)
+    # Consecutive events of one type come as a batch (each subject once) and are written set-based.
 
-    @consumer.on(EnterpriseUpdated)
-    async def on_enterprise_updated(session: AsyncSession, envelope: Envelope[EnterpriseUpdated]) -> None:
-        await service.project_enterprise(session, envelope.tenant_id, envelope.data.enterprise)
+    @consumer.on_batch(EnterpriseRegistered)
+    async def on_enterprises_registered(session: AsyncSession, envelopes: list[Envelope[EnterpriseRegistered]]) -> None:
+        await service.project_enterprises(
+            session, [(envelope.tenant_id, envelope.data.enterprise) for envelope in envelopes]
+        )
 
-    @consumer.on(RecordPublished)
-    async def on_record_published(session: AsyncSession, envelope: Envelope[RecordPublished]) -> None:
-        await service.project_record(session, envelope.tenant_id, envelope.data)
+    @consumer.on_batch(EnterpriseUpdated)
+    async def on_enterprises_updated(session: AsyncSession, envelopes: list[Envelope[EnterpriseUpdated]]) -> None:
+        await service.project_enterprises(
+            session, [(envelope.tenant_id, envelope.data.enterprise) for envelope in envelopes]
+        )
 
-    @consumer.on(RecordUpdated)
-    async def on_record_updated(session: AsyncSession, envelope: Envelope[RecordUpdated]) -> None:
-        await service.project_record(session, envelope.tenant_id, envelope.data)
+    @consumer.on_batch(RecordPublished)
+    async def on_records_published(session: AsyncSession, envelopes: list[Envelope[RecordPublished]]) -> None:
+        await service.project_records(session, [(envelope.tenant_id, envelope.data) for envelope in envelopes])
+
+    @consumer.on_batch(RecordUpdated)
+    async def on_records_updated(session: AsyncSession, envelopes: list[Envelope[RecordUpdated]]) -> None:
+        await service.project_records(session, [(envelope.tenant_id, envelope.data) for envelope in envelopes])
 
     @consumer.on(RecordRetracted)
     async def on_record_retracted(session: AsyncSession, envelope: Envelope[RecordRetracted]) -> None:

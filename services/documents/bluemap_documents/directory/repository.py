@@ -8,7 +8,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_documents.directory.models import KnownEnterprise, KnownRecord
-from bluemap_shared.db import insert_ignore, upsert
+from bluemap_shared.db import insert_ignore, upsert_many
 
 
 def _same_tenant(table: Any, excluded: Any) -> Any:
@@ -20,18 +20,35 @@ class DirectoryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def upsert_enterprise(self, values: dict[str, Any]) -> bool:
-        return await upsert(
-            self.session, KnownEnterprise, values, key=("enterprise_id",), keep=("tenant_id",), only_if=_same_tenant
+    async def upsert_enterprises(self, rows: Sequence[dict[str, Any]]) -> list[UUID]:
+        """Insert or overwrite enterprises (distinct ids); the ids written (not those of another tenant)."""
+        written = await upsert_many(
+            self.session,
+            KnownEnterprise,
+            rows,
+            key=("enterprise_id",),
+            keep=("tenant_id",),
+            only_if=_same_tenant,
+            returning=("enterprise_id",),
         )
+        return [enterprise_id for (enterprise_id,) in written]
 
-    async def upsert_record(self, values: dict[str, Any], *, only_if_missing: bool = False) -> bool:
-        """Insert or overwrite a record; only_if_missing leaves a row the records service already described."""
-        if only_if_missing:
-            return await insert_ignore(self.session, KnownRecord, values, ("record_id",))
-        return await upsert(
-            self.session, KnownRecord, values, key=("record_id",), keep=("tenant_id", "retracted"), only_if=_same_tenant
+    async def upsert_records(self, rows: Sequence[dict[str, Any]]) -> list[UUID]:
+        """Insert or overwrite records (distinct ids); the ids written (not those of another tenant)."""
+        written = await upsert_many(
+            self.session,
+            KnownRecord,
+            rows,
+            key=("record_id",),
+            keep=("tenant_id", "retracted"),
+            only_if=_same_tenant,
+            returning=("record_id",),
         )
+        return [record_id for (record_id,) in written]
+
+    async def insert_record_if_missing(self, values: dict[str, Any]) -> bool:
+        """Insert a record unless one is known: the records service's description stands."""
+        return await insert_ignore(self.session, KnownRecord, values, ("record_id",))
 
     async def mark_retracted(self, tenant_id: str, record_id: UUID) -> None:
         await self.session.exec(

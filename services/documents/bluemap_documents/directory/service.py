@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_documents.directory.models import KnownRecord
 from bluemap_documents.directory.repository import DirectoryRepository
+from bluemap_shared.db import standing_rows
 from bluemap_shared.events.catalog import EnterpriseSnapshot, RecordPublished, RecordUpdated, SubmittedExplanation
 from bluemap_shared.problems import InvalidInput
 
@@ -16,7 +17,12 @@ log = structlog.get_logger()
 
 async def project_enterprise(session: AsyncSession, tenant_id: str, enterprise: EnterpriseSnapshot) -> None:
     """Keep the latest snapshot of an enterprise (names for listings, USCC)."""
-    written = await DirectoryRepository(session).upsert_enterprise(
+    await project_enterprises(session, [(tenant_id, enterprise)])
+
+
+async def project_enterprises(session: AsyncSession, snapshots: Sequence[tuple[str, EnterpriseSnapshot]]) -> None:
+    """Keep the last of the snapshots (tenant, snapshot; in delivery order) of each enterprise."""
+    rows = [
         {
             "enterprise_id": enterprise.enterprise_id,
             "tenant_id": tenant_id,
@@ -24,29 +30,43 @@ async def project_enterprise(session: AsyncSession, tenant_id: str, enterprise: 
             "name": enterprise.name,
             "name_en": enterprise.name_en,
         }
-    )
-    if not written:
-        log.warning("directory.cross_tenant_enterprise_ignored", enterprise_id=str(enterprise.enterprise_id))
+        for tenant_id, enterprise in snapshots
+    ]
+    repository = DirectoryRepository(session)
+    for statement in standing_rows(rows, key=("enterprise_id",), owner="tenant_id"):
+        written = set(await repository.upsert_enterprises(statement))
+        for row in statement:
+            if row["enterprise_id"] not in written:
+                log.warning("directory.cross_tenant_enterprise_ignored", enterprise_id=str(row["enterprise_id"]))
 
 
-async def project_record(session: AsyncSession, tenant_id: str, event: RecordPublished | RecordUpdated) -> None:
-    """Upsert the record, so a replayed event (even under a new event id) leaves the same row."""
-    await project_enterprise(session, tenant_id, event.enterprise)
-    written = await DirectoryRepository(session).upsert_record(
-        {
-            "record_id": event.record_id,
-            "tenant_id": tenant_id,
-            "enterprise_id": event.enterprise.enterprise_id,
-            "record_type": event.record_type,
-            "year": event.year,
-            "source_title": event.source_title,
-            "issuing_authority": event.issuing_authority,
-            "issued_on": event.issued_on,
-            "retracted": False,
-        }
+async def project_records(
+    session: AsyncSession, events: Sequence[tuple[str, RecordPublished]] | Sequence[tuple[str, RecordUpdated]]
+) -> None:
+    """Upsert the records (tenant, event; distinct records), so a replayed event (even under a new event id)
+    leaves the same rows."""
+    await project_enterprises(session, [(tenant_id, event.enterprise) for tenant_id, event in events])
+    written = set(
+        await DirectoryRepository(session).upsert_records(
+            [
+                {
+                    "record_id": event.record_id,
+                    "tenant_id": tenant_id,
+                    "enterprise_id": event.enterprise.enterprise_id,
+                    "record_type": event.record_type,
+                    "year": event.year,
+                    "source_title": event.source_title,
+                    "issuing_authority": event.issuing_authority,
+                    "issued_on": event.issued_on,
+                    "retracted": False,
+                }
+                for tenant_id, event in events
+            ]
+        )
     )
-    if not written:
-        log.warning("directory.cross_tenant_record_ignored", record_id=str(event.record_id))
+    for _, event in events:
+        if event.record_id not in written:
+            log.warning("directory.cross_tenant_record_ignored", record_id=str(event.record_id))
 
 
 async def project_submitted_records(
@@ -55,7 +75,7 @@ async def project_submitted_records(
     """Learn records from a submission too, without overwriting what the records service said of them."""
     repository = DirectoryRepository(session)
     for item in explanations:
-        await repository.upsert_record(
+        await repository.insert_record_if_missing(
             {
                 "record_id": item.record_id,
                 "tenant_id": tenant_id,
@@ -66,8 +86,7 @@ async def project_submitted_records(
                 "issuing_authority": item.issuing_authority,
                 "issued_on": item.issued_on,
                 "retracted": False,
-            },
-            only_if_missing=True,
+            }
         )
 
 

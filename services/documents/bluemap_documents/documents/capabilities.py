@@ -10,6 +10,8 @@ from uuid import UUID
 
 Disposition = Literal["attachment", "inline"]
 _SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
+# Clocks of the replicas that sign and check a link may differ this much.
+CLOCK_SKEW_SECONDS = 60
 
 
 def _message(document_id: UUID, expires: int, disposition: Disposition) -> bytes:
@@ -23,15 +25,28 @@ def sign(key: bytes, document_id: UUID, expires: int, disposition: Disposition =
 
 
 def refusal(
-    key: bytes, document_id: UUID, expires: int, signature: str, disposition: Disposition, *, now: datetime
+    key: bytes,
+    document_id: UUID,
+    expires: int,
+    signature: str,
+    disposition: Disposition,
+    *,
+    now: datetime,
+    longest_seconds: int,
 ) -> str | None:
-    """Why the URL grants nothing now ("invalid-signature", "expired"), or None when it grants the download."""
+    """Why the URL grants nothing now ("invalid-signature", "expired", "too-long"), or None when it grants the download.
+
+    longest_seconds caps the lifetime: a link valid further ahead than any the service issues was not
+    issued by it (a leaked or guessed key), whatever its signature.
+    """
     if not _SIGNATURE.match(signature) or not hmac.compare_digest(
         sign(key, document_id, expires, disposition), signature
     ):
         return "invalid-signature"
     if now.timestamp() >= expires:
         return "expired"
+    if expires - now.timestamp() > longest_seconds + CLOCK_SKEW_SECONDS:
+        return "too-long"
     return None
 
 

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_documents.dependencies import SettingsDep, StorageDep, multipart_body, receive
+from bluemap_documents.dependencies import SettingsDep, StorageDep, multipart_body, receive, upload_body_limit
 from bluemap_documents.documents import capabilities, service
 from bluemap_documents.documents.capabilities import Disposition
 from bluemap_documents.documents.categories import CATEGORIES, GROUPS
@@ -26,6 +26,7 @@ from bluemap_shared.auth import (
     enterprise_scope,
     may_read_enterprise,
 )
+from bluemap_shared.body_limit import large_body
 from bluemap_shared.db import utcnow
 from bluemap_shared.problems import Forbidden, InvalidInput, NotFound
 from bluemap_shared.runtime import SessionDep
@@ -85,8 +86,15 @@ async def _store_upload(
     category = (upload.fields.get("category") or "").strip()
     if not category:
         kind = service.parse_kind(upload.fields.get("kind"))
-        return await service.store_document(
-            session, storage, principal.tenant_id, enterprise_id, kind, upload, uploaded_by=principal.subject
+        return await service.store_plain_document(
+            session,
+            storage,
+            principal.tenant_id,
+            enterprise_id,
+            kind,
+            upload,
+            uploaded_by=principal.subject,
+            max_pages=settings.max_pdf_pages,
         )
     kind_field = (upload.fields.get("kind") or DocumentKind.SUPPORTING).strip()
     if kind_field != DocumentKind.SUPPORTING:
@@ -112,9 +120,10 @@ async def _store_upload(
     responses={
         413: {"description": "The file exceeds max_upload_bytes"},
         415: {"description": "Not multipart, or (with a category) not a PDF"},
-        422: {"description": "Bad fields, or a PDF refused; `reason` says why"},
+        422: {"description": "Bad fields, or a PDF refused (any PDF, with or without category); `reason` says why"},
     },
 )
+@large_body(upload_body_limit)
 async def upload_document(
     request: Request, session: SessionDep, principal: EnterpriseUser, storage: StorageDep, settings: SettingsDep
 ) -> DocumentPublic:
@@ -182,7 +191,15 @@ async def download_document(
     else:
         if expires is None or signature is None:
             raise CapabilityRefused("A download link needs both expires and signature.", reason="invalid-signature")
-        reason = capabilities.refusal(settings.signing_key, document_id, expires, signature, disposition, now=utcnow())
+        reason = capabilities.refusal(
+            settings.signing_key,
+            document_id,
+            expires,
+            signature,
+            disposition,
+            now=utcnow(),
+            longest_seconds=settings.longest_link_seconds,
+        )
         if reason is not None:
             raise CapabilityRefused(
                 "This download link has expired." if reason == "expired" else "This download link is not valid.",

@@ -109,7 +109,7 @@ async def put_object(
         if not await storage.exists(key):
             source = await asyncio.to_thread(open_source)
             try:
-                await storage.put(key, source, length=length, content_type=content_type)
+                await storage.put(key, source, length=length, content_type=content_type, sha256=sha256_hex)
             finally:
                 source.close()
     return key
@@ -212,6 +212,30 @@ async def store_supporting_document(
         category=category,
         record_ids=record_ids,
         pdf=facts,
+    )
+
+
+async def store_plain_document(
+    session: AsyncSession,
+    storage: ObjectStorage,
+    tenant_id: str,
+    enterprise_id: UUID,
+    kind: str,
+    upload: ReceivedUpload,
+    *,
+    uploaded_by: str,
+    max_pages: int,
+) -> Document:
+    """A file of any allowed type; bytes that are a PDF pass the same checks as a supporting document.
+
+    A stored application/pdf is shown inline (the reviewer console embeds it), so no PDF is stored
+    unchecked: JavaScript, launch or submit actions, embedded files, encryption are refused (422).
+    """
+    facts = None
+    if sniff_content_type(upload.head, upload.declared_type) == PDF:
+        facts = await validate_pdf(upload, max_pages=max_pages)
+    return await store_document(
+        session, storage, tenant_id, enterprise_id, kind, upload, uploaded_by=uploaded_by, pdf=facts
     )
 
 

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Request, status
 
-from bluemap_documents.dependencies import SettingsDep, StorageDep, multipart_body, receive
+from bluemap_documents.dependencies import SettingsDep, StorageDep, multipart_body, receive, upload_body_limit
 from bluemap_documents.documents import capabilities
 from bluemap_documents.documents.schemas import DocumentPublic
 from bluemap_documents.documents.service import validate_pdf
@@ -13,6 +13,7 @@ from bluemap_documents.submissions import service
 from bluemap_documents.submissions.models import Submission
 from bluemap_documents.submissions.schemas import SubmissionPublic, VerificationPublic
 from bluemap_shared.auth import CurrentPrincipal, EnterpriseUser
+from bluemap_shared.body_limit import large_body
 from bluemap_shared.db import utcnow
 from bluemap_shared.problems import Forbidden
 from bluemap_shared.runtime import RuntimeDep, SessionDep
@@ -64,6 +65,7 @@ async def get_submission(
         422: {"description": "A PDF refused (encrypted, JavaScript, attachments, pages...); `reason` says why"},
     },
 )
+@large_body(upload_body_limit)
 async def upload_signed_scan(
     submission_id: UUID,
     request: Request,

@@ -2,9 +2,11 @@
 
 import asyncio
 import contextlib
+import time
 from uuid import UUID
 
 import structlog
+from prometheus_client import Histogram
 
 from bluemap_documents.documents.service import store_generated_pdf
 from bluemap_documents.settings import DocumentsSettings
@@ -21,9 +23,16 @@ class RenderWorker:
     """Renders due submissions; safe in many replicas: each render holds a lease on its submission."""
 
     def __init__(
-        self, sessionmaker: SessionMaker, storage: ObjectStorage, settings: DocumentsSettings, renderer: PdfRenderer
+        self,
+        sessionmaker: SessionMaker,
+        storage: ObjectStorage,
+        settings: DocumentsSettings,
+        renderer: PdfRenderer,
+        *,
+        render_time: Histogram | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._render_time = render_time
         self._storage = storage
         self._settings = settings
         self._renderer = renderer
@@ -75,8 +84,11 @@ class RenderWorker:
                 submission = await SubmissionRepository(session).get(tenant_id, submission_id)
             if submission is None:
                 return False
+            started = time.perf_counter()
             rendered = await service.render_pdf(self._renderer, self._settings, submission)
             digest, key = await store_generated_pdf(self._storage, rendered.pdf.data)
+            if self._render_time is not None:
+                self._render_time.observe(time.perf_counter() - started)
             async with self._sessionmaker() as session, session.begin():
                 await service.record_rendering(session, self._settings, tenant_id, submission_id, rendered, digest, key)
             return True

@@ -4,7 +4,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
-from bluemap_explanations.client_ip import ClientIp
 from bluemap_explanations.commitments import service
 from bluemap_explanations.commitments.models import CommitmentResponse
 from bluemap_explanations.commitments.repository import CommitmentRepository
@@ -18,6 +17,7 @@ from bluemap_explanations.commitments.schemas import (
 from bluemap_explanations.commitments.texts import CommitmentKind, Language
 from bluemap_explanations.enterprise import own_enterprise
 from bluemap_shared.auth import ENTERPRISE, Admin, CurrentPrincipal, EnterpriseUser, enterprise_scope
+from bluemap_shared.client_ip import ClientIp
 from bluemap_shared.runtime import SessionDep
 
 router = APIRouter(tags=["commitments"])

@@ -11,7 +11,7 @@ from bluemap_explanations.explanations.rules import ExplanationStatus
 from bluemap_shared.db import UTCDateTime, utcnow
 from bluemap_shared.ids import uuid7
 
-__all__ = ["Explanation", "ExplanationStatus"]
+__all__ = ["Explanation", "ExplanationStatus", "KnownDocument"]
 
 
 class Explanation(SQLModel, table=True):
@@ -44,3 +44,13 @@ class Explanation(SQLModel, table=True):
     saved_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class KnownDocument(SQLModel, table=True):
+    """A document as DocumentStored announced it: whose it is, so an explanation names only its enterprise's."""
+
+    __tablename__ = "explanation_documents"
+
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    document_id: UUID = Field(primary_key=True)
+    enterprise_id: UUID | None = Field(default=None, description="None for documents of no enterprise")

@@ -8,8 +8,8 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_explanations.explanations.models import Explanation, ExplanationStatus
-from bluemap_shared.db import insert_for
+from bluemap_explanations.explanations.models import Explanation, ExplanationStatus, KnownDocument
+from bluemap_shared.db import insert_for, insert_ignore
 
 _TABLE = Explanation.__table__  # type: ignore[attr-defined]
 _EDITABLE = ("violation", "reasons", "corrective_actions", "monitoring", "document_id", "saved_by", "saved_at")
@@ -116,3 +116,28 @@ class ExplanationRepository:
             .values(status=target.value)
         )
         return (await self.session.exec(stmt)).rowcount
+
+
+class KnownDocumentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, tenant_id: str, document_id: UUID, enterprise_id: UUID | None) -> None:
+        """Remember a stored document; a redelivered event changes nothing (a document never changes owner)."""
+        await insert_ignore(
+            self.session,
+            KnownDocument,
+            {"tenant_id": tenant_id, "document_id": document_id, "enterprise_id": enterprise_id},
+            ("tenant_id", "document_id"),
+        )
+
+    async def owners(self, tenant_id: str, document_ids: Collection[UUID]) -> dict[UUID, UUID | None]:
+        """The enterprise of each known document of the tenant; unknown ids are absent."""
+        if not document_ids:
+            return {}
+        result = await self.session.exec(
+            select(KnownDocument).where(
+                KnownDocument.tenant_id == tenant_id, col(KnownDocument.document_id).in_(list(document_ids))
+            )
+        )
+        return {row.document_id: row.enterprise_id for row in result.all()}

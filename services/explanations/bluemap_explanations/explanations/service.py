@@ -7,12 +7,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bluemap_explanations.commitments import service as commitments
 from bluemap_explanations.commitments.texts import CommitmentKind
 from bluemap_explanations.explanations.models import Explanation, ExplanationStatus
-from bluemap_explanations.explanations.repository import ExplanationRepository
+from bluemap_explanations.explanations.repository import ExplanationRepository, KnownDocumentRepository
 from bluemap_explanations.explanations.rules import AUTOMATED_MONITORING
 from bluemap_explanations.explanations.schemas import ExplanationDraft
 from bluemap_explanations.records.repository import ExplainableRecordRepository
 from bluemap_shared.db import utcnow
-from bluemap_shared.events.catalog import ExplanationSaved
+from bluemap_shared.events.catalog import DocumentStored, ExplanationSaved
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging import emit
 from bluemap_shared.problems import Conflict, InvalidInput, NotFound
@@ -21,6 +21,39 @@ from bluemap_shared.problems import Conflict, InvalidInput, NotFound
 class NotEditable(Conflict):
     type = "explanation-not-editable"
     title = "Explanation not editable"
+
+
+class DocumentNotYetKnown(Conflict):
+    type = "document-not-yet-known"
+    title = "Document not yet known"
+
+
+async def project_document_stored(session: AsyncSession, tenant_id: str, event: DocumentStored) -> None:
+    """Remember whose document it is: explanations may name only their own enterprise's."""
+    await KnownDocumentRepository(session).add(tenant_id, event.document_id, event.enterprise_id)
+
+
+async def check_document(
+    session: AsyncSession, tenant_id: str, enterprise_id: UUID, document_id: UUID, *, lagging_ok: bool
+) -> None:
+    """The document must be the enterprise's own; 422 when it is another's (or another tenant's, once known).
+
+    A document uploaded a moment ago may not have reached this service yet: a draft may name it
+    (lagging_ok), a submission may not (409, try again).
+    """
+    owners = await KnownDocumentRepository(session).owners(tenant_id, [document_id])
+    if document_id not in owners:
+        if lagging_ok:
+            return
+        raise DocumentNotYetKnown(
+            "The attached document has not reached this service yet; try again in a moment.",
+            document_id=str(document_id),
+        )
+    if owners[document_id] != enterprise_id:
+        raise InvalidInput(
+            "The document is not one of your enterprise's.",
+            errors=[{"location": ["body", "document_id"], "message": "not your enterprise's", "type": "foreign"}],
+        )
 
 
 async def save_draft(
@@ -44,6 +77,8 @@ async def save_draft(
             "Monitoring details explain automated-monitoring records only.",
             errors=[{"location": ["body", "monitoring"], "message": "not for this record type", "type": "unexpected"}],
         )
+    if data.document_id is not None:
+        await check_document(session, tenant_id, enterprise_id, data.document_id, lagging_ok=True)
     await commitments.require_accepted(session, tenant_id, enterprise_id, [CommitmentKind.ACCURACY])
     now = utcnow()
     explanation = await ExplanationRepository(session).save_draft(

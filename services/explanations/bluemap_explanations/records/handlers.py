@@ -11,32 +11,31 @@ from bluemap_shared.events.catalog import (
     RecordUpdated,
 )
 from bluemap_shared.events.envelope import Envelope
+from bluemap_shared.events.seen import SnapshotSeen
 from bluemap_shared.messaging.inbox import EventConsumer
 
 
 def register_handlers(consumer: EventConsumer) -> None:
     """Attach this context's handlers to the service's consumer."""
 
-    @consumer.on(RecordPublished)
-    async def on_record_published(session: AsyncSession, envelope: Envelope[RecordPublished]) -> None:
-        await service.project_record_published(session, envelope.tenant_id, envelope.data, emitted_at=envelope.time)
+    # Consecutive events of one type come as a batch (each subject once) and are written set-based.
 
-    @consumer.on(RecordUpdated)
-    async def on_record_updated(session: AsyncSession, envelope: Envelope[RecordUpdated]) -> None:
-        await service.project_record_updated(session, envelope.tenant_id, envelope.data, emitted_at=envelope.time)
+    @consumer.on_batch(RecordPublished)
+    async def on_records_published(session: AsyncSession, envelopes: list[Envelope[RecordPublished]]) -> None:
+        await service.project_records_published(session, envelopes)
+
+    @consumer.on_batch(RecordUpdated)
+    async def on_records_updated(session: AsyncSession, envelopes: list[Envelope[RecordUpdated]]) -> None:
+        await service.project_records_updated(session, envelopes)
 
     @consumer.on(RecordRetracted)
     async def on_record_retracted(session: AsyncSession, envelope: Envelope[RecordRetracted]) -> None:
         await service.project_record_retracted(session, envelope.tenant_id, envelope.data)
 
-    @consumer.on(EnterpriseRegistered)
-    async def on_enterprise_registered(session: AsyncSession, envelope: Envelope[EnterpriseRegistered]) -> None:
-        await service.project_enterprise(
-            session, envelope.tenant_id, envelope.data.enterprise, emitted_at=envelope.time
-        )
+    @consumer.on_batch(EnterpriseRegistered)
+    async def on_enterprises_registered(session: AsyncSession, envelopes: list[Envelope[EnterpriseRegistered]]) -> None:
+        await service.project_enterprises(session, [SnapshotSeen.of(envelope) for envelope in envelopes])
 
-    @consumer.on(EnterpriseUpdated)
-    async def on_enterprise_updated(session: AsyncSession, envelope: Envelope[EnterpriseUpdated]) -> None:
-        await service.project_enterprise(
-            session, envelope.tenant_id, envelope.data.enterprise, emitted_at=envelope.time
-        )
+    @consumer.on_batch(EnterpriseUpdated)
+    async def on_enterprises_updated(session: AsyncSession, envelopes: list[Envelope[EnterpriseUpdated]]) -> None:
+        await service.project_enterprises(session, [SnapshotSeen.of(envelope) for envelope in envelopes])

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_explanations.records.models import ExplainableRecord, KnownEnterprise
-from bluemap_shared.db import upsert
+from bluemap_shared.db import upsert_many
 
 
 class ExplainableRecordRepository:
@@ -58,12 +58,12 @@ class ExplainableRecordRepository:
         result = await self.session.exec(query.order_by(col(ExplainableRecord.record_id)).limit(limit))
         return result.all()
 
-    async def upsert(self, values: dict[str, Any], *, keep: Collection[str] = ()) -> bool:
-        """Insert or overwrite one record's row; False (nothing written) when older or another tenant's."""
-        return await upsert(
+    async def upsert_many(self, rows: Sequence[dict[str, Any]], *, keep: Collection[str] = ()) -> list[UUID]:
+        """Insert or overwrite records' rows (distinct ids); the ids written (not those older or another tenant's)."""
+        written = await upsert_many(
             self.session,
             ExplainableRecord,
-            values,
+            rows,
             key=("record_id",),
             keep=("tenant_id", *keep),
             # Record ids are global: a colliding id from another tenant must not take the row over;
@@ -71,7 +71,9 @@ class ExplainableRecordRepository:
             only_if=lambda table, excluded: (
                 (table.c.tenant_id == excluded.tenant_id) & (table.c.revision <= excluded.revision)
             ),
+            returning=("record_id",),
         )
+        return [record_id for (record_id,) in written]
 
     async def retract(self, tenant_id: str, record_id: UUID, retracted_at: datetime) -> bool:
         result = await self.session.exec(
@@ -98,12 +100,12 @@ class KnownEnterpriseRepository:
         )
         return result.first()
 
-    async def upsert(self, values: dict[str, Any]) -> bool:
-        """Keep the newest description; False when it is older or another tenant owns the id."""
-        return await upsert(
+    async def upsert_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Keep the newest descriptions (distinct ids); older ones and another tenant's leave the rows as they are."""
+        await upsert_many(
             self.session,
             KnownEnterprise,
-            values,
+            rows,
             key=("enterprise_id",),
             keep=("tenant_id",),
             # Enterprise and record events travel on different keys, hence partitions: an older

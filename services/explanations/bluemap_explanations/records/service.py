@@ -1,6 +1,6 @@
 """Keeping the read model in step with the records service."""
 
-from datetime import datetime
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
@@ -8,35 +8,26 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_explanations.records.models import KnownEnterprise
 from bluemap_explanations.records.repository import ExplainableRecordRepository, KnownEnterpriseRepository
+from bluemap_shared.db import standing_rows
 from bluemap_shared.events.catalog import EnterpriseSnapshot, RecordPublished, RecordRetracted, RecordUpdated
+from bluemap_shared.events.envelope import Envelope
+from bluemap_shared.events.seen import SnapshotSeen
 
 log = structlog.get_logger()
 
 
-async def project_record_published(
-    session: AsyncSession, tenant_id: str, event: RecordPublished, *, emitted_at: datetime
-) -> None:
-    """Upsert the record, so a replayed event (even under a new event id) leaves the same row."""
-    await _project_record(
-        session,
-        tenant_id,
-        event,
-        {"revision": 1, "published_at": event.published_at},
-        emitted_at=emitted_at,
-    )
+async def project_records_published(session: AsyncSession, envelopes: Sequence[Envelope[RecordPublished]]) -> None:
+    """Upsert the records (distinct), so a replayed event (even under a new event id) leaves the same rows."""
+    await _project_records(session, envelopes, lambda event: {"revision": 1, "published_at": event.published_at})
 
 
-async def project_record_updated(
-    session: AsyncSession, tenant_id: str, event: RecordUpdated, *, emitted_at: datetime
-) -> None:
-    """The record's new content; its publication time stays (known only from RecordPublished)."""
-    await _project_record(
+async def project_records_updated(session: AsyncSession, envelopes: Sequence[Envelope[RecordUpdated]]) -> None:
+    """The records' new content (distinct records); publication times stay (known only from RecordPublished)."""
+    await _project_records(
         session,
-        tenant_id,
-        event,
+        envelopes,
         # Inserted only if RecordPublished never arrived; then the update time is the best there is.
-        {"revision": event.revision, "published_at": event.updated_at},
-        emitted_at=emitted_at,
+        lambda event: {"revision": event.revision, "published_at": event.updated_at},
         keep=("published_at",),
     )
 
@@ -46,55 +37,65 @@ async def project_record_retracted(session: AsyncSession, tenant_id: str, event:
     await ExplainableRecordRepository(session).retract(tenant_id, event.record_id, event.retracted_at)
 
 
-async def _project_record(
+async def _project_records(
     session: AsyncSession,
-    tenant_id: str,
-    event: RecordPublished | RecordUpdated,
-    extra: dict[str, Any],
+    envelopes: Sequence[Envelope[Any]],
+    extra: Callable[[Any], dict[str, Any]],
     *,
-    emitted_at: datetime,
     keep: tuple[str, ...] = (),
 ) -> None:
-    written = await ExplainableRecordRepository(session).upsert(
-        {
-            "record_id": event.record_id,
-            "tenant_id": tenant_id,
-            "enterprise_id": event.enterprise.enterprise_id,
-            "enterprise_name": event.enterprise.name,
-            "record_type": event.record_type,
-            "explainable": event.explainable,
-            "year": event.year,
-            "source_title": event.source_title,
-            "issuing_authority": event.issuing_authority,
-            "issued_on": event.issued_on,
-            "explanation_due_on": event.explanation_due_on,
-            **extra,
-        },
-        keep=keep,
+    """One statement for the records, then one for the enterprises of the records written."""
+    rows = []
+    for envelope in envelopes:
+        event: RecordPublished | RecordUpdated = envelope.data
+        rows.append(
+            {
+                "record_id": event.record_id,
+                "tenant_id": envelope.tenant_id,
+                "enterprise_id": event.enterprise.enterprise_id,
+                "enterprise_name": event.enterprise.name,
+                "record_type": event.record_type,
+                "explainable": event.explainable,
+                "year": event.year,
+                "source_title": event.source_title,
+                "issuing_authority": event.issuing_authority,
+                "issued_on": event.issued_on,
+                "explanation_due_on": event.explanation_due_on,
+                **extra(event),
+            }
+        )
+    written = set(await ExplainableRecordRepository(session).upsert_many(rows, keep=keep))
+    for envelope in envelopes:
+        if envelope.data.record_id not in written:
+            # An older revision replayed, or (ids are uuid7, never shared) a bug or forgery upstream.
+            log.warning(
+                "records.stale_or_foreign_record_ignored",
+                record_id=str(envelope.data.record_id),
+                tenant_id=envelope.tenant_id,
+            )
+    await project_enterprises(
+        session, [SnapshotSeen.of(envelope) for envelope in envelopes if envelope.data.record_id in written]
     )
-    if not written:
-        # An older revision replayed, or (ids are uuid7, never shared) a bug or forgery upstream.
-        log.warning("records.stale_or_foreign_record_ignored", record_id=str(event.record_id), tenant_id=tenant_id)
-        return
-    await project_enterprise(session, tenant_id, event.enterprise, emitted_at=emitted_at)
 
 
-async def project_enterprise(
-    session: AsyncSession, tenant_id: str, enterprise: EnterpriseSnapshot, *, emitted_at: datetime
-) -> None:
-    """Keep the newest description of the enterprise, whichever event carried it."""
-    await KnownEnterpriseRepository(session).upsert(
+async def project_enterprises(session: AsyncSession, seen: Sequence[SnapshotSeen]) -> None:
+    """Keep the newest description of each enterprise, whichever events carried them."""
+    rows = [
         {
-            "enterprise_id": enterprise.enterprise_id,
-            "tenant_id": tenant_id,
-            "uscc": enterprise.uscc,
-            "name": enterprise.name,
-            "name_en": enterprise.name_en,
-            "region_code": enterprise.region_code,
-            "registered_emails": [str(email) for email in enterprise.registered_emails],
-            "described_at": emitted_at,
+            "enterprise_id": item.enterprise.enterprise_id,
+            "tenant_id": item.tenant_id,
+            "uscc": item.enterprise.uscc,
+            "name": item.enterprise.name,
+            "name_en": item.enterprise.name_en,
+            "region_code": item.enterprise.region_code,
+            "registered_emails": [str(email) for email in item.enterprise.registered_emails],
+            "described_at": item.as_of,
         }
-    )
+        for item in seen
+    ]
+    repository = KnownEnterpriseRepository(session)
+    for statement in standing_rows(rows, key=("enterprise_id",), newer="described_at", owner="tenant_id"):
+        await repository.upsert_many(statement)
 
 
 def snapshot_of(enterprise: KnownEnterprise) -> EnterpriseSnapshot:

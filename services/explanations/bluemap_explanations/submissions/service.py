@@ -15,6 +15,7 @@ from bluemap_explanations.commitments.texts import CommitmentKind, Language
 from bluemap_explanations.explanations.models import Explanation
 from bluemap_explanations.explanations.repository import ExplanationRepository
 from bluemap_explanations.explanations.rules import ExplanationStatus, Step, allowed_from, sending_errors
+from bluemap_explanations.explanations.service import check_document
 from bluemap_explanations.records.models import ExplainableRecord
 from bluemap_explanations.records.repository import ExplainableRecordRepository, KnownEnterpriseRepository
 from bluemap_explanations.records.service import snapshot_of
@@ -83,6 +84,10 @@ async def send(
     errors = _sending_errors(record_ids, records, explanations)
     if errors:
         raise IncompleteSubmission("Complete every explanation before sending.", errors=errors)
+    for explanation in explanations.values():
+        if explanation.document_id is not None:
+            # Checked again: the draft may have named it before its DocumentStored arrived.
+            await check_document(session, tenant_id, enterprise_id, explanation.document_id, lagging_ok=False)
     accepted = await commitments.require_accepted(session, tenant_id, enterprise_id, REQUIRED_TO_SEND)
     known = await KnownEnterpriseRepository(session).get(tenant_id, enterprise_id)
     if known is None:

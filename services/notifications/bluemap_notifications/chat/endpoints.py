@@ -11,14 +11,37 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from bluemap_notifications.chat import service
-from bluemap_notifications.chat.schemas import ConversationCreate, ConversationPublic, MessageCreate, MessagePublic
+from bluemap_notifications.chat.schemas import (
+    MAX_MESSAGE_ID,
+    ConversationCreate,
+    ConversationPublic,
+    MessageCreate,
+    MessagePublic,
+)
 from bluemap_shared.auth import CurrentPrincipal
 from bluemap_shared.db import SessionMaker
-from bluemap_shared.runtime import SessionDep
+from bluemap_shared.problems import InvalidInput
+from bluemap_shared.runtime import ServiceRuntime, SessionDep
 
 router = APIRouter(prefix="/v1/conversations", tags=["chat"])
 
 KEEPALIVE_SECONDS = 15.0
+DRAINING_RETRY_MS = 1000
+
+AFTER = Query(default=0, ge=0, le=MAX_MESSAGE_ID, description="Cursor: the last message id already seen")
+
+
+def parse_last_event_id(value: str | None) -> int:
+    """The message id EventSource echoes back; 422 for anything this service never sent."""
+    if value is None or value == "":
+        return 0
+    # Length first: int() of thousands of digits costs time and raises past Python's digit limit.
+    if len(value) > len(str(MAX_MESSAGE_ID)) or not value.isascii() or not value.isdigit():
+        raise InvalidInput("Last-Event-ID must be a message id.", field="Last-Event-ID")
+    parsed = int(value)
+    if parsed > MAX_MESSAGE_ID:
+        raise InvalidInput("Last-Event-ID must be a message id.", field="Last-Event-ID")
+    return parsed
 
 
 @dataclass(frozen=True)
@@ -65,7 +88,7 @@ async def list_messages(
     conversation_id: UUID,
     session: SessionDep,
     principal: CurrentPrincipal,
-    after: int = Query(default=0, ge=0, description="Cursor: the last message id already seen"),
+    after: int = AFTER,
 ) -> list[MessagePublic]:
     """Messages in order, after the given id."""
     rows = await service.list_messages(session, principal, conversation_id, after=after)
@@ -78,7 +101,7 @@ async def stream_messages(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    after: int = Query(default=0, ge=0),
+    after: int = AFTER,
     last_event_id: str | None = Header(default=None),
 ) -> StreamingResponse:
     """Server-sent events (`event: message`, id = message id) of messages after `after` or Last-Event-ID.
@@ -86,11 +109,11 @@ async def stream_messages(
     The stream polls the database, so a message posted through any replica arrives; it ends after a while
     and EventSource reconnects with Last-Event-ID.
     """
+    after = max(after, parse_last_event_id(last_event_id))
     conversation = await service.get_conversation(session, principal, conversation_id)
-    if last_event_id and last_event_id.isdigit():
-        after = max(after, int(last_event_id))
     settings: StreamSettings = request.app.state.chat_stream
-    sessionmaker: SessionMaker = request.app.state.runtime.sessionmaker
+    runtime: ServiceRuntime = request.app.state.runtime
+    sessionmaker: SessionMaker = runtime.sessionmaker
     tenant_id = conversation.tenant_id
 
     async def events() -> AsyncIterator[str]:
@@ -98,6 +121,10 @@ async def stream_messages(
         started = last_sent = time.monotonic()
         yield f"retry: {int(settings.stream_poll * 1000)}\n\n"
         while time.monotonic() - started < settings.stream_max_seconds:
+            if runtime.draining.is_set():
+                # This replica is stopping: reconnect soon, to another one, from the last id sent.
+                yield f"retry: {DRAINING_RETRY_MS}\n\n"
+                return
             if await request.is_disconnected():
                 return
             async with sessionmaker() as poll:

@@ -6,6 +6,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_BODY = 4000
+# Message ids are INTEGER (serial) on PostgreSQL: a cursor past the largest is a client error, not a driver overflow.
+MAX_MESSAGE_ID = 2**31 - 1
 
 
 class ConversationCreate(BaseModel):

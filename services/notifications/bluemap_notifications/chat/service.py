@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_notifications.chat.models import AuthorRole, ChatMessage, Conversation
 from bluemap_notifications.chat.repository import ChatRepository
-from bluemap_notifications.contacts.service import get_contact
+from bluemap_notifications.contacts.service import get_contact, require_enterprise
 from bluemap_notifications.emails.models import Email
 from bluemap_notifications.emails.rendering import CLOSING_EN, CLOSING_ZH, Section, compose
 from bluemap_notifications.emails.service import queue_to_addresses
@@ -52,8 +52,12 @@ async def open_conversation(
         if enterprise_id not in (None, principal.enterprise_id):
             raise Forbidden("You can open conversations for your own enterprise only.")
         enterprise_id = principal.enterprise_id
-    if enterprise_id is None:
+    elif enterprise_id is None:
         raise InvalidInput("Name the enterprise of the conversation.")
+    else:
+        # Staff name the enterprise: it must be one of their tenant, never an id from another tenant.
+        await require_enterprise(session, principal.tenant_id, enterprise_id)
+    assert enterprise_id is not None
     conversation = Conversation(tenant_id=principal.tenant_id, enterprise_id=enterprise_id, opened_by=principal.subject)
     session.add(conversation)
     await session.flush()

@@ -1,5 +1,6 @@
 """Contact queries, always scoped by tenant."""
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -7,7 +8,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_notifications.contacts.models import EnterpriseContact
-from bluemap_shared.db import upsert
+from bluemap_shared.db import upsert_many
 
 
 class ContactRepository:
@@ -22,12 +23,11 @@ class ContactRepository:
         )
         return result.first()
 
-    async def upsert(self, values: dict[str, Any]) -> bool:
-        """Take the row unless the stored one comes from a later event (events may arrive out of order)."""
+    async def upsert_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Take each row (distinct keys, the same columns) unless the stored one comes from a later event
+        (events may arrive out of order)."""
 
         def not_older(table: Any, proposed: Any) -> Any:
             return table.c.as_of <= proposed.as_of
 
-        return await upsert(
-            self.session, EnterpriseContact, values, key=("tenant_id", "enterprise_id"), only_if=not_older
-        )
+        await upsert_many(self.session, EnterpriseContact, rows, key=("tenant_id", "enterprise_id"), only_if=not_older)

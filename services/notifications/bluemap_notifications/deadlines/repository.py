@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_notifications.deadlines.models import DeadlineReminder, ReminderStatus, TrackedRecord
-from bluemap_shared.db import insert_ignore, upsert
+from bluemap_shared.db import insert_ignore_many, upsert_many
 
 # Lifecycle columns only events about the lifecycle change; content events leave them alone.
 LIFECYCLE = ("status", "status_changed_at", "retracted_at")
@@ -26,29 +26,29 @@ class TrackedRecordRepository:
         )
         return result.first()
 
-    async def upsert_published(self, values: dict[str, Any]) -> bool:
-        """Insert a newly published record; a redelivery refreshes content only while no update came."""
+    async def upsert_published(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert newly published records (distinct keys); a redelivery refreshes content only while no update came."""
 
         def not_updated_since(table: Any, _proposed: Any) -> Any:
             return table.c.revision == 0
 
-        return await upsert(
+        await upsert_many(
             self.session,
             TrackedRecord,
-            values,
+            rows,
             key=("tenant_id", "record_id"),
             keep=(*LIFECYCLE, "revision"),
             only_if=not_updated_since,
         )
 
-    async def upsert_updated(self, values: dict[str, Any]) -> bool:
-        """Take a content revision unless a later one is stored already."""
+    async def upsert_updated(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Take content revisions (distinct keys) unless a later one is stored already."""
 
         def later_revision(table: Any, proposed: Any) -> Any:
             return table.c.revision < proposed.revision
 
-        return await upsert(
-            self.session, TrackedRecord, values, key=("tenant_id", "record_id"), keep=LIFECYCLE, only_if=later_revision
+        await upsert_many(
+            self.session, TrackedRecord, rows, key=("tenant_id", "record_id"), keep=LIFECYCLE, only_if=later_revision
         )
 
     async def retract(self, tenant_id: str, record_id: UUID, retracted_at: datetime) -> None:
@@ -82,12 +82,11 @@ class ReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add_if_new(self, values: dict[str, Any]) -> bool:
-        """Insert unless the same reminder of the same deadline exists."""
-        inserted: bool = await insert_ignore(
-            self.session, DeadlineReminder, values, ("tenant_id", "record_id", "kind", "due_on")
+    async def add_all_if_new(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert the reminders but those of a deadline that has them already; how many were new."""
+        return await insert_ignore_many(
+            self.session, DeadlineReminder, rows, ("tenant_id", "record_id", "kind", "due_on")
         )
-        return inserted
 
     async def expire_passed(self, today: date, now: datetime) -> int:
         """Close every scheduled reminder of every tenant whose deadline has passed; how many."""

@@ -1,5 +1,6 @@
 """Deadline projections: record status from the records service's events, and the reminders to send."""
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -37,16 +38,36 @@ async def track_published(
     session: AsyncSession, tenant_id: str, event: RecordPublished, *, days_before: int, today: date
 ) -> None:
     """Remember a published record and schedule the reminders of its deadline."""
-    await TrackedRecordRepository(session).upsert_published(_content(tenant_id, event) | {"revision": 0})
-    await _schedule(session, tenant_id, event, days_before=days_before, today=today)
+    await track_published_records(session, [(tenant_id, event)], days_before=days_before, today=today)
+
+
+async def track_published_records(
+    session: AsyncSession, published: Sequence[tuple[str, RecordPublished]], *, days_before: int, today: date
+) -> None:
+    """Remember published records (tenant, event; distinct records) and schedule their deadlines' reminders:
+    one statement per table."""
+    await TrackedRecordRepository(session).upsert_published(
+        [_content(tenant_id, event) | {"revision": 0} for tenant_id, event in published]
+    )
+    await _schedule(session, published, days_before=days_before, today=today)
 
 
 async def track_updated(
     session: AsyncSession, tenant_id: str, event: RecordUpdated, *, days_before: int, today: date
 ) -> None:
     """Take a record's new content; a moved deadline gets reminders of its own."""
-    await TrackedRecordRepository(session).upsert_updated(_content(tenant_id, event) | {"revision": event.revision})
-    await _schedule(session, tenant_id, event, days_before=days_before, today=today)
+    await track_updated_records(session, [(tenant_id, event)], days_before=days_before, today=today)
+
+
+async def track_updated_records(
+    session: AsyncSession, updated: Sequence[tuple[str, RecordUpdated]], *, days_before: int, today: date
+) -> None:
+    """Take records' new content (tenant, event; distinct records); moved deadlines get reminders of their own:
+    one statement per table."""
+    await TrackedRecordRepository(session).upsert_updated(
+        [_content(tenant_id, event) | {"revision": event.revision} for tenant_id, event in updated]
+    )
+    await _schedule(session, updated, days_before=days_before, today=today)
 
 
 async def track_retracted(session: AsyncSession, tenant_id: str, event: RecordRetracted) -> None:
@@ -59,29 +80,35 @@ async def track_status_changed(session: AsyncSession, tenant_id: str, event: Rec
 
 
 async def _schedule(
-    session: AsyncSession, tenant_id: str, event: RecordPublished | RecordUpdated, *, days_before: int, today: date
+    session: AsyncSession,
+    events: Sequence[tuple[str, RecordPublished]] | Sequence[tuple[str, RecordUpdated]],
+    *,
+    days_before: int,
+    today: date,
 ) -> None:
-    due_on = event.explanation_due_on
-    if not event.explainable or due_on is None:
-        return
-    reminders = ReminderRepository(session)
-    for kind, remind_on in reminder_dates(due_on, days_before):
-        # Historic records (imported long after their deadline) get no reminder rows at all.
-        if not worth_scheduling(remind_on, today):
+    reminders = []
+    for tenant_id, event in events:
+        due_on = event.explanation_due_on
+        if not event.explainable or due_on is None:
             continue
-        await reminders.add_if_new(
-            {
-                "id": uuid7(),
-                "tenant_id": tenant_id,
-                "record_id": event.record_id,
-                "enterprise_id": event.enterprise.enterprise_id,
-                "kind": kind.value,
-                "due_on": due_on,
-                "remind_on": remind_on,
-                "status": ReminderStatus.SCHEDULED.value,
-                "created_at": utcnow(),
-            }
-        )
+        for kind, remind_on in reminder_dates(due_on, days_before):
+            # Historic records (imported long after their deadline) get no reminder rows at all.
+            if not worth_scheduling(remind_on, today):
+                continue
+            reminders.append(
+                {
+                    "id": uuid7(),
+                    "tenant_id": tenant_id,
+                    "record_id": event.record_id,
+                    "enterprise_id": event.enterprise.enterprise_id,
+                    "kind": kind.value,
+                    "due_on": due_on,
+                    "remind_on": remind_on,
+                    "status": ReminderStatus.SCHEDULED.value,
+                    "created_at": utcnow(),
+                }
+            )
+    await ReminderRepository(session).add_all_if_new(reminders)
 
 
 async def get_record(session: AsyncSession, tenant_id: str, record_id: UUID) -> TrackedRecord | None:

@@ -1,5 +1,6 @@
 """Email texts, Chinese first then English; pure functions of the event and what is known of its record."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape
@@ -59,6 +60,8 @@ class Section:
     greeting: str
     intro: list[str] = field(default_factory=list)
     fields: list[tuple[str, str]] = field(default_factory=list)
+    # A numbered list of things, each with its own fields (the records of a digest).
+    entries: list[list[tuple[str, str]]] = field(default_factory=list)
     asks: list[str] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)
@@ -161,6 +164,10 @@ def _text(section: Section, colon: str) -> list[str]:
     if section.fields:
         lines += [f"{k}{colon}{v}" for k, v in section.fields]
         lines.append("")
+    for n, entry in enumerate(section.entries, start=1):
+        marker = f"{n}. "
+        lines += [f"{marker if at == 0 else ' ' * len(marker)}{k}{colon}{v}" for at, (k, v) in enumerate(entry)]
+        lines.append("")
     lines += section.asks
     lines += [f"{n}. {step}" for n, step in enumerate(section.steps, start=1)]
     lines += [f"{label}{colon}{url}" for label, url in section.links]
@@ -177,17 +184,23 @@ def _html_section(section: Section, colon: str) -> str:
     parts = [f'<section lang="{"zh-Hans" if section.lang == "zh" else "en"}">', f"<p>{escape(section.greeting)}</p>"]
     parts += [f"<p>{escape(p)}</p>" for p in section.intro]
     if section.fields:
-        rows = "\n".join(
-            f'<tr><th scope="row">{escape(k)}</th><td style="white-space: pre-wrap">{escape(v)}</td></tr>'
-            for k, v in section.fields
-        )
-        parts.append(f"<table>\n{rows}\n</table>")
+        parts.append(_html_table(section.fields))
+    if section.entries:
+        parts.append("<ol>\n" + "\n".join(f"<li>{_html_table(entry)}</li>" for entry in section.entries) + "\n</ol>")
     parts += [f"<p>{escape(p)}</p>" for p in section.asks]
     if section.steps:
         parts.append("<ol>\n" + "\n".join(f"<li>{escape(s)}</li>" for s in section.steps) + "\n</ol>")
     parts += [f"<p>{escape(label)}{colon}{link(url)}</p>" for label, url in section.links]
     parts += [f"<p>{escape(section.closing)}</p>", "</section>"]
     return "\n".join(parts)
+
+
+def _html_table(fields: list[tuple[str, str]]) -> str:
+    rows = "\n".join(
+        f'<tr><th scope="row">{escape(k)}</th><td style="white-space: pre-wrap">{escape(v)}</td></tr>'
+        for k, v in fields
+    )
+    return f"<table>\n{rows}\n</table>"
 
 
 def _html(subject: str, zh: Section, en: Section) -> str:
@@ -203,29 +216,152 @@ def _html(subject: str, zh: Section, en: Section) -> str:
 """
 
 
+@dataclass(frozen=True)
+class NewRecord:
+    """A newly public record as its alert tells it."""
+
+    record_type: str
+    explainable: bool
+    year: int
+    source_title: str
+    issuing_authority: str
+    issued_on: date
+    source_url: str | None = None
+    explanation_due_on: date | None = None
+
+    @classmethod
+    def of(cls, event: RecordPublished) -> "NewRecord":
+        return cls(
+            event.record_type,
+            event.explainable,
+            event.year,
+            event.source_title,
+            event.issuing_authority,
+            event.issued_on,
+            event.source_url,
+            event.explanation_due_on,
+        )
+
+    def facts(self) -> RecordFacts:
+        due = self.explanation_due_on if self.explainable else None
+        return RecordFacts(self.record_type, self.year, self.source_title, self.issuing_authority, self.issued_on, due)
+
+
 def render_record_published(event: RecordPublished, *, portal_base_url: str) -> RenderedEmail:
     """Tell an enterprise that a government record about it is now public, and by when to explain it."""
-    label = record_type_label(event.record_type)
     enterprise = event.enterprise
-    to = Addressee(enterprise.name, enterprise.name_en)
-    due = event.explanation_due_on if event.explainable else None
-    record = RecordFacts(
-        event.record_type, event.year, event.source_title, event.issuing_authority, event.issued_on, due
+    return render_new_records(
+        enterprise.enterprise_id,
+        [NewRecord.of(event)],
+        to=Addressee(enterprise.name, enterprise.name_en),
+        portal_base_url=portal_base_url,
     )
-    zh_fields = _record_fields_zh(record)
-    en_fields = _record_fields_en(record)
-    if _is_web_url(event.source_url):
-        source_url = str(event.source_url)
+
+
+def render_new_records(
+    enterprise_id: UUID,
+    records: Sequence[NewRecord],
+    *,
+    to: Addressee,
+    portal_base_url: str,
+    max_listed: int = 100,
+) -> RenderedEmail:
+    """Tell an enterprise which government records about it are now public, each with its deadline.
+
+    One record reads as the single alert it always was; several are listed, the first max_listed of them.
+    """
+    if len(records) == 1:
+        return _render_one_new_record(enterprise_id, records[0], to=to, portal_base_url=portal_base_url)
+    links_zh = [("贵企业的公开页面", enterprise_page_url(portal_base_url, enterprise_id))]
+    links_en = [("Your enterprise's public page", enterprise_page_url(portal_base_url, enterprise_id, lang="en"))]
+    # What asks for an explanation first, soonest due first: the order the enterprise works in.
+    listed = sorted(records, key=_by_deadline)[:max_listed]
+    dues = [r.explanation_due_on for r in records if r.explainable and r.explanation_due_on is not None]
+    days = EXPLANATION_WORKING_DAYS
+    if any(r.explainable for r in records):
+        first = min(dues) if dues else None
+        zh_ask = (
+            f"请在{days}个工作日内（各记录的说明截止日期见上，最早为{_zh_date(first)}）" if first else "请尽快"
+        ) + "登录蔚蓝地图，就需说明的记录公开说明情况及后续整改措施。"
+        en_ask = (
+            "Please disclose a public explanation and your corrective actions for each record that asks for one "
+            f"within {days} working days: each record's due date is above, the first is {first.isoformat()}."
+            if first
+            else "Please disclose a public explanation and your corrective actions as soon as possible."
+        )
+        links_zh.append(("企业工作台", workspace_url(portal_base_url)))
+        links_en.append(("Your workspace", workspace_url(portal_base_url)))
+    else:
+        zh_ask = "这些记录无需企业说明，仅供知悉。"
+        en_ask = "No explanation is required for these records; this message is for your information."
+    more = len(records) - len(listed)
+    asks_zh = [f"另有{more}条记录未在此列出，请登录企业工作台查看。", zh_ask] if more else [zh_ask]
+    asks_en = [f"{more} more records are not listed here; see them in your workspace.", en_ask] if more else [en_ask]
+    count = len(records)
+    return compose(
+        _subject(f"新公开记录{count}条", f"{count} new records published"),
+        Section(
+            "zh",
+            _greeting_zh(to),
+            intro=[f"蔚蓝地图数据库公开了{count}条关于贵企业的政府记录。"],
+            entries=[_new_record_fields_zh(r) for r in listed],
+            asks=asks_zh,
+            links=links_zh,
+            closing=CLOSING_ZH,
+        ),
+        Section(
+            "en",
+            _greeting_en(to),
+            intro=[f"The Blue Map Database has published {count} government records about your enterprise."],
+            entries=[_new_record_fields_en(r) for r in listed],
+            asks=asks_en,
+            links=links_en,
+            closing=CLOSING_EN,
+        ),
+    )
+
+
+def _by_deadline(record: NewRecord) -> tuple[bool, date, date, str]:
+    due = record.explanation_due_on if record.explainable and record.explanation_due_on else date.max
+    return (not record.explainable, due, record.issued_on, record.source_title)
+
+
+def _new_record_fields_zh(record: NewRecord) -> list[tuple[str, str]]:
+    fields = _record_fields_zh(record.facts())
+    if _is_web_url(record.source_url):
+        fields.insert(5, ("原文链接", str(record.source_url)))
+    if not record.explainable:
+        fields.append(("说明截止日期", "无需说明"))
+    return fields
+
+
+def _new_record_fields_en(record: NewRecord) -> list[tuple[str, str]]:
+    fields = _record_fields_en(record.facts())
+    if _is_web_url(record.source_url):
+        fields.insert(5, ("Source link", str(record.source_url)))
+    if not record.explainable:
+        fields.append(("Explanation due by", "not required"))
+    return fields
+
+
+def _render_one_new_record(
+    enterprise_id: UUID, record: NewRecord, *, to: Addressee, portal_base_url: str
+) -> RenderedEmail:
+    label = record_type_label(record.record_type)
+    facts = record.facts()
+    due = facts.explanation_due_on
+    zh_fields = _record_fields_zh(facts)
+    en_fields = _record_fields_en(facts)
+    if _is_web_url(record.source_url):
+        source_url = str(record.source_url)
         # The source link reads best next to the source, before the deadline.
         zh_fields.insert(5, ("原文链接", source_url))
         en_fields.insert(5, ("Source link", source_url))
 
     days = EXPLANATION_WORKING_DAYS
-    links_zh = [("贵企业的公开页面", enterprise_page_url(portal_base_url, enterprise.enterprise_id))]
-    links_en = [
-        ("Your enterprise's public page", enterprise_page_url(portal_base_url, enterprise.enterprise_id, lang="en"))
-    ]
-    if event.explainable:
+    links_zh = [("贵企业的公开页面", enterprise_page_url(portal_base_url, enterprise_id))]
+    links_en = [("Your enterprise's public page", enterprise_page_url(portal_base_url, enterprise_id, lang="en"))]
+    if record.explainable:
         zh_ask = (
             f"请在{days}个工作日内（即{_zh_date(due)}前）" if due else "请尽快"
         ) + "登录蔚蓝地图，就该记录公开说明情况及后续整改措施。"
@@ -243,7 +379,7 @@ def render_record_published(event: RecordPublished, *, portal_base_url: str) -> 
 
     return compose(
         _subject(
-            f"新公开记录：{label.label_zh}（{event.year}）", f"new record published – {label.label_en} ({event.year})"
+            f"新公开记录：{label.label_zh}（{record.year}）", f"new record published – {label.label_en} ({record.year})"
         ),
         Section(
             "zh",

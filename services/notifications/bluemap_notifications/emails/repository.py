@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_notifications.emails.models import Email, EmailAttachment, EmailStatus
-from bluemap_shared.db import insert_ignore
+from bluemap_shared.db import insert_for, insert_ignore
 
 
 class EmailRepository:
@@ -39,6 +39,19 @@ class EmailRepository:
             self.session, Email, email.model_dump(), ("tenant_id", "purpose", "cause_event_id")
         )
         return inserted
+
+    async def add_many_if_new(self, emails: Sequence[Email]) -> set[UUID]:
+        """Insert, in one statement, the emails whose purpose and cause have none yet; the ids inserted."""
+        if not emails:
+            return set()
+        table = Email.__table__  # type: ignore[attr-defined]
+        stmt = (
+            insert_for(self.session)(table)
+            .values([email.model_dump() for email in emails])
+            .on_conflict_do_nothing(index_elements=["tenant_id", "purpose", "cause_event_id"])
+            .returning(table.c.id)
+        )
+        return set((await self.session.exec(stmt)).scalars())  # type: ignore[call-overload]
 
     async def claim_due(self, now: datetime, *, limit: int) -> Sequence[Email]:
         """Lock up to limit due pending emails of any tenant; rows another process holds are skipped."""

@@ -8,7 +8,7 @@ from uuid import UUID
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_notifications.contacts.service import get_contact, unique_addresses
+from bluemap_notifications.contacts.service import get_contact
 from bluemap_notifications.deadlines.models import DeadlineReminder, TrackedRecord
 from bluemap_notifications.emails.delivery import RetryPolicy, make_message_id
 from bluemap_notifications.emails.models import Email, EmailAttachment, EmailStatus
@@ -24,7 +24,6 @@ from bluemap_notifications.emails.rendering import (
     render_explanation_pdf,
     render_explanation_published,
     render_explanation_rejected,
-    render_record_published,
 )
 from bluemap_notifications.emails.repository import EmailRepository
 from bluemap_shared.events.catalog import (
@@ -36,7 +35,6 @@ from bluemap_shared.events.catalog import (
     ExplanationPublished,
     ExplanationRejected,
     PdfRendered,
-    RecordPublished,
 )
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.ids import uuid7
@@ -73,7 +71,7 @@ async def _add(session: AsyncSession, email: Email, attachments: Sequence[EmailA
     return email
 
 
-def _new_email(
+def new_email(
     tenant_id: str,
     purpose: str,
     cause_id: UUID,
@@ -97,6 +95,17 @@ def _new_email(
     )
 
 
+async def add_new(session: AsyncSession, emails: Sequence[Email]) -> list[Email]:
+    """Insert the emails in one statement, but those queued already for their purpose and cause; the inserted."""
+    inserted = await EmailRepository(session).add_many_if_new(emails)
+    for email in emails:
+        if email.id in inserted:
+            log.info("email.queued", email_id=str(email.id), purpose=email.purpose, recipients=len(email.recipients))
+        else:
+            log.info("email.duplicate_skipped", purpose=email.purpose, cause_event_id=str(email.cause_event_id))
+    return [email for email in emails if email.id in inserted]
+
+
 async def queue_to_addresses(
     session: AsyncSession,
     *,
@@ -108,7 +117,7 @@ async def queue_to_addresses(
     enterprise_id: UUID | None,
 ) -> Email | None:
     """Queue an email to given addresses; None when it is queued already for the purpose and cause."""
-    email = _new_email(tenant_id, purpose, cause_id, rendered, recipients=recipients, enterprise_id=enterprise_id)
+    email = new_email(tenant_id, purpose, cause_id, rendered, recipients=recipients, enterprise_id=enterprise_id)
     return await _add(session, email)
 
 
@@ -132,7 +141,7 @@ async def _queue_to_enterprise(
         return None
     to = Addressee(contact.name, contact.name_en) if contact else Addressee()
     recipients = list(contact.registered_emails) if contact else []
-    email = _new_email(tenant_id, purpose, cause_id, render(to), recipients=recipients, enterprise_id=enterprise_id)
+    email = new_email(tenant_id, purpose, cause_id, render(to), recipients=recipients, enterprise_id=enterprise_id)
     return await _add(session, email, attachments(email.id))
 
 
@@ -150,33 +159,6 @@ def _facts(record: TrackedRecord) -> RecordFacts:
         issued_on=record.issued_on,
         explanation_due_on=record.explanation_due_on,
     )
-
-
-async def queue_record_published(
-    session: AsyncSession, envelope: Envelope[RecordPublished], *, portal_base_url: str
-) -> Email | None:
-    """Queue the email telling an enterprise about its new public record; None when none is due."""
-    event = envelope.data
-    # The snapshot travels with the record, so this email never waits for the directory.
-    recipients = unique_addresses(event.enterprise.registered_emails)
-    if not recipients:
-        log.info(
-            "email.no_recipient",
-            purpose=RECORD_PUBLISHED,
-            enterprise_id=str(event.enterprise.enterprise_id),
-            record_id=str(event.record_id),
-        )
-        return None
-    rendered = render_record_published(event, portal_base_url=portal_base_url)
-    email = _new_email(
-        envelope.tenant_id,
-        RECORD_PUBLISHED,
-        envelope.id,
-        rendered,
-        recipients=recipients,
-        enterprise_id=event.enterprise.enterprise_id,
-    )
-    return await _add(session, email)
 
 
 async def queue_explanation_pdf(

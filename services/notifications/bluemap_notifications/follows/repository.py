@@ -1,6 +1,6 @@
 """Follow queries, always scoped by tenant."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from uuid import UUID
 
 from sqlmodel import col, delete, select
@@ -61,3 +61,23 @@ class FollowRepository:
             .order_by(col(Follow.id))
         )
         return result.all()
+
+    async def followers_of(self, tenant_id: str, enterprise_ids: Collection[UUID]) -> Sequence[Follow]:
+        """Everyone following any of the enterprises, in one query."""
+        if not enterprise_ids:
+            return []
+        result = await self.session.exec(
+            select(Follow)
+            .where(Follow.tenant_id == tenant_id, col(Follow.enterprise_id).in_(list(enterprise_ids)))
+            .order_by(col(Follow.id))
+        )
+        return result.all()
+
+    async def existing(self, tenant_id: str, follow_ids: Collection[UUID]) -> set[UUID]:
+        """Which of the follows still exist."""
+        if not follow_ids:
+            return set()
+        result = await self.session.exec(
+            select(Follow.id).where(Follow.tenant_id == tenant_id, col(Follow.id).in_(list(follow_ids)))
+        )
+        return set(result.all())

@@ -6,7 +6,7 @@ from uuid import UUID
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_notifications.contacts.service import get_contact
+from bluemap_notifications.contacts.service import get_contact, require_enterprise
 from bluemap_notifications.emails.models import Email
 from bluemap_notifications.emails.service import queue_to_addresses
 from bluemap_notifications.follows.models import Follow
@@ -21,15 +21,16 @@ log = structlog.get_logger()
 FOLLOWING = "following"
 
 
-def follower_purpose(follow: Follow) -> str:
+def follower_purpose(follow_id: UUID) -> str:
     """One email per follow and cause: the follow id makes the emails' unique key recipient-aware."""
-    return f"{FOLLOWING}:{follow.id}"
+    return f"{FOLLOWING}:{follow_id}"
 
 
 async def follow(session: AsyncSession, principal: Principal, enterprise_id: UUID) -> tuple[Follow, bool]:
     """Follow an enterprise (again); (the follow, whether it is new). The address is refreshed from the token."""
     if not principal.email:
         raise InvalidInput("Your account has no email address to send updates to.")
+    await require_enterprise(session, principal.tenant_id, enterprise_id)
     repository = FollowRepository(session)
     new = Follow(
         tenant_id=principal.tenant_id, subject=principal.subject, email=principal.email, enterprise_id=enterprise_id
@@ -97,7 +98,7 @@ async def queue_for_followers(
         email = await queue_to_addresses(
             session,
             tenant_id=tenant_id,
-            purpose=follower_purpose(row),
+            purpose=follower_purpose(row.id),
             cause_id=cause_id,
             rendered=rendered,
             recipients=[row.email],

@@ -25,13 +25,13 @@ from bluemap_portal.enterprises.repository import EnterpriseRepository
 from bluemap_portal.explanations import service as explanations
 from bluemap_portal.explanations.models import PortalExplanation
 from bluemap_portal.explanations.schemas import ExplanationPublic
+from bluemap_portal.record_types import ENTERPRISE_FEEDBACK as ENTERPRISE_FEEDBACK  # its category
 from bluemap_portal.record_types import RECORD_TYPES
 from bluemap_portal.records import service as records
 from bluemap_portal.records.models import PortalRecord
 from bluemap_portal.records.schemas import RecordFilter
 from bluemap_shared.problems import NotFound
 
-ENTERPRISE_FEEDBACK = "enterprise_feedback"
 FEEDBACK_LABELS = ("企业反馈", "Enterprise Feedback")
 # Where the Blue Map lists Enterprise Feedback: after the types enterprises explain.
 _FEEDBACK_AFTER = "automated_monitoring"

@@ -12,6 +12,8 @@ from bluemap_portal.documents.models import PortalDocument, PortalRenderedPdf
 from bluemap_portal.documents.repository import DocumentFilter, DocumentRepository, RenderedPdfRepository
 from bluemap_portal.documents.schemas import DocumentPublic, VerificationResult
 from bluemap_portal.enterprises.repository import EnterpriseRepository
+from bluemap_portal.record_types import ENTERPRISE_FEEDBACK
+from bluemap_portal.site.page_cache import touch_pages
 from bluemap_shared.events.catalog import DocumentPublished, PdfRendered
 from bluemap_shared.problems import NotFound
 
@@ -39,6 +41,7 @@ def preview_url(documents_public_base_url: str, document_id: UUID, content_type:
 
 async def project_published(session: AsyncSession, tenant_id: str, event: DocumentPublished) -> None:
     """List an approved document under its records and its enterprise."""
+    touch_pages(session, tenant_id, enterprise_ids=[event.enterprise_id], record_types=[ENTERPRISE_FEEDBACK])
     await DocumentRepository(session).upsert(
         {
             "id": event.document_id,
@@ -60,6 +63,7 @@ async def project_published(session: AsyncSession, tenant_id: str, event: Docume
 
 async def project_rendered(session: AsyncSession, tenant_id: str, event: PdfRendered) -> None:
     """Remember a rendered public explanation's number and code, so the verify page knows them."""
+    touch_pages(session, tenant_id, enterprise_ids=[event.enterprise_id], record_types=[ENTERPRISE_FEEDBACK])
     await RenderedPdfRepository(session).upsert(
         {
             "id": event.document_id,

@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,27 +17,57 @@ from bluemap_portal.explanations import service as explanations
 from bluemap_portal.explanations.schemas import ExplanationPublic
 from bluemap_portal.records.service import group_by_type, records_of
 from bluemap_portal.regions import region_prefix
-from bluemap_shared.events.catalog import EnterpriseSnapshot
+from bluemap_portal.site.page_cache import touch_pages
+from bluemap_shared.db import standing_rows
+from bluemap_shared.events.seen import SnapshotSeen
 from bluemap_shared.problems import InvalidInput, NotFound
 
 MAX_QUERY = 100
 
 
-async def project_snapshot(
-    session: AsyncSession, tenant_id: str, snapshot: EnterpriseSnapshot, as_of: datetime
-) -> None:
-    """Store what an event says of an enterprise, unless a later event already said more."""
-    await EnterpriseRepository(session).upsert(
+async def project_snapshots(session: AsyncSession, seen: Sequence[SnapshotSeen]) -> list[UUID]:
+    """Store what events say of enterprises, unless a later event already said more; the ids written.
+
+    Drops the cached pages of every enterprise named, and the directory's listings only when an
+    enterprise is new or its listed names or region changed.
+    """
+    repository = EnterpriseRepository(session)
+    by_tenant: dict[str, list[SnapshotSeen]] = defaultdict(list)
+    for item in seen:
+        by_tenant[item.tenant_id].append(item)
+    for tenant_id, items in by_tenant.items():
+        named = {item.enterprise.enterprise_id for item in items}
+        before = {e.id: (e.uscc, e.name, e.name_en, e.region_code) for e in await repository.get_many(tenant_id, named)}
+        listed = (
+            (item.enterprise.uscc, item.enterprise.name, item.enterprise.name_en, item.enterprise.region_code)
+            for item in items
+        )
+        touch_pages(
+            session,
+            tenant_id,
+            enterprise_ids=named,
+            directory=any(
+                before.get(item.enterprise.enterprise_id) != row for item, row in zip(items, listed, strict=True)
+            ),
+            recent=True,
+        )
+    rows = [
         {
-            "id": snapshot.enterprise_id,
-            "tenant_id": tenant_id,
-            "uscc": snapshot.uscc,
-            "name": snapshot.name,
-            "name_en": snapshot.name_en,
-            "region_code": snapshot.region_code,
-            "updated_at": as_of,
+            "id": item.enterprise.enterprise_id,
+            "tenant_id": item.tenant_id,
+            "uscc": item.enterprise.uscc,
+            "name": item.enterprise.name,
+            "name_en": item.enterprise.name_en,
+            "region_code": item.enterprise.region_code,
+            "updated_at": item.as_of,
         }
-    )
+        for item in seen
+    ]
+    repository = EnterpriseRepository(session)
+    written: list[UUID] = []
+    for statement in standing_rows(rows, key=("id",), newer="updated_at", owner="tenant_id"):
+        written.extend(await repository.upsert_many(statement))
+    return written
 
 
 def search_text(q: str | None) -> str | None:

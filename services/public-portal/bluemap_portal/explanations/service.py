@@ -7,11 +7,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_portal.explanations.models import PortalExplanation
 from bluemap_portal.explanations.repository import ExplanationRepository
+from bluemap_portal.record_types import ENTERPRISE_FEEDBACK
+from bluemap_portal.site.page_cache import touch_pages
 from bluemap_shared.events.catalog import ExplanationPublished
 
 
 async def project_published(session: AsyncSession, tenant_id: str, event: ExplanationPublished) -> None:
     """Show an approved explanation under its record."""
+    touch_pages(session, tenant_id, enterprise_ids=[event.enterprise_id], record_types=[ENTERPRISE_FEEDBACK])
     await ExplanationRepository(session).upsert(
         {
             "id": event.explanation_id,

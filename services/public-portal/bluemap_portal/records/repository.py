@@ -13,12 +13,14 @@ from sqlmodel.sql.expression import SelectOfScalar
 from bluemap_portal.enterprises.models import PortalEnterprise
 from bluemap_portal.records.models import PortalRecord
 from bluemap_portal.records.schemas import RecordFilter
-from bluemap_shared.db import upsert
+from bluemap_shared.db import upsert_many
 
 # Lifecycle columns only lifecycle events change; content events leave them alone.
 LIFECYCLE = ("status", "status_changed_at", "retracted_at")
 AWAITING_EXPLANATION = "awaiting_explanation"
 UNDER_REVIEW_STATUSES = ("explanation_submitted", "under_review")
+# What an upsert tells of each row it wrote: what the pages showing the record are found by.
+WRITTEN = ("enterprise_id", "record_type")
 
 
 def status_condition(status: str, today: date) -> Any:
@@ -157,28 +159,36 @@ class RecordRepository:
         result = await self.session.exec(self._public(tenant_id).where(col(PortalRecord.id).in_(record_ids)))
         return result.all()
 
-    async def upsert_published(self, values: dict[str, Any]) -> bool:
-        """Insert or refresh a published record; never across tenants, never over a later revision."""
+    async def upsert_published(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        """Insert or refresh published records (distinct ids); never across tenants, never over a later
+        revision. The (enterprise_id, record_type) of each row written."""
 
         def same_tenant_not_updated(table: Any, proposed: Any) -> Any:
             return (table.c.tenant_id == proposed.tenant_id) & (table.c.revision == 0)
 
-        return await upsert(
-            self.session, PortalRecord, values, keep=(*LIFECYCLE, "revision"), only_if=same_tenant_not_updated
+        return await upsert_many(
+            self.session,
+            PortalRecord,
+            rows,
+            keep=(*LIFECYCLE, "revision"),
+            only_if=same_tenant_not_updated,
+            returning=WRITTEN,
         )
 
-    async def upsert_updated(self, values: dict[str, Any]) -> bool:
-        """Take a content revision unless a later one is stored; never across tenants."""
+    async def upsert_updated(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        """Take content revisions (distinct ids) unless a later one is stored; never across tenants.
+        The (enterprise_id, record_type) of each row written."""
 
         def same_tenant_later_revision(table: Any, proposed: Any) -> Any:
             return (table.c.tenant_id == proposed.tenant_id) & (table.c.revision < proposed.revision)
 
-        return await upsert(
+        return await upsert_many(
             self.session,
             PortalRecord,
-            values,
+            rows,
             keep=(*LIFECYCLE, "published_at"),
             only_if=same_tenant_later_revision,
+            returning=WRITTEN,
         )
 
     async def retract(self, tenant_id: str, record_id: UUID, retracted_at: datetime) -> None:

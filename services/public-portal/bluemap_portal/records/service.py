@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,10 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bluemap_portal.clock import china_today
 from bluemap_portal.documents.schemas import DocumentPublic
 from bluemap_portal.explanations.schemas import ExplanationPublic
-from bluemap_portal.record_types import record_type, sort_key
+from bluemap_portal.record_types import ENTERPRISE_FEEDBACK, record_type, sort_key
 from bluemap_portal.records.models import PortalRecord
 from bluemap_portal.records.repository import RecordRepository
 from bluemap_portal.records.schemas import RecordFilter, RecordGroup, RecordPublic
+from bluemap_portal.site.page_cache import touch_pages
 from bluemap_shared.events.catalog import RecordPublished, RecordRetracted, RecordStatusChanged, RecordUpdated
 from bluemap_shared.problems import InvalidInput
 
@@ -55,28 +56,77 @@ def _content(tenant_id: str, event: RecordPublished | RecordUpdated) -> dict[str
     }
 
 
-async def project_record_published(session: AsyncSession, tenant_id: str, event: RecordPublished) -> None:
-    """Store or refresh the public copy of a published record."""
-    await RecordRepository(session).upsert_published(
-        _content(tenant_id, event) | {"published_at": event.published_at, "revision": 0}
+class WrittenRecord(NamedTuple):
+    """A record row a projection wrote: what the pages showing it are found by."""
+
+    enterprise_id: UUID
+    record_type: str
+
+
+async def project_records_published(
+    session: AsyncSession, published: Sequence[tuple[str, RecordPublished]]
+) -> list[WrittenRecord]:
+    """Store or refresh the public copies of published records (tenant, event; distinct records); those written."""
+    await _touch_many(session, [(t, e.record_id, e.enterprise.enterprise_id, (e.record_type,)) for t, e in published])
+    written = await RecordRepository(session).upsert_published(
+        [
+            _content(tenant_id, event) | {"published_at": event.published_at, "revision": 0}
+            for tenant_id, event in published
+        ]
     )
+    return [WrittenRecord(*row) for row in written]
 
 
-async def project_record_updated(session: AsyncSession, tenant_id: str, event: RecordUpdated) -> None:
-    """Show a record's new content (a re-import); its status and visibility stay as they are."""
-    await RecordRepository(session).upsert_updated(
+async def project_records_updated(
+    session: AsyncSession, updated: Sequence[tuple[str, RecordUpdated]]
+) -> list[WrittenRecord]:
+    """Show records' new content (a re-import; distinct records); status and visibility stay as they are."""
+    # Enterprise Feedback names the record an explanation is about.
+    await _touch_many(
+        session,
+        [(t, e.record_id, e.enterprise.enterprise_id, (e.record_type, ENTERPRISE_FEEDBACK)) for t, e in updated],
+    )
+    written = await RecordRepository(session).upsert_updated(
         # published_at only counts when the update is the first the portal hears of the record.
-        _content(tenant_id, event) | {"published_at": event.updated_at, "revision": event.revision}
+        [
+            _content(tenant_id, event) | {"published_at": event.updated_at, "revision": event.revision}
+            for tenant_id, event in updated
+        ]
     )
+    return [WrittenRecord(*row) for row in written]
 
 
 async def project_record_retracted(session: AsyncSession, tenant_id: str, event: RecordRetracted) -> None:
     """Hide a record the operator withdrew."""
+    await _touch(session, tenant_id, event.record_id, event.enterprise_id, ENTERPRISE_FEEDBACK)  # and its explanations
     await RecordRepository(session).retract(tenant_id, event.record_id, event.retracted_at)
 
 
 async def project_status_changed(session: AsyncSession, tenant_id: str, event: RecordStatusChanged) -> None:
+    await _touch(session, tenant_id, event.record_id, event.enterprise_id)
     await RecordRepository(session).change_status(tenant_id, event.record_id, event.status, event.changed_at)
+
+
+async def _touch(
+    session: AsyncSession, tenant_id: str, record_id: UUID, enterprise_id: UUID, *record_types: str
+) -> None:
+    """Drop the pages of the record's enterprise and of its category, the one it had and the one it gets."""
+    await _touch_many(session, [(tenant_id, record_id, enterprise_id, record_types)])
+
+
+async def _touch_many(session: AsyncSession, changes: Sequence[tuple[str, UUID, UUID, Sequence[str]]]) -> None:
+    """_touch for many records (tenant, record, enterprise, categories): one read of stored types per tenant."""
+    by_tenant: dict[str, list[tuple[UUID, UUID, Sequence[str]]]] = defaultdict(list)
+    for tenant_id, record_id, enterprise_id, record_types in changes:
+        by_tenant[tenant_id].append((record_id, enterprise_id, record_types))
+    for tenant_id, items in by_tenant.items():
+        stored = await RecordRepository(session).get_many(tenant_id, {record_id for record_id, _, _ in items})
+        touch_pages(
+            session,
+            tenant_id,
+            enterprise_ids={enterprise_id for _, enterprise_id, _ in items},
+            record_types={*(t for _, _, types in items for t in types), *(r.record_type for r in stored)},
+        )
 
 
 async def records_of(session: AsyncSession, tenant_id: str, enterprise_id: UUID) -> Sequence[PortalRecord]:

@@ -9,11 +9,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bluemap_portal.settings import PortalSettings
+from bluemap_portal.site.caching import cached_public_page
 from bluemap_portal.site.exports import router as exports_router
 from bluemap_portal.site.feeds import router as feeds_router
 from bluemap_portal.site.i18n import LANGUAGES, translations
 from bluemap_portal.site.page_cache import PageCache, hear_every_writer, invalidate_on_writes
-from bluemap_portal.site.pages import cached_enterprise_page, router
+from bluemap_portal.site.pages import router
 from bluemap_portal.site.rendering import PACKAGE, error_page, module_folders
 from bluemap_shared.problems import Problem
 from bluemap_shared.runtime import ServiceRuntime
@@ -63,7 +64,7 @@ class CachedPages:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            response = cached_enterprise_page(Request(scope))
+            response = cached_public_page(Request(scope))
             if response is not None:
                 await response(scope, receive, send)
                 return

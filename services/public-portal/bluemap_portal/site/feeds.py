@@ -8,6 +8,7 @@ from uuid import UUID
 from xml.etree import ElementTree
 
 from fastapi import APIRouter, Request, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_portal.categories import service as categories
 from bluemap_portal.categories.repository import FeedbackFilter
@@ -22,7 +23,9 @@ from bluemap_portal.record_types import record_type
 from bluemap_portal.records import service as records
 from bluemap_portal.records.models import PortalRecord
 from bluemap_portal.settings import PortalSettings, SettingsDep
+from bluemap_portal.site.caching import cached_page
 from bluemap_portal.site.i18n import HTML_LANG, N_, document_label, format_date, gettext, status_label
+from bluemap_portal.site.page_cache import directory_tag, enterprise_tag, records_tag
 from bluemap_portal.site.rendering import SITE_NAME, link_builder, page_language
 from bluemap_portal.tenancy import TenantDep
 from bluemap_shared.runtime import SessionDep
@@ -252,6 +255,17 @@ async def enterprise_feed(
     request: Request, enterprise_id: UUID, session: SessionDep, tenant_id: TenantDep, settings: SettingsDep
 ) -> Response:
     """An enterprise's records, published explanations and documents, newest first."""
+
+    async def rendered() -> tuple[bytes, Iterable[str]]:
+        feed = await _enterprise_feed(request, enterprise_id, session, tenant_id, settings)
+        return bytes(feed.body), [enterprise_tag(tenant_id, enterprise_id)]
+
+    return await cached_page(request, tenant_id, rendered, key="feed", media_type=ATOM_TYPE, personal=False)
+
+
+async def _enterprise_feed(
+    request: Request, enterprise_id: UUID, session: AsyncSession, tenant_id: str, settings: PortalSettings
+) -> Response:
     lang = page_language(request)
     enterprise = await enterprises.get_enterprise(session, tenant_id, enterprise_id)
     make = EntryMaker(request, settings, tenant_id, lang)
@@ -291,6 +305,17 @@ async def category_feed(
     request: Request, code: str, session: SessionDep, tenant_id: TenantDep, settings: SettingsDep
 ) -> Response:
     """A category's latest records (by publication), or the latest Enterprise Feedback."""
+
+    async def rendered() -> tuple[bytes, Iterable[str]]:
+        feed = await _category_feed(request, code, session, tenant_id, settings)
+        return bytes(feed.body), [records_tag(tenant_id, code), directory_tag(tenant_id)]
+
+    return await cached_page(request, tenant_id, rendered, key="feed", media_type=ATOM_TYPE, personal=False)
+
+
+async def _category_feed(
+    request: Request, code: str, session: AsyncSession, tenant_id: str, settings: PortalSettings
+) -> Response:
     lang = page_language(request)
     known = categories.category(code)
     make = EntryMaker(request, settings, tenant_id, lang)

@@ -1,11 +1,9 @@
 """The site's pages: home and search, enterprise pages, categories, disclosed documents, verification."""
 
-import asyncio
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Callable, Iterable
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,30 +11,36 @@ from bluemap_portal.categories import service as categories
 from bluemap_portal.clock import china_today
 from bluemap_portal.documents import service as documents
 from bluemap_portal.enterprises import service
+from bluemap_portal.enterprises.repository import page_rows
 from bluemap_portal.records import service as records
+from bluemap_portal.records.schemas import RecordFilter
 from bluemap_portal.records.service import PUBLIC_STATUSES
 from bluemap_portal.regions import region_choices
-from bluemap_portal.settings import SettingsDep
+from bluemap_portal.settings import PortalSettings, SettingsDep
+from bluemap_portal.site.caching import cached_page
 from bluemap_portal.site.i18n import N_
-from bluemap_portal.site.page_cache import PageCache
+from bluemap_portal.site.page_cache import directory_tag, enterprise_tag, recent_tag, records_tag
 from bluemap_portal.site.paging import MAX_PAGE, Paging, count_limit
+from bluemap_portal.site.reading import ReadingSessionDep
 from bluemap_portal.site.rendering import (
-    cache_key,
-    cacheable,
     error_page,
     link_builder,
     page_language,
-    page_response,
     render,
     root_path,
 )
-from bluemap_portal.tenancy import TenantDep, current_tenant
-from bluemap_portal.workspace.rendering import render_page
-from bluemap_portal.workspace.session import SESSION_COOKIE, signed_in
+from bluemap_portal.site.views import enterprise_view, listed_record_view
+from bluemap_portal.tenancy import TenantDep
 from bluemap_shared.problems import InvalidInput, NotFound
 from bluemap_shared.runtime import ServiceRuntime, SessionDep
 
 router = APIRouter()
+
+
+def body_of(response: HTMLResponse) -> bytes:
+    """A rendered page's bytes, for the page cache."""
+    return bytes(response.body)
+
 
 MAX_CODE = 128
 # Filters come from <select>s, which send "" for "all".
@@ -76,10 +80,26 @@ async def home(
     q: str | None = None,
     region: str | None = Query(default=None, max_length=MAX_FILTER),
     page: int = Query(default=1, ge=1, le=MAX_PAGE),
-) -> HTMLResponse:
+) -> Response:
     """The search form and the matching enterprises (or the most recently updated), page by page; the categories."""
     text = service.search_text(q)
     prefix = service.region_filter(region)
+
+    async def rendered() -> tuple[bytes, Iterable[str]]:
+        return await _home(request, session, tenant_id, settings, text, prefix, page)
+
+    return await cached_page(request, tenant_id, rendered)
+
+
+async def _home(
+    request: Request,
+    session: AsyncSession,
+    tenant_id: str,
+    settings: PortalSettings,
+    text: str | None,
+    prefix: str | None,
+    page: int,
+) -> tuple[bytes, Iterable[str]]:
     limit = count_limit(page, settings.page_size, at_least=settings.search_count_limit)
     counted = await service.count_enterprises(session, tenant_id, q=text, region=prefix, at_most=limit + 1)
     paging = Paging.counted_to(page, settings.page_size, counted, limit=limit)
@@ -87,119 +107,119 @@ async def home(
         session, tenant_id, q=text, region=prefix, offset=paging.offset, limit=paging.page_size
     )
     href = link_builder(request, page_language(request))
-    return render(
-        request,
-        "home.html",
-        q=text or "",
-        region=prefix,
-        searched=text is not None or prefix is not None,
-        enterprises=rows,
-        record_counts=await records.count_by_enterprise(session, tenant_id, (e.id for e in rows)),
-        paging=paging,
-        page_link=page_links(request, "/search", q=text, region=prefix),
-        export_links={
-            "csv": href("/search.csv", q=text, region=prefix),
-            "json": href("/search.json", q=text, region=prefix),
-        },
-        search_action=root_path(request) + "/search",
-        regions=region_choices(await service.region_codes(session, tenant_id), page_language(request)),
-        categories=categories.categories(),
-    )
+    # Which enterprises exist and their names decide the results; the latest updated, when nothing is asked.
+    tags = [directory_tag(tenant_id), *(enterprise_tag(tenant_id, e.id) for e in rows)]
+    if text is None and prefix is None:
+        tags.append(recent_tag(tenant_id))
+    return body_of(
+        render(
+            request,
+            "home.html",
+            q=text or "",
+            region=prefix,
+            searched=text is not None or prefix is not None,
+            enterprises=rows,
+            record_counts=await records.count_by_enterprise(session, tenant_id, (e.id for e in rows)),
+            paging=paging,
+            page_link=page_links(request, "/search", q=text, region=prefix),
+            export_links={
+                "csv": href("/search.csv", q=text, region=prefix),
+                "json": href("/search.json", q=text, region=prefix),
+            },
+            search_action=root_path(request) + "/search",
+            regions=region_choices(await service.region_codes(session, tenant_id), page_language(request)),
+            categories=categories.categories(),
+        )
+    ), tags
 
 
 @router.api_route("/enterprises/{enterprise_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def enterprise_page(
     request: Request, enterprise_id: str, tenant_id: TenantDep, settings: SettingsDep
-) -> HTMLResponse:
+) -> Response:
     """An enterprise's public page: its records by category with their explanations and documents, its feedback."""
     try:
         key = UUID(enterprise_id)
     except ValueError:
         return error_page(request, 404)
-    cache: PageCache = request.app.state.page_cache
-    if cache.enabled and cacheable(request) and await signed_in(request) is None:
 
-        async def rendered() -> bytes:
-            return bytes((await _enterprise_page(request, key, tenant_id, settings)).body)
+    async def rendered() -> tuple[bytes, Iterable[str]]:
+        return await _enterprise_page(request, key, tenant_id, settings), [enterprise_tag(tenant_id, key)]
 
-        body = await cache.get_or_render(_enterprise_key(request, tenant_id), rendered)
-        return page_response(request, body)
-    return await _enterprise_page(request, key, tenant_id, settings)
+    # Signed in: the page gets a Follow form, private and carrying the CSRF token, put in apart.
+    follow = {"follow_action": root_path(request) + "/workspace/following", "enterprise_id": key}
+    return await cached_page(request, tenant_id, rendered, actions=("follow.html", follow))
 
 
-def _enterprise_key(request: Request, tenant_id: str) -> Hashable:
-    return cache_key(request, "enterprise", tenant_id)
-
-
-def cached_enterprise_page(request: Request) -> HTMLResponse | None:
-    """The enterprise page as enterprise_page answers it from the page cache, if fresh there; else None.
-
-    For a visitor without a session cookie: routing and dependencies took two thirds of a cached page's CPU.
-    """
-    route_path = request.url.path.removeprefix(root_path(request))
-    if not route_path.startswith("/enterprises/") or route_path.count("/") != 2 or SESSION_COOKIE in request.cookies:
-        return None
-    cache: PageCache = request.app.state.page_cache
-    if not cache.enabled or not cacheable(request):
-        return None
-    body = cache.fresh(_enterprise_key(request, current_tenant(request)))
-    return None if body is None else page_response(request, body)
-
-
-async def _enterprise_page(request: Request, key: UUID, tenant_id: str, settings: SettingsDep) -> HTMLResponse:
-    # Its own transaction rather than SessionDep's: a page from the cache needs no session at all.
+async def _enterprise_page(request: Request, key: UUID, tenant_id: str, settings: PortalSettings) -> bytes:
+    # Its own connection rather than SessionDep's: a page from the cache needs none at all.
     runtime: ServiceRuntime = request.app.state.runtime
-    async with runtime.sessionmaker() as session, session.begin():
-        return await _enterprise_page_in(request, key, session, tenant_id, settings)
-
-
-async def _enterprise_page_in(
-    request: Request, key: UUID, session: AsyncSession, tenant_id: str, settings: SettingsDep
-) -> HTMLResponse:
-    detail = await service.enterprise_detail(
-        session, tenant_id, key, today=china_today(), documents_public_base_url=settings.documents_public_base_url
-    )
-    href = link_builder(request, page_language(request))
-    context: dict[str, Any] = {
-        "enterprise": detail,
-        "groups": detail.record_groups,
-        "record_total": sum(len(g.records) for g in detail.record_groups),
-        "feed_url": href(f"/enterprises/{key}/feed.atom"),
-    }
-    if await signed_in(request) is not None:
-        # Signed in: the page gets a Follow form, so it is private and carries the CSRF token.
-        return render_page(
-            request, "enterprise.html", follow_action=root_path(request) + "/workspace/following", **context
+    async with runtime.engine.connect() as connection:
+        reading = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        rows = await page_rows(reading, tenant_id, key, today=china_today())
+    if rows is None:
+        raise NotFound("No such enterprise.")
+    lang = page_language(request)
+    href = link_builder(request, lang)
+    detail = enterprise_view(rows, lang, documents_public_base_url=settings.documents_public_base_url, href=href)
+    return body_of(
+        render(
+            request,
+            "enterprise.html",
+            enterprise=detail,
+            groups=detail.groups,
+            record_total=detail.record_total,
+            feed_url=href(f"/enterprises/{key}/feed.atom"),
         )
-    # ~20 ms of template work for 50 records: in a thread, the event loop keeps answering the other
-    # visitors (from the page cache) between the GIL's switches instead of stalling behind it.
-    return await asyncio.to_thread(render, request, "enterprise.html", **context)
+    )
 
 
 @router.api_route("/categories", methods=["GET", "HEAD"], response_class=HTMLResponse)
-async def category_index(request: Request) -> HTMLResponse:
+async def category_index(request: Request, tenant_id: TenantDep) -> Response:
     """Every category, record types and Enterprise Feedback."""
-    return render(request, "categories.html", categories=categories.categories())
+
+    async def rendered() -> tuple[bytes, Iterable[str]]:
+        return body_of(render(request, "categories.html", categories=categories.categories())), ()
+
+    return await cached_page(request, tenant_id, rendered)
 
 
 @router.api_route("/categories/{code}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def category_page(
     request: Request,
     code: str,
-    session: SessionDep,
+    session: ReadingSessionDep,
     tenant_id: TenantDep,
     settings: SettingsDep,
     page: int = Query(default=1, ge=1, le=MAX_PAGE),
     region: str | None = Query(default=None, max_length=MAX_FILTER),
     year: str | None = Query(default=None, max_length=MAX_FILTER),
     status: str | None = Query(default=None, max_length=MAX_FILTER),
-) -> HTMLResponse:
+) -> Response:
     """One page of a category across enterprises, newest first, filtered by region, year and status."""
     where = records.record_filter(
         region=service.region_filter(region),
         year=optional_year(year),
         status=None if code == categories.ENTERPRISE_FEEDBACK else status,
     )
+
+    async def rendered() -> tuple[bytes, Iterable[str]]:
+        body = await _category_page(request, code, session, tenant_id, settings, page, where)
+        # Enterprise names and the region filter come from the directory.
+        return body, [records_tag(tenant_id, code), directory_tag(tenant_id)]
+
+    return await cached_page(request, tenant_id, rendered)
+
+
+async def _category_page(
+    request: Request,
+    code: str,
+    session: AsyncSession,
+    tenant_id: str,
+    settings: PortalSettings,
+    page: int,
+    where: RecordFilter,
+) -> bytes:
     listing = await categories.category_page(
         session,
         tenant_id,
@@ -210,21 +230,27 @@ async def category_page(
         documents_public_base_url=settings.documents_public_base_url,
         where=where,
     )
-    href = link_builder(request, page_language(request))
-    return render(
-        request,
-        "category.html",
-        listing=listing,
-        paging=Paging(page, settings.page_size, listing.total),
-        page_link=page_links(request, f"/categories/{code}", region=where.region, year=where.year, status=where.status),
-        filters=where,
-        filtered=where.active,
-        filter_action=f"{root_path(request)}/categories/{code}",
-        is_feedback=code == categories.ENTERPRISE_FEEDBACK,
-        regions=region_choices(await service.region_codes(session, tenant_id), page_language(request)),
-        years=await categories.category_years(session, tenant_id, code),
-        statuses=PUBLIC_STATUSES,
-        feed_url=href(f"/categories/{code}/feed.atom"),
+    lang = page_language(request)
+    href = link_builder(request, lang)
+    return body_of(
+        render(
+            request,
+            "category.html",
+            listing=listing,
+            rows=[listed_record_view(r, lang, href=href) for r in listing.records],
+            paging=Paging(page, settings.page_size, listing.total),
+            page_link=page_links(
+                request, f"/categories/{code}", region=where.region, year=where.year, status=where.status
+            ),
+            filters=where,
+            filtered=where.active,
+            filter_action=f"{root_path(request)}/categories/{code}",
+            is_feedback=code == categories.ENTERPRISE_FEEDBACK,
+            regions=region_choices(await service.region_codes(session, tenant_id), page_language(request)),
+            years=await categories.category_years(session, tenant_id, code),
+            statuses=PUBLIC_STATUSES,
+            feed_url=href(f"/categories/{code}/feed.atom"),
+        )
     )
 
 

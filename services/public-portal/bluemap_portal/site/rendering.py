@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, nodes, pass_context
 from jinja2.runtime import Context
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup
 
 from bluemap_portal.clock import china_date, china_today
@@ -110,14 +110,55 @@ def _npgettext(
     return _newstyle(context, translated, variables)
 
 
-def create_environment() -> Environment:
-    environment = Environment(
+class _CompiledTranslations(NodeTransformer):
+    """Replaces `_("text")` and `{% trans %}text{% endtrans %}` (no variables) by the language's translation."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def visit_Call(self, node: nodes.Call) -> nodes.Node:  # noqa: N802 (the visitor's naming)
+        self.generic_visit(node)
+        callee = node.node
+        if (
+            isinstance(callee, nodes.Name)
+            and callee.name in ("_", "gettext")
+            and len(node.args) == 1
+            and isinstance(node.args[0], nodes.Const)
+            and isinstance(node.args[0].value, str)
+            and not node.kwargs
+            and node.dyn_args is None
+            and node.dyn_kwargs is None
+        ):
+            # What _gettext answers at run time, % formatting with no variables included ("%%" -> "%").
+            translated = translations(self.lang).gettext(node.args[0].value) % {}
+            return nodes.MarkSafeIfAutoescape(nodes.Const(translated), lineno=node.lineno)
+        return node
+
+
+class LanguageEnvironment(Environment):
+    """An environment whose templates are compiled for one language: constant messages translated once."""
+
+    def __init__(self, lang: str, **options: Any) -> None:
+        super().__init__(**options)
+        self.lang = lang
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        translated: nodes.Template = _CompiledTranslations(self.lang).visit(tree)
+        return translated
+
+
+def create_environment(lang: str = DEFAULT_LANGUAGE) -> Environment:
+    environment = LanguageEnvironment(
+        lang,
         loader=FileSystemLoader([str(p) for p in module_folders("templates") if p.is_dir()]),
         autoescape=True,  # every template, whatever its file name: record text is never trusted
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # templates are part of the release: compiled once per process and language
+        cache_size=-1,
     )
     environment.policies["ext.i18n.trimmed"] = True
     environment.newstyle_gettext = True  # type: ignore[attr-defined]
@@ -127,7 +168,13 @@ def create_environment() -> Environment:
     return environment
 
 
-templates = Jinja2Templates(env=create_environment())
+# One per language; a page is rendered by the environment of its language (its constant messages compiled in).
+ENVIRONMENTS = {lang: create_environment(lang) for lang in LANGUAGES}
+
+
+def template(lang: str, name: str) -> Template:
+    """The compiled template for the language (loaded once, then from the environment's cache)."""
+    return ENVIRONMENTS[lang if lang in ENVIRONMENTS else DEFAULT_LANGUAGE].get_template(name)
 
 
 @cache
@@ -211,7 +258,7 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
     }
 
 
-def remember_language(request: Request, response: HTMLResponse) -> None:
+def remember_language(request: Request, response: Response) -> None:
     """A ?lang= choice sticks: later pages without it are shown in that language."""
     chosen = chosen_language(request.query_params.get("lang"))
     if chosen is not None and request.cookies.get(LANGUAGE_COOKIE) != chosen:
@@ -226,32 +273,26 @@ def remember_language(request: Request, response: HTMLResponse) -> None:
         )
 
 
-def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page in the request's language; the language choice is remembered, caches told it varies."""
-    response = templates.TemplateResponse(request, template, page_context(request, **context), status_code=status_code)
+    page = page_context(request, **context)
+    response = HTMLResponse(template(page["lang"], name).render(page), status_code=status_code)
     remember_language(request, response)
     response.headers["Vary"] = "Accept-Language, Cookie"
     return response
-
-
-def cacheable(request: Request) -> bool:
-    """Whether the page may come from the page cache: no query but ?lang= (the key holds the language)."""
-    items = request.query_params.multi_items()
-    return not items or (len(items) == 1 and items[0][0] == "lang")
 
 
 def cache_key(request: Request, *parts: Hashable) -> tuple[Hashable, ...]:
-    """What a cached page depends on beyond its data: path, language and how it was chosen, root path, day."""
+    """What a cached page depends on beyond its data: path, query, language and how it was chosen, root path, day."""
     explicit = chosen_language(request.query_params.get("lang")) is not None
-    return (request.url.path, page_language(request), explicit, root_path(request), china_today(), *parts)
+    query = tuple(sorted(item for item in request.query_params.multi_items() if item[0] != "lang"))
+    return (request.url.path, query, page_language(request), explicit, root_path(request), china_today(), *parts)
 
 
-def page_response(request: Request, body: bytes) -> HTMLResponse:
-    """A rendered page's body (from the page cache) as render() answers it: cookie and Vary."""
-    response = HTMLResponse(body)
-    remember_language(request, response)
-    response.headers["Vary"] = "Accept-Language, Cookie"
-    return response
+def render_fragment(request: Request, name: str, **context: Any) -> str:
+    """A piece of a page (no frame) in the request's language, e.g. a signed-in visitor's header."""
+    page = page_context(request, **context)
+    return template(page["lang"], name).render(page)
 
 
 ERRORS = {

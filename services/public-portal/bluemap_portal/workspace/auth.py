@@ -27,6 +27,7 @@ router = APIRouter()
 
 MAX_EMAIL = 320
 MAX_PASSWORD = 200
+TOO_MANY_ATTEMPTS = N_("Too many failed logins. Please wait %(seconds)s seconds and try again.")
 
 
 def home_of(user: SignedIn) -> str:
@@ -77,6 +78,17 @@ async def login(
                 "records", "/v1/auth/token", {"username": username, "password": password, "tenant": tenant_id}
             )
         except ApiProblem as problem:
+            if problem.status == 429:
+                # Failed logins of this account or address slow the next ones (records service); the page says so.
+                retry_after = _retry_after(problem)
+                return _login_page(
+                    request,
+                    next,
+                    username,
+                    {"password": Message(TOO_MANY_ATTEMPTS, {"seconds": retry_after})},
+                    status_code=429,
+                    headers={"Retry-After": str(retry_after)},
+                )
             wrong = problem.status in (400, 401, 422)
             errors["password"] = Message(N_("Wrong email or password.")) if wrong else problem_message(problem)
         else:
@@ -90,15 +102,34 @@ async def login(
                 rotate_csrf(request)
                 store_csrf_cookie(request, response)
                 return response
-    return render_page(
+    return _login_page(request, next, username, errors, status_code=400)
+
+
+def _retry_after(problem: ApiProblem) -> int:
+    value = problem.extensions.get("retry_after")
+    return value if isinstance(value, int) and value > 0 else 1
+
+
+def _login_page(
+    request: Request,
+    next: str,
+    username: str,
+    errors: dict[str, Message],
+    *,
+    status_code: int,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    response = render_page(
         request,
         "workspace/login.html",
-        status_code=400,
+        status_code=status_code,
         next=safe_next(next) or "",
         username=username,
         errors=errors,
         logged_out=False,
     )
+    response.headers.update(headers or {})
+    return response
 
 
 @router.post("/logout")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from bluemap_portal.settings import SettingsDep
+from bluemap_portal.settings import PortalSettings, SettingsDep
 from bluemap_portal.site.i18n import N_
 from bluemap_portal.site.rendering import page_language
 from bluemap_portal.workspace.backend import ApiProblem, Backend
@@ -18,6 +18,7 @@ from bluemap_portal.workspace.menu import AUTOMATED_MONITORING, DISCLOSURE_TYPES
 from bluemap_portal.workspace.messages import Message, field_error, problem_message, sending_error, too_large
 from bluemap_portal.workspace.rendering import render_page, see_other
 from bluemap_portal.workspace.session import CSRF_FIELD, EnterpriseBackend, EnterpriseSession, SignedIn, check_csrf
+from bluemap_shared.body_limit import MULTIPART_OVERHEAD, large_body
 
 router = APIRouter(prefix="/workspace")
 
@@ -25,7 +26,6 @@ EDITABLE = ("draft", "saved", "rejected")
 OPEN_SUBMISSIONS = ("sent", "pdf_rendered", "signed")
 Kind = Literal["accuracy", "deadline"]
 # Room for the multipart boundaries and the form's text fields around the files.
-MULTIPART_OVERHEAD = 64 * 1024
 MAX_FILES_PER_FORM = 20
 # What the pages say after a successful post (?done=...): fixed texts, so nothing of the URL is shown.
 DONE: dict[str, str] = {
@@ -227,7 +227,18 @@ async def _monitoring_document(
     return str(document["id"]), None
 
 
+def one_file_form(settings: PortalSettings) -> int:
+    """Body limit of a form with one file (`@large_body`)."""
+    return settings.max_upload_bytes + MULTIPART_OVERHEAD
+
+
+def many_files_form(settings: PortalSettings) -> int:
+    """Body limit of the supporting documents' form, MAX_FILES_PER_FORM files at most."""
+    return settings.max_upload_bytes * MAX_FILES_PER_FORM + MULTIPART_OVERHEAD
+
+
 @router.post("/disclosure/{record_type}/records/{record_id}", response_class=HTMLResponse)
+@large_body(one_file_form)
 async def save(
     request: Request,
     record_type: str,
@@ -505,6 +516,7 @@ async def upload_form(
 
 
 @router.post("/submissions/{submission_id}/signed", response_class=HTMLResponse)
+@large_body(one_file_form)
 async def upload_signed(
     request: Request,
     submission_id: UUID,
@@ -605,10 +617,18 @@ async def documents_form(
 
 
 @router.post("/disclosure/{record_type}/documents", response_class=HTMLResponse)
+@large_body(many_files_form)
 async def upload_documents(
-    request: Request, record_type: str, user: EnterpriseSession, backend: EnterpriseBackend, settings: SettingsDep
+    request: Request,
+    record_type: str,
+    user: EnterpriseSession,
+    backend: EnterpriseBackend,
+    settings: SettingsDep,
+    csrf_token: str = "",
 ) -> Response:
     """Each chosen file becomes one supporting document of its category; refusals are listed by category and file."""
+    # Checked before the body is read (the form's token comes in the query string): a forged post uploads nothing.
+    check_csrf(request, csrf_token)
     _type_or_404(record_type)
     limit = settings.max_upload_bytes
     if _too_large(request, limit, MAX_FILES_PER_FORM):
@@ -618,7 +638,6 @@ async def upload_documents(
     errors: dict[str, list[tuple[str, Message]]] = {}
     stored: list[str] = []
     async with request.form(max_files=MAX_FILES_PER_FORM, max_fields=200) as form:
-        check_csrf(request, _text(form, CSRF_FIELD))
         known = {str(r["record_id"]) for r in await explainable_records(backend, record_type)}
         selected = [v for v in form.getlist("record_ids") if isinstance(v, str) and v in known]
         chosen = [

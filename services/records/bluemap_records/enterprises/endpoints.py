@@ -72,9 +72,12 @@ async def get_enterprise(enterprise_id: UUID, session: SessionDep, principal: Cu
 
 @router.patch("/{enterprise_id}", response_model=EnterprisePublic)
 async def update_enterprise(
-    enterprise_id: UUID, data: EnterpriseUpdate, session: SessionDep, principal: Operator
+    enterprise_id: UUID, data: EnterpriseUpdate, session: SessionDep, principal: Admin
 ) -> EnterprisePublic:
-    """Change an enterprise's directory entry (operators); EnterpriseUpdated only on a real change."""
+    """Change an enterprise's directory entry (tenant admin); EnterpriseUpdated only on a real change.
+
+    Registered emails are not among the fields: they change only through a confirmed email change.
+    """
     enterprise = await service.update_enterprise(session, principal.tenant_id, enterprise_id, data)
     return EnterprisePublic.model_validate(enterprise)
 

@@ -46,7 +46,10 @@ class EnterpriseCreate(EnterpriseBase):
 
 
 class EnterpriseUpdate(BaseModel):
-    """A partial change: only the fields sent change; null clears an optional field."""
+    """A partial change: only the fields sent change; null clears an optional field.
+
+    Registered emails are absent on purpose: they change only through a confirmed email change.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -54,7 +57,6 @@ class EnterpriseUpdate(BaseModel):
     name_en: str | None = Field(default=None, max_length=MAX_NAME_EN)
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$", description="GB/T 2260 division code")
     industry: str | None = Field(default=None, max_length=MAX_INDUSTRY)
-    registered_emails: list[EmailStr] | None = Field(default=None, max_length=MAX_EMAILS)
     status: EnterpriseStatus | None = None
 
     _trim = field_validator("name", "name_en", "industry", mode="before")(_trimmed)

@@ -69,8 +69,6 @@ async def update_enterprise(
     """Change the fields sent; EnterpriseUpdated only when something really changed."""
     enterprise = await get_enterprise(session, tenant_id, enterprise_id)
     changes = data.model_dump(exclude_unset=True)
-    if "registered_emails" in changes:
-        changes["registered_emails"] = list(dict.fromkeys(str(e) for e in data.registered_emails or []))
     changed = {k: v for k, v in changes.items() if getattr(enterprise, k) != v}
     if not changed:
         return enterprise

@@ -6,9 +6,11 @@ from fastapi import APIRouter, Form, Request, status
 
 from bluemap_records.identity import service
 from bluemap_records.identity.keys import SigningKey
+from bluemap_records.identity.passwords import PasswordHashing
 from bluemap_records.identity.schemas import TokenResponse, UserCreate, UserPublic
 from bluemap_records.settings import RecordsSettings
 from bluemap_shared.auth import Admin, CurrentPrincipal
+from bluemap_shared.client_ip import ClientIp
 from bluemap_shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["identity"])
@@ -18,18 +20,41 @@ def _key(request: Request) -> SigningKey:
     return request.app.state.signing_key  # type: ignore[no-any-return]
 
 
-@router.post("/v1/auth/token", response_model=TokenResponse)
+def _passwords(request: Request) -> PasswordHashing:
+    return request.app.state.passwords  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/v1/auth/token",
+    response_model=TokenResponse,
+    responses={
+        401: {"description": "Wrong email or password"},
+        429: {"description": "Too many failed logins of this account or address of late; wait Retry-After seconds"},
+        503: {"description": "Too many logins waiting for password verification; retry after Retry-After seconds"},
+    },
+)
 async def token(
     request: Request,
-    session: SessionDep,
     runtime: RuntimeDep,
-    username: Annotated[str, Form(description="The user's email")],
-    password: Annotated[str, Form()],
-    tenant: Annotated[str | None, Form()] = None,
+    client_ip: ClientIp,
+    username: Annotated[str, Form(description="The user's email", max_length=320)],
+    password: Annotated[str, Form(max_length=200)],
+    tenant: Annotated[str | None, Form(max_length=64)] = None,
 ) -> TokenResponse:
-    """OAuth 2.0 password grant: a signed access token that every service verifies on its own."""
+    """OAuth 2.0 password grant: a signed access token that every service verifies on its own.
+
+    Failed logins slow the next ones, per account and per client address (429 with Retry-After).
+    """
     settings: RecordsSettings = runtime.settings  # type: ignore[assignment]
-    user = await service.authenticate(session, tenant or settings.default_tenant, username, password)
+    user = await service.login(
+        runtime.sessionmaker,
+        _passwords(request),
+        service.LoginThrottle.of(settings),
+        tenant or settings.default_tenant,
+        username,
+        password,
+        client_ip,
+    )
     access_token = service.issue_token(
         _key(request),
         user,
@@ -53,9 +78,9 @@ async def me(principal: CurrentPrincipal) -> dict[str, Any]:
 
 
 @router.post("/v1/users", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
-async def create_user(data: UserCreate, session: SessionDep, principal: Admin) -> UserPublic:
+async def create_user(request: Request, data: UserCreate, session: SessionDep, principal: Admin) -> UserPublic:
     """Create a login in the admin's tenant."""
-    return UserPublic.model_validate(await service.create_user(session, principal.tenant_id, data))
+    return UserPublic.model_validate(await service.create_user(session, _passwords(request), principal.tenant_id, data))
 
 
 @router.get("/.well-known/jwks.json")

@@ -26,3 +26,18 @@ class User(SQLModel, table=True):
     locale: str = Field(default="zh", max_length=10)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LoginFailures(SQLModel, table=True):
+    """Recent failed logins of one account (tenant and email) or one client address: they slow the next attempt.
+
+    In the database, not in process memory, so every replica of the service sees the same count.
+    """
+
+    __tablename__ = "login_failures"
+
+    # sha256 hex of "account|<tenant>|<email>" or "address|<ip>": fixed length, and no email of a stranger kept.
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    last_failed_at: datetime = Field(sa_type=UTCDateTime)
+    blocked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -3,16 +3,26 @@
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+MIN_PASSWORD_LENGTH = 10
 
 
 class UserCreate(BaseModel):
     email: EmailStr
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
     display_name: str = Field(default="", max_length=200)
     roles: list[Literal["admin", "reviewer", "enterprise"]] = Field(min_length=1)
     enterprise_id: UUID | None = None
     locale: Literal["zh", "en"] = "zh"
+
+    @field_validator("password")
+    @classmethod
+    def _not_padding(cls, value: str) -> str:
+        # Ten spaces are ten characters; spaces around a password count for nothing.
+        if len(value.strip()) < MIN_PASSWORD_LENGTH:
+            raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters besides surrounding spaces")
+        return value
 
 
 class UserPublic(BaseModel):

@@ -15,9 +15,10 @@ from bluemap_records.imports.parsing import FileProblem, ImportFile
 from bluemap_records.imports.repository import ImportRepository
 from bluemap_records.imports.schemas import ImportResult, ImportSummary, RowError
 from bluemap_records.imports.service import Importer
-from bluemap_records.imports.upload import receive_upload
+from bluemap_records.imports.upload import import_body_limit, receive_upload
 from bluemap_records.settings import RecordsSettings
 from bluemap_shared.auth import Admin
+from bluemap_shared.body_limit import large_body
 from bluemap_shared.problems import InvalidInput, NotFound
 from bluemap_shared.runtime import RuntimeDep, ServiceRuntime, SessionDep
 
@@ -112,6 +113,7 @@ async def _until_done_or_past(importer: Importer, task: asyncio.Task[None], rows
         422: {"description": "Not an importable file: empty, binary, wrong encoding, no header or no rows"},
     },
 )
+@large_body(import_body_limit)
 async def create_import(
     request: Request,
     response: Response,
@@ -151,6 +153,7 @@ async def create_import(
         created_by=principal.subject,
         filename=upload.filename,
         batch_size=settings.import_batch_size,
+        metrics=runtime.metrics,
     )
     try:
         import_id = await importer.begin()

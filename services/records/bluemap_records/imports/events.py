@@ -66,6 +66,8 @@ def publication_payloads(records: Sequence[tuple[Any, ...]], enterprises: Sequen
     explainable = {name: kind.explainable for name, kind in RECORD_TYPES.items()}
     payloads = []
     fragment, to_json = orjson.Fragment, EnterpriseSnapshot.__pydantic_serializer__.to_json
+    # A batch belongs to one import (RECORD_COLUMNS' import_id); its id is rendered once.
+    import_id = None if records[0][15] is None else str(records[0][15])
 
     def dumps(payload: dict[str, Any]) -> bytes:
         # orjson's bytes keep the buffer it wrote them in (4 KB for a payload of 1): a copy is their size.
@@ -90,6 +92,7 @@ def publication_payloads(records: Sequence[tuple[Any, ...]], enterprises: Sequen
                     "summary": record[9],
                     "published_at": published_at,
                     "explanation_due_on": record[12],
+                    "import_id": import_id,
                 }
             )
         )

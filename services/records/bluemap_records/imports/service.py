@@ -41,6 +41,7 @@ from bluemap_shared.events.catalog import EnterpriseRegistered, EnterpriseSnapsh
 from bluemap_shared.events.envelope import IntegrationEvent
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging import emit_batch
+from bluemap_shared.metrics import ServiceMetrics
 
 __all__ = ["Batch", "BatchReader", "BatchWriter", "Counts", "Importer", "ProcessBatchReader"]
 
@@ -399,6 +400,7 @@ class Importer:
         batch_size: int = DEFAULT_BATCH_SIZE,
         on_progress: Progress | None = None,
         reader: str = "auto",
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         """reader: "thread", "process" (a file opened by path), or "auto": a process for a large file on disk."""
         self.sessionmaker = sessionmaker
@@ -412,6 +414,9 @@ class Importer:
         self.counts = Counts()
         self.import_id: UUID | None = None
         self.rows_written = asyncio.Event()  # set after each batch, for whoever waits on progress
+        self._rows = (metrics or ServiceMetrics("records")).counter(
+            "bluemap_import_rows", "Rows of record imports, by outcome", ("outcome",)
+        )
 
     async def begin(self) -> UUID:
         """Record the import as running; its id."""
@@ -543,4 +548,7 @@ class Importer:
         except Exception:
             # The database is what failed; the heartbeat sweep marks the import interrupted later.
             log.exception("imports.finish_failed", import_id=str(self.import_id))
+        for outcome, rows in self.counts.as_dict().items():
+            if outcome != "rows":
+                self._rows.labels(outcome).inc(rows)
         log.info("imports.finished", import_id=str(self.import_id), status=status, **self.counts.as_dict())

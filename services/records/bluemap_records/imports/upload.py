@@ -10,10 +10,10 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect
 
+from bluemap_records.settings import RecordsSettings
+from bluemap_shared.body_limit import MULTIPART_OVERHEAD
 from bluemap_shared.problems import InvalidInput, PayloadTooLarge, Problem
 
-# Room for the boundaries, the part headers and a few small form fields around the file.
-MULTIPART_OVERHEAD = 64 * 1024
 FILE_FIELD = "file"
 
 
@@ -31,6 +31,11 @@ class Upload:
     size: int
     filename: str | None
     fields: dict[str, str]
+
+
+def import_body_limit(settings: RecordsSettings) -> int:
+    """The body limit of the import endpoint (`@large_body(import_body_limit)`)."""
+    return settings.import_max_upload_bytes + MULTIPART_OVERHEAD
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:

@@ -22,7 +22,7 @@ from bluemap_records.records.schemas import (
     StatusChangePublic,
     StatusChangeRequest,
 )
-from bluemap_shared.auth import Admin, CurrentPrincipal, Operator, Principal, enterprise_scope, may_read_enterprise
+from bluemap_shared.auth import Admin, CurrentPrincipal, Principal, enterprise_scope, may_read_enterprise
 from bluemap_shared.problems import InvalidInput, NotFound
 from bluemap_shared.runtime import SessionDep
 
@@ -165,9 +165,9 @@ async def revisions(record_id: UUID, session: SessionDep, principal: CurrentPrin
 
 @router.post("/{record_id}/resolve", response_model=RecordPublic, responses=_ILLEGAL)
 async def resolve_record(
-    record_id: UUID, session: SessionDep, principal: Operator, data: StatusChangeRequest | None = None
+    record_id: UUID, session: SessionDep, principal: Admin, data: StatusChangeRequest | None = None
 ) -> RecordPublic:
-    """Resolve (delist) an explained record after the audit confirmed the corrections (RecordStatusChanged)."""
+    """Resolve (delist) an explained record once the audit confirmed the corrections (tenant admin)."""
     reason = data.reason if data else None
     record = await service.decide(
         session, principal.tenant_id, record_id, Trigger.RESOLVE, reason=reason, actor=principal.subject
@@ -177,9 +177,9 @@ async def resolve_record(
 
 @router.post("/{record_id}/restore", response_model=RecordPublic, responses=_ILLEGAL)
 async def restore_record(
-    record_id: UUID, session: SessionDep, principal: Operator, data: StatusChangeRequest | None = None
+    record_id: UUID, session: SessionDep, principal: Admin, data: StatusChangeRequest | None = None
 ) -> RecordPublic:
-    """Put a resolved record back on the list: the fix proved false; a new deadline runs (RecordStatusChanged)."""
+    """Put a resolved record back on the list (tenant admin): the fix proved false; a new deadline runs."""
     reason = data.reason if data else None
     record = await service.decide(
         session, principal.tenant_id, record_id, Trigger.RESTORE, reason=reason, actor=principal.subject
@@ -189,8 +189,8 @@ async def restore_record(
 
 @router.post("/{record_id}/retract", response_model=RecordPublic, responses=_ILLEGAL)
 async def retract_record(
-    record_id: UUID, data: RetractionRequest, session: SessionDep, principal: Operator
+    record_id: UUID, data: RetractionRequest, session: SessionDep, principal: Admin
 ) -> RecordPublic:
-    """Withdraw a record published in error; it leaves every list (RecordRetracted)."""
+    """Withdraw a record published in error (tenant admin); it leaves every list (RecordRetracted)."""
     record = await service.retract_record(session, principal.tenant_id, record_id, reason=data.reason)
     return to_public(record)

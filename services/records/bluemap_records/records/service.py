@@ -52,6 +52,7 @@ def published_event(record: Any, enterprise: EnterpriseSnapshot) -> RecordPublis
         summary=record.summary,
         published_at=record.published_at,
         explanation_due_on=record.explanation_due_on,
+        import_id=record.import_id,
     )
 
 
