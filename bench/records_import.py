@@ -320,11 +320,13 @@ async def writes_alone(dsn: str, path: Path, chunk: int = DEFAULT_BATCH_SIZE) ->
 # in a thread for UTF-8 CSV), every batch read as the import reads it, then dropped. Run in a child
 # so that wait4 counts a reader process with it.
 READING_ALONE = """
+import gc
 import sys
 from pathlib import Path
 from bluemap_records.imports.batches import reader_for
 from bluemap_records.imports.parsing import ImportFile
 from bluemap_records.imports.service import DEFAULT_BATCH_SIZE
+gc.set_threshold(100_000, 50, 100)  # as the import's command line sets it
 reader = reader_for(ImportFile.open(Path(sys.argv[1])), DEFAULT_BATCH_SIZE)
 rows = 0
 while (batch := reader.next_batch()) is not None:
