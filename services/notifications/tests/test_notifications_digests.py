@@ -17,7 +17,7 @@ from bluemap_notifications.digests.models import DigestItem, RecordDigest
 from bluemap_notifications.emails.models import Email
 from bluemap_notifications.emails.rendering import render_record_published
 from bluemap_shared.db import utcnow
-from bluemap_shared.events.catalog import EnterpriseSnapshot, RecordPublished
+from bluemap_shared.events.catalog import EnterpriseRegistered, EnterpriseSnapshot, RecordPublished
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.testing import Mailpit, eventually
 
@@ -80,6 +80,19 @@ async def count(svc: NotificationsService, model: type[Any]) -> int:
         return int((await session.exec(select(func.count()).select_from(model))).one())
 
 
+async def known(svc: NotificationsService, company: EnterpriseSnapshot) -> None:
+    """The enterprise joins the tenant's contacts (followable), told before any of the test's records."""
+    registered = EnterpriseRegistered(enterprise=company)
+    envelope = Envelope(
+        data=registered,
+        tenant_id="ipe",
+        source="/bluemap/records",
+        subject=registered.subject(),
+        time=datetime(2000, 1, 1, tzinfo=UTC),
+    )
+    await svc.runtime.consumer.process(envelope.to_message())
+
+
 async def texts(mailpit: Mailpit, to: str, expected: int) -> list[dict[str, Any]]:
     found = await mailpit.wait_for(to, count=expected)
     assert len(found) == expected, found
@@ -94,6 +107,7 @@ async def test_two_imports_give_each_recipient_one_email_per_import(start: Start
     second = [published(company, f"第二批记录{i}", import_id=second_import, due=date(2020, 4, 1 + i)) for i in range(2)]
     # The windows close when the test says (after the quiet period), however slow the machine.
     async with start(digest_poll_interval=600) as svc:
+        await known(svc, company)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="http://n") as client:
             headers = ISSUER.headers("ipe", ["brand"], subject="buyer", email=follower)
             body = {"enterprise_id": str(company.enterprise_id)}
@@ -264,6 +278,7 @@ async def test_unfollowing_before_the_window_closes_sends_nothing(start: Start, 
     follower = address("follower")
     company = enterprise([])
     async with start(digest_poll_interval=600) as svc:
+        await known(svc, company)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="http://n") as client:
             headers = ISSUER.headers("ipe", ["brand"], subject="buyer", email=follower)
             body = {"enterprise_id": str(company.enterprise_id)}
