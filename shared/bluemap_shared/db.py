@@ -156,16 +156,6 @@ async def upsert(
     return bool(result.rowcount)
 
 
-# Bound parameters one statement may carry: asyncpg allows 32,767, SQLite (since 3.32) 32,766.
-MAX_PARAMETERS = 32_000
-
-
-def _chunks(rows: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
-    """Rows in as few statements as the parameter limit allows: one, but for a batch of thousands of wide rows."""
-    per_statement = max(1, MAX_PARAMETERS // max(1, len(rows[0])))
-    return [rows[start : start + per_statement] for start in range(0, len(rows), per_statement)]
-
-
 async def upsert_many(
     session: AsyncSession,
     model: type[SQLModel],
@@ -176,7 +166,7 @@ async def upsert_many(
     only_if: Callable[[Any, Any], Any] | None = None,
     returning: Sequence[str] = (),
 ) -> list[tuple[Any, ...]]:
-    """upsert() of many rows in one statement: rows hold the same columns and distinct keys.
+    """upsert() of many rows at once: rows hold the same columns and distinct keys.
 
     A statement may not touch one row twice (PostgreSQL refuses, SQLite keeps either): see
     standing_rows. The returning columns of the rows written come back.
@@ -184,36 +174,36 @@ async def upsert_many(
     if not rows:
         return []
     table = model.__table__  # type: ignore[attr-defined]
-    written: list[tuple[Any, ...]] = []
-    for chunk in _chunks(rows):
-        stmt = insert_for(session)(table).values(list(chunk))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(key),
-            set_={column: stmt.excluded[column] for column in chunk[0] if column not in key and column not in keep},
-            where=only_if(table, stmt.excluded) if only_if is not None else None,
-        )
-        if returning:
-            stmt = stmt.returning(*(table.c[column] for column in returning))
-            written.extend(tuple(row) for row in (await session.exec(stmt)).all())
-        else:
-            await session.exec(stmt)
-    return written
+    # One statement compiled once (and cached), its rows sent as parameters: SQLAlchemy's
+    # "insertmanyvalues" writes them as multi-row VALUES batches. Building .values(rows) instead
+    # compiled a statement of thousands of parameters on every call, most of a batch's CPU.
+    stmt = insert_for(session)(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={column: stmt.excluded[column] for column in rows[0] if column not in key and column not in keep},
+        where=only_if(table, stmt.excluded) if only_if is not None else None,
+    )
+    if not returning:
+        await session.exec(stmt, params=list(rows))
+        return []
+    result = await session.exec(stmt.returning(*(table.c[column] for column in returning)), params=list(rows))
+    return [tuple(row) for row in result.all()]
 
 
 async def insert_ignore_many(
     session: AsyncSession, model: type[SQLModel], rows: Sequence[dict[str, Any]], conflict_columns: Sequence[str]
 ) -> int:
-    """insert_ignore() of many rows (the same columns) in one statement; how many were inserted."""
+    """insert_ignore() of many rows (the same columns) at once; how many were inserted."""
     if not rows:
         return 0
     table = model.__table__  # type: ignore[attr-defined]
-    inserted = 0
-    for chunk in _chunks(rows):
-        stmt = (
-            insert_for(session)(table).values(list(chunk)).on_conflict_do_nothing(index_elements=list(conflict_columns))
-        )
-        inserted += (await session.exec(stmt)).rowcount or 0
-    return inserted
+    # Compiled once, rows as parameters (see upsert_many); RETURNING counts what went in on every driver.
+    stmt = (
+        insert_for(session)(table)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(table.c[conflict_columns[0]])
+    )
+    return len((await session.exec(stmt, params=list(rows))).all())
 
 
 def standing_rows(

@@ -263,18 +263,16 @@ class EventConsumer:
             )
             return {UUID(str(event_id)) for (event_id,) in result.all()}
         table = InboxMessage.__table__  # type: ignore[attr-defined]
+        # Compiled once and cached, the rows as parameters (SQLAlchemy batches them into multi-row VALUES).
         statement = (
             insert_for(session)(table)
-            .values(
-                [
-                    {"consumer": self.name, "event_id": e.id, "event_type": e.type, "tenant_id": e.tenant_id}
-                    for e in envelopes
-                ]
-            )
             .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
             .returning(table.c.event_id)
         )
-        return set((await (await session.connection()).execute(statement)).scalars().all())
+        rows = [
+            {"consumer": self.name, "event_id": e.id, "event_type": e.type, "tenant_id": e.tenant_id} for e in envelopes
+        ]
+        return set((await (await session.connection()).execute(statement, rows)).scalars().all())
 
     async def _claim(self, session: AsyncSession, envelope: Envelope[Any], *, outcome: str) -> bool:
         return await insert_ignore(

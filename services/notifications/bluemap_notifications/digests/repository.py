@@ -12,11 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bluemap_notifications.digests.models import DigestItem, RecordDigest
 from bluemap_shared.db import insert_for
 
-# Rows per statement: well under PostgreSQL's 32,767 and SQLite's 32,766 bound parameters.
-CHUNK = 500
 ITEM_KEY = ("tenant_id", "audience", "recipient_id", "record_id")
 WINDOW_KEY = ("tenant_id", "audience", "recipient_id", "import_id")
 _OPEN = col(RecordDigest.closed_at).is_(None)
+WINDOW_COLUMNS = ("last_item_at", "recipients", "enterprise_name", "enterprise_name_en")  # what a new item refreshes
 
 
 class DigestRepository:
@@ -25,16 +24,16 @@ class DigestRepository:
 
     async def add_items(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         """Insert the items no recipient has yet (ON CONFLICT DO NOTHING); the inserted ones' keys, in order."""
-        inserted: list[Any] = []
+        if not rows:
+            return []
         table = DigestItem.__table__  # type: ignore[attr-defined]
-        for start in range(0, len(rows), CHUNK):
-            stmt = (
-                insert_for(self.session)(table)
-                .values(list(rows[start : start + CHUNK]))
-                .on_conflict_do_nothing(index_elements=list(ITEM_KEY))
-                .returning(table.c.id, *(table.c[name] for name in WINDOW_KEY), table.c.cause_event_id)
-            )
-            inserted += (await self.session.exec(stmt)).all()  # type: ignore[call-overload]
+        # Compiled once, the rows as parameters: SQLAlchemy sends them as multi-row VALUES batches.
+        stmt = (
+            insert_for(self.session)(table)
+            .on_conflict_do_nothing(index_elements=list(ITEM_KEY))
+            .returning(table.c.id, *(table.c[name] for name in WINDOW_KEY), table.c.cause_event_id)
+        )
+        inserted = (await self.session.exec(stmt, params=list(rows))).all()  # type: ignore[call-overload]
         return sorted(inserted, key=lambda row: row.id)
 
     async def open_windows(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -42,17 +41,18 @@ class DigestRepository:
         table = RecordDigest.__table__  # type: ignore[attr-defined]
         # One lock order for every transaction: two batches touching the same windows never deadlock.
         ordered = sorted(rows, key=lambda row: tuple(str(row[name]) for name in WINDOW_KEY))
-        for start in range(0, len(ordered), CHUNK):
-            stmt = insert_for(self.session)(table).values(list(ordered[start : start + CHUNK]))
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(WINDOW_KEY),
-                index_where=_OPEN,
-                set_={
-                    name: stmt.excluded[name]
-                    for name in ("last_item_at", "recipients", "enterprise_name", "enterprise_name_en")
-                },
-            )
-            await self.session.exec(stmt)  # type: ignore[call-overload]
+        if not ordered:
+            return
+        stmt = insert_for(self.session)(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(WINDOW_KEY),
+            index_where=_OPEN,
+            set_={
+                name: stmt.excluded[name]
+                for name in ("last_item_at", "recipients", "enterprise_name", "enterprise_name_en")
+            },
+        )
+        await self.session.exec(stmt, params=ordered)  # type: ignore[call-overload]
 
     async def claim_due(
         self, *, quiet_before: datetime, opened_before: datetime, limit: int, skip: Collection[UUID] = ()
