@@ -300,16 +300,34 @@ async def import_file(client: httpx.AsyncClient, records_api: str, headers: dict
 
 
 async def until_listed(
-    client: httpx.AsyncClient, url: str, record_id: str, *, headers: dict[str, str] | None, poll: float, timeout: float
+    client: httpx.AsyncClient,
+    url: str,
+    record_id: str,
+    *,
+    headers: dict[str, str] | None,
+    poll: float,
+    timeout: float,
+    paged: bool = False,
 ) -> float:
-    """The time a GET of url first answered 200 with the record in it."""
+    """The time a GET of url first answered 200 with the record in it.
+
+    paged: url answers a list of records a page at a time (`after` = the last record_id seen), as
+    explanations' listing does; an enterprise may hold more records than one page.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        response = await client.get(url, headers=headers)
-        if response.status_code == 200 and record_id in response.text:
-            return time.time()
-        if response.status_code not in (200, 404):
-            raise RuntimeError(f"GET {url}: {response.status_code} {response.text[:300]}")
+        after: str | None = None
+        while True:
+            page_url = f"{url}&after={after}" if after else url
+            response = await client.get(page_url, headers=headers)
+            if response.status_code == 200 and record_id in response.text:
+                return time.time()
+            if response.status_code not in (200, 404):
+                raise RuntimeError(f"GET {url}: {response.status_code} {response.text[:300]}")
+            items = response.json() if paged and response.status_code == 200 else []
+            if not items:
+                break
+            after = items[-1]["record_id"]
         await asyncio.sleep(poll)
     raise RuntimeError(f"{url} did not list {record_id} within {timeout:.0f} s")
 
@@ -656,6 +674,7 @@ async def distributed(args: argparse.Namespace, workdir: Path) -> Distributed:
                                 headers=headers,
                                 poll=args.poll,
                                 timeout=args.timeout,
+                                paged=True,
                             ),
                         ),
                         done(
