@@ -25,7 +25,8 @@ from bluemap_records.records.service import published_event
 from bluemap_records.settings import RecordsSettings
 from bluemap_shared.events.catalog import EnterpriseSnapshot, RecordPublished
 from bluemap_shared.ids import uuid7
-from bluemap_shared.messaging import OutboxMessage, emit_many, emit_serialized
+from bluemap_shared.messaging import OutboxMessage, emit_batch, emit_many
+from bluemap_shared.messaging.outbox import BATCH_EVENT_TYPE, messages_of
 
 MIXED = csv_file(
     csv_row(uscc=new_uscc(), external_id="A-1"),
@@ -194,28 +195,31 @@ def test_uuid7_batch_makes_version_7_ids_of_now() -> None:
     assert abs((ids[0].int >> 80) - (uuid7().int >> 80)) < 5000  # milliseconds
 
 
-async def test_serialised_events_are_the_rows_emit_many_writes(records: Running, tenant: str) -> None:
+async def test_a_batch_rows_events_are_the_messages_emit_many_stages(records: Running, tenant: str) -> None:
     snapshot = EnterpriseSnapshot(enterprise_id=uuid7(), uscc=new_uscc(), name="公司")
     records_, _ = _records(1)
     event = published_event(type("Row", (), dict(zip(RECORD_COLUMNS, records_[0], strict=True))), snapshot)
     async with records.service.runtime.sessionmaker() as session, session.begin():
         [plain] = await emit_many(session, [event], tenant_id=tenant)
-        [fast] = await emit_serialized(
+        [fast] = await emit_batch(
             session,
             [(RecordPublished, event.subject(), event.__pydantic_serializer__.to_json(event))],
             tenant_id=tenant,
         )
     async with records.service.runtime.sessionmaker() as session:
-        rows = {
-            row.event_id: row
-            for row in (await session.exec(select(OutboxMessage).where(OutboxMessage.tenant_id == tenant))).all()
-        }
-    a, b = rows[plain], rows[fast]
-    assert (a.topic, a.key, a.event_type, a.payload) == (b.topic, b.key, b.event_type, b.payload)
+        rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.tenant_id == tenant))).all()
+    [a] = [row for row in rows if row.event_id == plain]
+    [b] = [message for row in rows if row.event_type == BATCH_EVENT_TYPE for message in messages_of(row)]
+    assert (a.topic, a.key, a.event_type, a.payload) == (
+        b.topic,
+        b.key.decode(),
+        b.header("ce_type"),
+        b.value,
+    )
     assert [h for h in a.headers if h[0] not in ("ce_id", "ce_time")] == [
-        h for h in b.headers if h[0] not in ("ce_id", "ce_time")
+        [k, v.decode()] for k, v in b.headers if k not in ("ce_id", "ce_time")
     ]
-    assert dict(b.headers)["ce_id"] == str(fast)
+    assert b.header("ce_id") == str(fast)
 
 
 async def _import(running: Running, path: Path, tenant: str) -> Importer:

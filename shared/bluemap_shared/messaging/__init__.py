@@ -2,7 +2,7 @@
 
 from bluemap_shared.messaging.inbox import EventConsumer
 from bluemap_shared.messaging.models import MESSAGING_TABLES, DeadLetter, InboxMessage, OutboxMessage
-from bluemap_shared.messaging.outbox import OutboxRelay, emit, emit_batch, emit_many, emit_serialized
+from bluemap_shared.messaging.outbox import OutboxRelay, emit, emit_batch, emit_many
 from bluemap_shared.messaging.transport import InProcessTransport, KafkaTransport, Transport
 
 __all__ = [
@@ -18,5 +18,4 @@ __all__ = [
     "emit",
     "emit_batch",
     "emit_many",
-    "emit_serialized",
 ]

@@ -199,57 +199,6 @@ except ImportError:  # pragma: no cover  # SQLite-only installs
     _uuid = _plain_uuid
 
 
-async def emit_serialized(
-    session: AsyncSession, events: Sequence[tuple[type[IntegrationEvent], str, bytes]], *, tenant_id: str
-) -> list[UUID]:
-    """emit_many() for events already serialised: (event class, subject, JSON payload) each; the event ids.
-
-    For imports writing a hundred thousand events: the caller renders each payload as pydantic
-    would (and checks that it does), the headers come from one template per event type.
-    """
-    if not events:
-        return []
-    source = f"/bluemap/{session.info['service']}"
-    traceparent = current_traceparent.get()
-    now = utcnow()
-    time_text = now.isoformat()
-    on_postgres = session.get_bind().dialect.name == "postgresql"
-    templates: dict[str, tuple[str, str, str]] = {}
-    rows: list[tuple[Any, ...]] = []
-    for (event_class, subject, payload), (event_id, id_text) in zip(events, _uuid7_pairs(len(events)), strict=True):
-        event_type = event_class.event_type
-        _refuse_oversized(session, event_type, len(payload))
-        template = templates.get(event_type)
-        if template is None:
-            headers = context_headers(_ID_SLOT, source, event_type, _SUBJECT_SLOT, time_text, tenant_id, traceparent)
-            # JSON escapes the stand-ins' control characters; split the JSON text where they are.
-            rendered = orjson.dumps(headers).decode()
-            before, rest = rendered.split(orjson.dumps(_ID_SLOT).decode()[1:-1])
-            between, after = rest.split(orjson.dumps(_SUBJECT_SLOT).decode()[1:-1])
-            template = templates[event_type] = (before, between, after)
-        before, between, after = template
-        headers_json = f"{before}{id_text}{between}{orjson.dumps(subject).decode()[1:-1]}{after}"
-        rows.append(
-            (
-                event_id,
-                tenant_id,
-                event_class.topic,
-                subject,
-                event_type,
-                headers_json if on_postgres else orjson.loads(headers_json),
-                payload,
-                now,
-                now,
-                None,
-                0,
-                None,
-            )
-        )
-    await copy_rows(session, OutboxMessage.__table__, OUTBOX_COLUMNS, rows)  # type: ignore[attr-defined]
-    _wake_relay_on_commit(session)
-    return [row[0] for row in rows]
-
-
 BATCH_EVENT_TYPE = "org.bluemap.outbox.batch"  # an outbox row that holds many events; never on a topic
 _FRAME = struct.Struct(">16sHI")  # event id, subject length, payload length
 
@@ -281,10 +230,12 @@ def unpack_batch(packed: bytes) -> Iterator[tuple[str, str, bytes]]:
 async def emit_batch(
     session: AsyncSession, events: Sequence[tuple[type[IntegrationEvent], str, bytes]], *, tenant_id: str
 ) -> list[UUID]:
-    """emit_serialized() staged as ONE outbox row, which the relay expands into one message per event.
+    """Events already serialised, (event class, subject, JSON payload) each, staged as ONE outbox row.
+
+    The relay expands the row into one message per event; the event ids come back, in order.
 
     For imports: one row per batch instead of one per record. On the topics nothing changes: each
-    event is its own message (key = subject) with the headers emit_serialized would give it. The
+    event is its own message (key = subject) with the headers emit would give it. The
     row orders like any other and, since it holds many keys, the relay lets no later row of any key
     overtake it. Every event must be of one type (so of one topic).
     """
@@ -322,7 +273,7 @@ async def emit_batch(
     return ids
 
 
-def _messages_of(row: Any) -> list[Message]:
+def messages_of(row: Any) -> list[Message]:
     """The messages an outbox row stands for: itself, or each event of a batch row."""
     headers = [(k, v.encode()) for k, v in row.headers]
     if row.event_type != BATCH_EVENT_TYPE:
@@ -463,7 +414,7 @@ class OutboxRelay:
             rows = await self._in_key_order(session, claimed)
             if not rows:
                 return 0
-            expanded = [_messages_of(row) for row in rows]
+            expanded = [messages_of(row) for row in rows]
             messages = [message for row_messages in expanded for message in row_messages]
             ids = [row.id for row in rows]
             try:
