@@ -6,7 +6,7 @@ another, then compares the read models table by table.
 
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -26,7 +26,7 @@ from bluemap_shared.events.catalog import (
     RecordStatusChanged,
     RecordUpdated,
 )
-from bluemap_shared.events.envelope import Envelope, IntegrationEvent
+from bluemap_shared.events.envelope import Envelope, IntegrationEvent, Message
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging.inbox import EventConsumer
 from bluemap_shared.messaging.transport import InProcessTransport
@@ -178,6 +178,40 @@ async def table_rows(
             # Ordered by what is compared: an ignored key (a uuid7 taken at insert) may order rows differently.
             dump[table.name] = sorted(kept, key=lambda row: repr(list(row.values())))
     return dump
+
+
+@dataclass(frozen=True)
+class BothWays:
+    """The read model after the same events went through a consumer one by one, and as one batch."""
+
+    one_by_one: dict[str, list[dict[str, Any]]]
+    batched: dict[str, list[dict[str, Any]]]
+    writes: Counter[str]  # the batch's write statements, by table
+
+
+async def replayed_both_ways(
+    new_database: Callable[[str], Awaitable[str]],
+    package: str,
+    name: str,
+    register: Callable[[EventConsumer], None],
+    tables: Sequence[Any],
+    messages: Sequence[Message],
+) -> BothWays:
+    """Feed messages to a fresh consumer one at a time, and to another as one fetched batch."""
+    database = name.replace("-", "_")
+    async with migrated_consumer(package, await new_database(database), name, register) as (consumer, _, sessions):
+        for message in messages:
+            await consumer.process(message)
+        one_by_one = await table_rows(sessions, tables)
+    async with migrated_consumer(package, await new_database(database), name, register) as (
+        consumer,
+        engine,
+        sessions,
+    ):
+        with writes_per_table(engine) as writes:
+            await consumer.process_batch(messages)
+        batched = await table_rows(sessions, tables)
+    return BothWays(one_by_one, batched, writes)
 
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)

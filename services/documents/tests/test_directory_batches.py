@@ -12,7 +12,7 @@ from bluemap_shared.projection_testing import (
     TENANT,
     migrated_consumer,
     projection_scenario,
-    table_rows,
+    replayed_both_ways,
     writes_per_table,
 )
 
@@ -27,19 +27,9 @@ async def test_a_batch_leaves_the_read_model_the_events_one_by_one_leave(
 ) -> None:
     scenario = projection_scenario()
     messages = [envelope.to_message() for envelope in scenario.envelopes]
-    async with migrated_consumer(PACKAGE, await new_database(NAME), NAME, register_handlers) as (consumer, _, sessions):
-        for message in messages:
-            await consumer.process(message)
-        one_by_one = await table_rows(sessions, TABLES)
-    async with migrated_consumer(PACKAGE, await new_database(NAME), NAME, register_handlers) as (
-        consumer,
-        engine,
-        sessions,
-    ):
-        with writes_per_table(engine) as writes:
-            await consumer.process_batch(messages)
-        batched = await table_rows(sessions, TABLES)
-    assert batched == one_by_one
+    replayed = await replayed_both_ways(new_database, PACKAGE, NAME, register_handlers, TABLES, messages)
+    batched, writes = replayed.batched, replayed.writes
+    assert batched == replayed.one_by_one
 
     enterprises = {row["enterprise_id"]: row for row in batched["known_enterprises"]}
     ids = scenario.enterprises

@@ -13,7 +13,7 @@ from bluemap_shared.projection_testing import (
     TENANT,
     migrated_consumer,
     projection_scenario,
-    table_rows,
+    replayed_both_ways,
     writes_per_table,
 )
 
@@ -27,27 +27,11 @@ async def test_a_batch_leaves_the_read_model_the_events_one_by_one_leave(
 ) -> None:
     scenario = projection_scenario()
     messages = [envelope.to_message() for envelope in scenario.envelopes]
-    async with migrated_consumer(
-        "bluemap_portal", await new_database("portal"), "public-portal", register_handlers
-    ) as (
-        consumer,
-        _engine,
-        sessionmaker,
-    ):
-        for message in messages:
-            await consumer.process(message)
-        one_by_one = await table_rows(sessionmaker, TABLES)
-    async with migrated_consumer(
-        "bluemap_portal", await new_database("portal"), "public-portal", register_handlers
-    ) as (
-        consumer,
-        engine,
-        sessionmaker,
-    ):
-        with writes_per_table(engine) as writes:
-            await consumer.process_batch(messages)
-        batched = await table_rows(sessionmaker, TABLES)
-    assert batched == one_by_one
+    replayed = await replayed_both_ways(
+        new_database, "bluemap_portal", "public-portal", register_handlers, TABLES, messages
+    )
+    batched, writes = replayed.batched, replayed.writes
+    assert batched == replayed.one_by_one
 
     enterprises = {row["id"]: row for row in batched["portal_enterprises"]}
     ids = scenario.enterprises

@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -184,8 +185,9 @@ class EventConsumer:
             await failpoint("consumer.after_handle_commit")
 
     def _count(self, handled: list[Envelope[Any]], delivered: int) -> None:
-        for envelope in handled:
-            self.metrics.events_handled.labels(self.name, envelope.type).inc()
+        # One increment per event type, not per event: a batch holds a thousand of one type.
+        for event_type, count in Counter(envelope.type for envelope in handled).items():
+            self.metrics.events_handled.labels(self.name, event_type).inc(count)
         if delivered > len(handled):
             self.metrics.events_skipped.labels(self.name).inc(delivered - len(handled))
 
