@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 
+import asyncpg
 import pytest
 
 from bluemap_shared.testing import Mailpit, eventually
@@ -45,6 +46,19 @@ async def test_killed_before_offset_commit_redelivery_sends_no_second_email(plat
     assert email_count_before_kill <= 1
 
 
+async def email_settled(platform: Platform, address: str) -> bool:
+    """Whether notifications recorded an email to address as sent (committed, not only handed to SMTP)."""
+    url = platform.databases["notifications"].replace("postgresql+asyncpg://", "postgresql://", 1)
+    connection = await asyncpg.connect(url)
+    try:
+        sent = await connection.fetchval(
+            "SELECT count(*) FROM emails WHERE status = 'sent' AND recipients::text LIKE $1", f"%{address}%"
+        )
+    finally:
+        await connection.close()
+    return bool(sent)
+
+
 async def crash_offsets(platform: Platform, mailpit: Mailpit) -> int:
     email = f"redeliver-{uuid.uuid4().hex[:8]}@yongan-xingqing.example.cn"
     admin = await admin_headers(platform)
@@ -56,8 +70,10 @@ async def crash_offsets(platform: Platform, mailpit: Mailpit) -> int:
     platform.start("notifications", extra_env={"BLUEMAP_FAILPOINTS": "consumer.after_handle_commit=pause"})
     await publish_record(platform, admin, enterprise_id)
     await eventually(lambda: asyncio.sleep(0, marker.exists()), timeout=60)
-    # The consumer is frozen; the dispatcher may still send the queued email before the kill.
-    await asyncio.sleep(1)
+    # The consumer is frozen, but the digest closer and the dispatcher go on: let them settle the email
+    # first, so the kill tests the consumer's redelivery alone. (A kill between the SMTP server's accepting
+    # and the email's record is mail.before_send's case: it sends again, with the same Message-ID.)
+    await eventually(lambda: email_settled(platform, email), timeout=60)
     before = len(await mailpit.messages(email))
     platform.kill("notifications")
 
