@@ -65,3 +65,24 @@ def run_env(tables: Iterable[Table]) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def add_dead_letter_replay_columns() -> None:
+    """Migration step every service shares: dead letters record their replays."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    import bluemap_shared.db
+
+    with op.batch_alter_table("dead_letters") as batch:
+        batch.add_column(sa.Column("replayed_at", bluemap_shared.db.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("last_replay", sa.Text(), nullable=True))
+
+
+def drop_dead_letter_replay_columns() -> None:
+    """Undo add_dead_letter_replay_columns."""
+    from alembic import op
+
+    with op.batch_alter_table("dead_letters") as batch:
+        batch.drop_column("last_replay")
+        batch.drop_column("replayed_at")

@@ -123,7 +123,7 @@ class ServiceRuntime:
         return self.consumer.metrics
 
     async def _sample_messaging(self) -> None:
-        """Outbox backlog and the age of its oldest row; dead letters kept per consumer."""
+        """Outbox backlog and the age of its oldest row; dead letters waiting (not replayed) per consumer."""
         outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
         letters = DeadLetter.__table__  # type: ignore[attr-defined]
         async with self.engine.connect() as connection:
@@ -133,12 +133,18 @@ class ServiceRuntime:
                 )
             ).one()
             kept = (
-                await connection.execute(select(letters.c.consumer, func.count()).group_by(letters.c.consumer))
+                await connection.execute(
+                    select(letters.c.consumer, func.count())
+                    .where(letters.c.replayed_at.is_(None))
+                    .group_by(letters.c.consumer)
+                )
             ).all()
         self.metrics.outbox_backlog.set(backlog)
         # min() keeps the column's type, so the value comes back aware (UTCDateTime), SQLite included.
         self.metrics.outbox_oldest_age.set((utcnow() - oldest).total_seconds() if oldest is not None else 0)
-        for consumer, count in kept:
+        # Zero when all were replayed, so a replay clears the alert.
+        waiting = {self.consumer.name: 0, **dict(kept)}
+        for consumer, count in waiting.items():
             self.metrics.dead_letters.labels(consumer).set(count)
 
     @property
