@@ -69,7 +69,7 @@ class ServiceRuntime:
         token_verifier: TokenVerifier | None = None,
     ) -> "ServiceRuntime":
         url = settings.database_url or settings.sqlite_url(name)
-        engine = create_engine(url)
+        engine = create_engine(url, pool=settings.database_pool())
         metrics = ServiceMetrics(name)
         claim_storage = settings.claim_check_storage()
         claim_checks = (

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bluemap_shared.db import DEFAULT_MAX_EVENT_BYTES
+from bluemap_shared.db import DEFAULT_MAX_EVENT_BYTES, PoolSettings
 from bluemap_shared.storage import FilesystemStorage, ObjectStorage, S3Storage
 
 Environment = Literal["development", "test", "production"]
@@ -24,6 +24,14 @@ class ServiceSettings(BaseSettings):
 
     environment: Environment = "development"
     database_url: str = ""
+    # PostgreSQL connections per process: kept open, and opened beyond that under load. Replicas times
+    # (size + overflow) must stay under the server's max_connections (or a PgBouncer's pool).
+    database_pool_size: int = Field(default=10, ge=1)
+    database_pool_max_overflow: int = Field(default=10, ge=0)
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0, description="Wait for a free connection")
+    database_pool_recycle_seconds: int = Field(
+        default=1800, ge=-1, description="Reopen older connections (-1 never), for proxies that drop idle ones"
+    )
     data_dir: Path = Path("var/data")
     transport: Literal["inprocess", "kafka"] = "inprocess"
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -129,6 +137,14 @@ class ServiceSettings(BaseSettings):
                 region=self.claim_check_s3_region,
             )
         return None
+
+    def database_pool(self) -> PoolSettings:
+        return PoolSettings(
+            size=self.database_pool_size,
+            max_overflow=self.database_pool_max_overflow,
+            timeout_seconds=self.database_pool_timeout_seconds,
+            recycle_seconds=self.database_pool_recycle_seconds,
+        )
 
     def sqlite_url(self, service: str) -> str:
         """Embedded default: one SQLite file per service under data_dir."""
