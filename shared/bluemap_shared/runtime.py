@@ -10,6 +10,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import Depends, Request
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,6 +27,7 @@ from bluemap_shared.metrics import ServiceMetrics
 from bluemap_shared.migrations import upgrade_to_head
 from bluemap_shared.settings import ServiceSettings
 from bluemap_shared.storage import S3Storage
+from bluemap_shared.tracing import instrument_engine, tracer_provider
 
 log = structlog.get_logger()
 
@@ -46,6 +48,7 @@ class ServiceRuntime:
     relay: OutboxRelay
     consumer: EventConsumer
     token_verifier: TokenVerifier
+    tracer_provider: TracerProvider
     readiness: dict[str, Check] = field(default_factory=dict)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_start: list[Check] = field(default_factory=list)
@@ -70,6 +73,8 @@ class ServiceRuntime:
     ) -> "ServiceRuntime":
         url = settings.database_url or settings.sqlite_url(name)
         engine = create_engine(url, pool=settings.database_pool())
+        tracing = tracer_provider(name)
+        instrument_engine(engine, tracing)
         metrics = ServiceMetrics(name)
         claim_storage = settings.claim_check_storage()
         claim_checks = (
@@ -103,7 +108,9 @@ class ServiceRuntime:
                 backoff_seconds=settings.consumer_backoff_seconds,
                 metrics=metrics,
                 claim_checks=claim_checks,
+                tracer_provider=tracing,
             ),
+            tracer_provider=tracing,
             token_verifier=token_verifier
             or TokenVerifier(
                 HttpJwks(settings.jwks_url), issuer=settings.token_issuer, audience=settings.token_audience

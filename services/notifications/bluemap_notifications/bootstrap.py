@@ -73,6 +73,7 @@ def bootstrap(
         # SQLite has no SKIP LOCKED: two senders there could claim the same email.
         concurrency=settings.send_concurrency if runtime.engine.dialect.name == "postgresql" else 1,
         fetcher=AttachmentFetcher(timeout=settings.attachment_timeout, max_bytes=settings.attachment_max_bytes),
+        tracer_provider=runtime.tracer_provider,
     )
     reminders = ReminderScheduler(
         runtime.sessionmaker,
