@@ -5,6 +5,7 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -20,11 +21,12 @@ from bluemap_shared.db import SessionMaker, create_engine, create_sessionmaker, 
 from bluemap_shared.events.catalog import TOPICS
 from bluemap_shared.messaging.claimcheck import ClaimChecks
 from bluemap_shared.messaging.inbox import EventConsumer
-from bluemap_shared.messaging.models import DeadLetter, OutboxMessage
+from bluemap_shared.messaging.models import DeadLetter, InboxMessage, OutboxMessage
 from bluemap_shared.messaging.outbox import OutboxRelay
 from bluemap_shared.messaging.transport import Transport, dead_letter_topic
 from bluemap_shared.metrics import ServiceMetrics
 from bluemap_shared.migrations import upgrade_to_head
+from bluemap_shared.retention import RetentionLoop, RetentionPolicy, older_than
 from bluemap_shared.settings import ServiceSettings
 from bluemap_shared.storage import S3Storage
 from bluemap_shared.tracing import instrument_engine, tracer_provider
@@ -49,6 +51,7 @@ class ServiceRuntime:
     consumer: EventConsumer
     token_verifier: TokenVerifier
     tracer_provider: TracerProvider
+    retention: RetentionLoop
     readiness: dict[str, Check] = field(default_factory=dict)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_start: list[Check] = field(default_factory=list)
@@ -111,11 +114,18 @@ class ServiceRuntime:
                 tracer_provider=tracing,
             ),
             tracer_provider=tracing,
+            retention=RetentionLoop(
+                sessionmaker,
+                messaging_retention(settings),
+                interval_seconds=settings.retention_interval_seconds,
+                metrics=metrics,
+            ),
             token_verifier=token_verifier
             or TokenVerifier(
                 HttpJwks(settings.jwks_url), issuer=settings.token_issuer, audience=settings.token_audience
             ),
         )
+        runtime.background.append(runtime.retention.run)
         runtime.readiness["database"] = lambda: ping(engine)
         runtime.readiness["broker"] = transport.ping
         metrics.sample_with(runtime._sample_messaging)
@@ -274,6 +284,24 @@ class ServiceRuntime:
             except Exception as exc:
                 results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
         return results
+
+
+def messaging_retention(settings: ServiceSettings) -> list[RetentionPolicy]:
+    """The kernel's tables every service has: outbox rows once published, inbox rows, dead letters once replayed."""
+    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    inbox = InboxMessage.__table__  # type: ignore[attr-defined]
+    letters = DeadLetter.__table__  # type: ignore[attr-defined]
+    policies = []
+    if settings.retention_outbox_days is not None:
+        keep = timedelta(days=settings.retention_outbox_days)
+        policies.append(RetentionPolicy("outbox", outbox, keep, older_than(outbox, "published_at")))
+    if settings.retention_inbox_days is not None:
+        keep = timedelta(days=settings.retention_inbox_days)
+        policies.append(RetentionPolicy("inbox", inbox, keep, older_than(inbox, "handled_at")))
+    if settings.retention_dead_letters_days is not None:
+        keep = timedelta(days=settings.retention_dead_letters_days)
+        policies.append(RetentionPolicy("dead_letters", letters, keep, older_than(letters, "replayed_at")))
+    return policies
 
 
 @asynccontextmanager

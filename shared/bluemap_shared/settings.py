@@ -73,6 +73,13 @@ class ServiceSettings(BaseSettings):
     claim_check_s3_secret_key: SecretStr = SecretStr("")
     claim_check_s3_secure: bool = True
     claim_check_s3_region: str = "us-east-1"
+    # Retention, in days (None keeps for ever), run by one replica at a time every retention_interval_seconds.
+    # Inbox rows make redelivery harmless: keep them longer than any redelivery can come (the topics'
+    # retention.ms). Dead letters are deleted once replayed; those waiting for a replay stay.
+    retention_outbox_days: int | None = Field(default=7, ge=1, description="Rows published to the broker")
+    retention_inbox_days: int | None = Field(default=30, ge=1)
+    retention_dead_letters_days: int | None = Field(default=90, ge=1)
+    retention_interval_seconds: float = Field(default=3600, gt=0)
     # Outbox rows a relay claims and publishes in one transaction.
     outbox_batch_size: int = 1000
     # False when `relay` processes of the service publish its outbox (scaled apart from the API, so a
@@ -159,6 +166,12 @@ class ServiceSettings(BaseSettings):
             raise ValueError(f"kafka_security_protocol={self.kafka_security_protocol} needs kafka_sasl_username")
         if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
             raise ValueError("kafka_ssl_certfile and kafka_ssl_keyfile go together")
+        inbox_days, topic_ms = self.retention_inbox_days, self.kafka_retention_ms
+        if inbox_days is not None and topic_ms is not None and (topic_ms == -1 or topic_ms >= inbox_days * 86_400_000):
+            raise ValueError(
+                "retention_inbox_days must outlast kafka_retention_ms: an event redelivered after its inbox row "
+                "is gone would be handled twice"
+            )
         return self
 
     @model_validator(mode="after")

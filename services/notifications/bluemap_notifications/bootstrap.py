@@ -16,6 +16,7 @@ from bluemap_notifications.emails.endpoints import router as emails_router
 from bluemap_notifications.emails.metrics import register_email_metrics
 from bluemap_notifications.follows.endpoints import router as follows_router
 from bluemap_notifications.handlers import register_handlers
+from bluemap_notifications.retention import retention_policies
 from bluemap_notifications.settings import NotificationsSettings
 from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.cli import transport_for
@@ -120,6 +121,7 @@ def bootstrap(
     async def digest_closer() -> None:
         await digests.run()
 
+    runtime.retention.policies += retention_policies(settings)
     runtime.background += [email_dispatcher, reminder_scheduler, chat_unanswered_alerts, digest_closer]
     app = create_service_app(
         runtime,
