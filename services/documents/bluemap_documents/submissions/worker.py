@@ -91,7 +91,7 @@ class RenderWorker:
             with continued(self._tracer_provider, "render pdf", submission.traceparent):
                 started = time.perf_counter()
                 rendered = await service.render_pdf(self._renderer, self._settings, submission)
-                digest, key = await store_generated_pdf(self._storage, rendered.pdf.data)
+                digest, key = await store_generated_pdf(self._storage, tenant_id, rendered.pdf.data)
                 if self._render_time is not None:
                     self._render_time.observe(time.perf_counter() - started)
                 async with self._sessionmaker() as session, session.begin():
