@@ -22,6 +22,7 @@ from bluemap_shared.logging import configure_logging
 from bluemap_shared.messaging.transport import InProcessTransport, KafkaTransport, Transport
 from bluemap_shared.runtime import ServiceRuntime
 from bluemap_shared.settings import ServiceSettings
+from bluemap_shared.tenant_data_commands import add_tenant_data_commands, run_tenant_data_command
 
 
 class Service(Protocol):
@@ -113,6 +114,7 @@ def service_main(
         "run it next to `serve` processes started with OUTBOX_RELAY_IN_PROCESS=false",
     )
     add_dead_letter_commands(commands)
+    add_tenant_data_commands(commands)
     args = parser.parse_args(argv)
 
     service = bootstrap()
@@ -121,6 +123,8 @@ def service_main(
     if args.command == "migrate":
         asyncio.run(service.runtime.migrate())
         return
+    if args.command == "tenant-data":
+        sys.exit(asyncio.run(run_tenant_data_command(service.runtime, args)))
     if args.command == "dead-letters":
         sys.exit(asyncio.run(run_dead_letter_command(service.runtime, args)))
     if args.command == "relay":

@@ -1,6 +1,7 @@
 """A service's composition root: database, transport, outbox relay, consumer, background loops."""
 
 import asyncio
+import importlib
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from bluemap_shared.messaging.outbox import OutboxRelay
 from bluemap_shared.messaging.transport import Transport, dead_letter_topic
 from bluemap_shared.metrics import ServiceMetrics
 from bluemap_shared.migrations import upgrade_to_head
+from bluemap_shared.offboarding import TenantData
 from bluemap_shared.retention import RetentionLoop, RetentionPolicy, older_than
 from bluemap_shared.settings import ServiceSettings
 from bluemap_shared.storage import S3Storage
@@ -52,6 +54,7 @@ class ServiceRuntime:
     token_verifier: TokenVerifier
     tracer_provider: TracerProvider
     retention: RetentionLoop
+    tenant_data: TenantData
     readiness: dict[str, Check] = field(default_factory=dict)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_start: list[Check] = field(default_factory=list)
@@ -120,6 +123,7 @@ class ServiceRuntime:
                 interval_seconds=settings.retention_interval_seconds,
                 metrics=metrics,
             ),
+            tenant_data=tenant_data_of(package),
             token_verifier=token_verifier
             or TokenVerifier(
                 HttpJwks(settings.jwks_url), issuer=settings.token_issuer, audience=settings.token_audience
@@ -284,6 +288,12 @@ class ServiceRuntime:
             except Exception as exc:
                 results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
         return results
+
+
+def tenant_data_of(package: str) -> TenantData:
+    """The tenant-scoped tables of a service package (its models' TABLES, less its TENANT_FREE ones)."""
+    models = importlib.import_module(f"{package}.models")
+    return TenantData.of(models.TABLES, tenant_free=getattr(models, "TENANT_FREE", ()))
 
 
 def messaging_retention(settings: ServiceSettings) -> list[RetentionPolicy]:

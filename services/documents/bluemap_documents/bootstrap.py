@@ -10,6 +10,7 @@ from bluemap_documents.disclosures.endpoints import router as disclosures_router
 from bluemap_documents.documents.endpoints import catalogue_router
 from bluemap_documents.documents.endpoints import router as documents_router
 from bluemap_documents.documents.garbage import ObjectCollector
+from bluemap_documents.documents.tenant_objects import TenantObjects
 from bluemap_documents.review.endpoints import router as review_router
 from bluemap_documents.settings import DocumentsSettings
 from bluemap_documents.submissions.endpoints import router as submissions_router
@@ -93,6 +94,7 @@ def bootstrap(
         interval_seconds=settings.object_gc_interval_seconds,
     )
     runtime.background += [render_worker.run, collector.run]
+    runtime.tenant_data.hooks.append(TenantObjects(runtime.sessionmaker, storage))
     register_directory_handlers(runtime.consumer)
     register_submission_handlers(runtime.consumer, render_worker.wake)
     app = create_service_app(
