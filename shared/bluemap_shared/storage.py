@@ -179,6 +179,11 @@ class S3Storage:
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._client.remove_object, self.bucket, key)
 
+    async def content_type(self, key: str) -> str:
+        """The Content-Type the object was stored with (downloads are served with it)."""
+        stat = await asyncio.to_thread(self._client.stat_object, self.bucket, key)
+        return stat.content_type or "application/octet-stream"
+
 
 def _fsync_directory(directory: Path) -> None:
     """Make a rename durable: the directory entry is on disk, not only in the page cache."""
