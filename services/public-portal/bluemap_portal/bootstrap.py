@@ -8,6 +8,8 @@ from bluemap_portal.categories.endpoints import router as categories_router
 from bluemap_portal.console.app import install_console
 from bluemap_portal.documents.endpoints import router as verification_router
 from bluemap_portal.enterprises.endpoints import router as enterprises_router
+from bluemap_portal.opendata.builder import OpenDataBuilder
+from bluemap_portal.opendata.endpoints import router as open_data_router
 from bluemap_portal.projections import register_handlers
 from bluemap_portal.settings import PortalSettings
 from bluemap_portal.site.app import create_site
@@ -56,6 +58,12 @@ def bootstrap(
         routers=[enterprises_router, categories_router, verification_router],
     )
     site = create_site(runtime)
+    open_data = OpenDataBuilder(
+        runtime.sessionmaker, settings.open_data_folder, interval_seconds=settings.open_data_interval_seconds
+    )
+    site.state.open_data = open_data
+    site.include_router(open_data_router)
+    runtime.background.append(open_data.run)
     # Signed-in pages on the same site: login, the enterprise workspace and the reviewers' console.
     install_workspace(site)
     install_console(site)
