@@ -271,7 +271,7 @@ class ConsoleWalk:
 
 
 TEXT = {
-    "zh": {"done_resolve": "记录已撤销", "rejected": "被拒绝的行", "since": "自", "denied": "仅供本机构管理员"},
+    "zh": {"done_resolve": "记录已标记为已解决", "rejected": "被拒绝的行", "since": "自", "denied": "仅供本机构管理员"},
     "en": {
         "done_resolve": "The record was resolved",
         "rejected": "Rejected rows",

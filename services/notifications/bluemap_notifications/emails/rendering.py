@@ -526,9 +526,9 @@ def render_explanation_published(
 # An operator's decision on a record after an audit: (subject zh, subject en, intro zh, intro en).
 LIFECYCLE_WORDING = {
     "resolved": (
-        "记录已撤销（已整改）",
+        "记录已解决（已整改）",
         "a record was resolved",
-        "经审核确认整改到位，以下记录已从贵企业的公开名单中撤销（公开页面注明撤销原因与日期）。",
+        "经审核确认整改到位，以下记录已标记为已解决（公开页面注明原因与日期）。",
         "After an audit confirmed the corrections, the record below was resolved: the public page shows it as "
         "resolved, with the reason and the date.",
     ),
