@@ -66,6 +66,9 @@ async def test_record_published_feeds_the_workspace(explanations: Running, issue
         "status": "draft",
         "review_comment": None,
         "reviewed_at": None,
+        "record_status": None,
+        "status_reason": None,
+        "status_changed_at": None,
     }
 
 
