@@ -57,6 +57,10 @@ class PortalSettings(ServiceSettings):
     api_timeout_seconds: float = Field(default=30.0, gt=0, description="Each call of the portal to a service")
     # The documents service's own limit (max_upload_bytes); larger uploads are refused before they are sent on.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # The records service's import_max_upload_bytes: the console passes import files on up to this size.
+    import_max_upload_bytes: int = Field(default=2 * 1024 * 1024 * 1024, gt=0)
+    # An import of up to import_sync_rows rows answers when done: the console waits for it this long.
+    import_timeout_seconds: float = Field(default=600.0, gt=0)
 
     @property
     def open_data_folder(self) -> Path:

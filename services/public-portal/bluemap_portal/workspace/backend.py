@@ -111,6 +111,7 @@ class Backend:
         files: Any = None,
         content: Any = None,
         headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
     ) -> httpx.Response:
         """The service's answer when 2xx; ApiProblem for 4xx, SessionExpired for 401, BackendUnavailable else."""
         url = self.url(service, path)
@@ -124,6 +125,7 @@ class Backend:
                 files=files,
                 content=content,
                 headers=self.headers(headers),
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as exc:
             log.warning("backend.unreachable", service=service, path=path, error=type(exc).__name__)
@@ -159,13 +161,20 @@ class Backend:
         return (await self.call(service, "PUT", path, json=body)).json()
 
     async def stream_upload(
-        self, service: Service, path: str, body: AsyncIterator[bytes], *, content_type: str, length: str | None
+        self,
+        service: Service,
+        path: str,
+        body: AsyncIterator[bytes],
+        *,
+        content_type: str,
+        length: str | None,
+        timeout: float | None = None,
     ) -> Any:
         """Pass a multipart body on as it arrives, without parsing it here (the service validates it)."""
         headers = {"Content-Type": content_type}
         if length is not None:
             headers["Content-Length"] = length
-        return (await self.call(service, "POST", path, content=body, headers=headers)).json()
+        return (await self.call(service, "POST", path, content=body, headers=headers, timeout=timeout)).json()
 
     async def file(
         self, service: Service, path: str, *, params: Mapping[str, str] | None = None, frame_ancestors: str = "'none'"
