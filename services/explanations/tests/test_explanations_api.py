@@ -199,6 +199,30 @@ async def test_invalid_drafts_are_refused(
     assert problem["errors"][0]["location"] == ["body", location]
 
 
+async def test_saving_every_field_empty_is_refused_field_by_field(
+    explanations: Running, issuer: Issuer, tenant: str
+) -> None:
+    enterprise = uuid4()
+    record = await publish(explanations, tenant, record_published(enterprise))
+    url = f"/v1/records/{record.record_id}/explanation"
+    staff = issuer.staff(tenant, enterprise)
+    await accept(explanations, staff)
+    blank = {"violation": "", "reasons": "  \r\n ", "corrective_actions": "\n"}
+
+    problem = assert_problem(await explanations.client.put(url, json=blank, headers=staff), 422, "invalid-input")
+    assert problem["reason"] == "empty-draft"
+    assert [(e["location"], e["type"]) for e in problem["errors"]] == [
+        (["body", field], "empty-draft") for field in ("violation", "reasons", "corrective_actions")
+    ]
+    # Nothing stored, nothing announced: the record is still "draft" (not started), never "saved".
+    [listed] = (await explanations.client.get("/v1/records", headers=staff)).json()
+    assert (listed["saved"], listed["status"]) == (False, "draft")
+    assert await saved_events(explanations, tenant) == []
+    # One field written is a draft worth keeping.
+    partial = await explanations.client.put(url, json={**blank, "reasons": "设备老化"}, headers=staff)
+    assert partial.status_code == 200, partial.text
+
+
 async def test_text_at_the_limit_after_trimming_is_accepted(explanations: Running, issuer: Issuer, tenant: str) -> None:
     enterprise = uuid4()
     record = await publish(explanations, tenant, record_published(enterprise))

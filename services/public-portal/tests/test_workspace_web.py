@@ -4,6 +4,7 @@ The portal only talks HTTP to the services (backend-for-frontend), so the stub s
 login, CSRF, per-field errors from problem+json, uploads passed on, never a 500 page.
 """
 
+import json
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -220,6 +221,74 @@ async def test_api_refusals_appear_next_to_their_field(site: httpx.AsyncClient, 
     assert f'id="{field_id}-error"' in answer.text
     assert "at most 5,000 characters" in answer.text
     assert "&lt;b&gt;v&lt;/b&gt;</textarea>" in answer.text  # kept, escaped
+
+
+async def test_an_empty_save_is_refused_next_to_each_field_and_never_says_saved(
+    site: httpx.AsyncClient, stub: Stub
+) -> None:
+    await logged_in(site)
+    fields = ("violation", "reasons", "corrective_actions")
+    stub.on(
+        "PUT",
+        f"/explanations/v1/records/{RECORD_ID}/explanation",
+        lambda r: problem(
+            422,
+            "invalid-input",
+            reason="empty-draft",
+            errors=[
+                {"location": ["body", f], "message": "write something before saving", "type": "empty-draft"}
+                for f in fields
+            ],
+        ),
+    )
+    page = await site.get("/workspace/disclosure/environmental_supervision/explain?lang=en")
+    answer = await site.post(
+        f"/workspace/disclosure/environmental_supervision/records/{RECORD_ID}?lang=en",
+        data={"csrf_token": csrf_of(page.text), **{f: " " for f in fields}},
+    )
+    assert answer.status_code == 422
+    for name in fields:
+        assert f'id="r-{RECORD_ID}-{name}-error"' in answer.text
+    assert answer.text.count("Nothing to save yet: please write at least one of these fields.") >= len(fields)
+    assert "Saved." not in answer.text
+    assert "(Saved)" not in answer.text
+
+
+async def test_each_send_asks_for_the_deadline_commitment_again(site: httpx.AsyncClient, stub: Stub) -> None:
+    await logged_in(site)
+    submission_id = uuid4()
+    sent: list[httpx.Request] = []
+    accepted: list[dict[str, Any]] = []
+
+    def send(request: httpx.Request) -> httpx.Response:
+        if len(sent) >= len(accepted):  # one Send per acceptance, as the explanations service rules
+            return problem(409, "commitment-required", kinds=["deadline"], reason="accept-at-each-send")
+        sent.append(request)
+        return httpx.Response(201, json={"id": str(submission_id)})
+
+    def accept(request: httpx.Request) -> httpx.Response:
+        accepted.append(json.loads(request.content))
+        return httpx.Response(201, json={"answer": "accepted"})
+
+    stub.on("GET", "/explanations/v1/records", lambda r: httpx.Response(200, json=[record("saved")]))
+    stub.on("GET", "/explanations/v1/commitments/deadline", lambda r: httpx.Response(200, json=commitment(True)))
+    stub.on("POST", "/explanations/v1/submissions", send)
+    stub.on("POST", "/explanations/v1/commitments/deadline/acceptances", accept)
+    page = await site.get("/workspace/disclosure/environmental_supervision/explain")
+    token = csrf_of(page.text)
+    for _ in range(2):
+        pressed = await site.post("/workspace/disclosure/environmental_supervision/send", data={"csrf_token": token})
+        assert pressed.status_code == 303
+        assert pressed.headers["location"] == "/workspace/commitments/deadline?type=environmental_supervision"
+        shown = await site.get(pressed.headers["location"])
+        assert 'name="answer" value="accept"' in shown.text, "the commitment is shown at every Send"
+        answered = await site.post(
+            "/workspace/commitments/deadline",
+            data={"csrf_token": token, "answer": "accept", "version": "1", "type": "environmental_supervision"},
+        )
+        assert answered.status_code == 303
+        assert answered.headers["location"].endswith(f"/sent/{submission_id}")
+    assert (len(accepted), len(sent)) == (2, 2)
 
 
 async def test_send_errors_name_record_and_field_then_the_deadline_commitment(

@@ -125,6 +125,8 @@ def field_error(error: Mapping[str, Any]) -> tuple[str, Message]:
         return "monitoring.period_end", Message(N_("The end of the period is before its start."))
     if "must not be empty" in text or "a rejection says why" in text:
         return name, Message(N_("Please fill in this field."))
+    if kind == "empty-draft":
+        return name, Message(N_("Nothing to save yet: please write at least one of these fields."))
     if kind.startswith(("datetime", "timezone")):
         return name, Message(N_("Please enter a valid date and time."))
     if kind == "missing":
