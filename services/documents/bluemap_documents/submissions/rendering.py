@@ -5,6 +5,7 @@ import base64
 import gc
 import multiprocessing
 import os
+import textwrap
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -204,6 +205,7 @@ def public_explanation_html(event: ExplanationSubmitted, document: PublicExplana
         commitments=commitments,
         document=document,
         qr_code=qr_svg_data_uri(document.verify_url),
+        page_code=" ".join(textwrap.wrap(document.verification_code, 16)),
     )
 
 
