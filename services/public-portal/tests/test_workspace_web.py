@@ -21,7 +21,7 @@ from bluemap_portal.workspace.backend import ApiProblem, http_client
 from bluemap_portal.workspace.forms import draft_of, values_of
 from bluemap_portal.workspace.messages import field_error, problem_message
 from bluemap_portal.workspace.session import CSRF_COOKIE, SESSION_COOKIE, safe_next
-from bluemap_shared.auth import ENTERPRISE
+from bluemap_shared.auth import ENTERPRISE, REVIEWER
 from bluemap_shared.messaging import InProcessTransport
 from bluemap_shared.testing import TokenIssuer
 
@@ -185,6 +185,59 @@ async def test_the_console_is_for_reviewers(site: httpx.AsyncClient) -> None:
     answer = await site.get("/console")
     assert answer.status_code == 403
     assert "审核人员" in answer.text
+
+
+async def test_the_reviewer_sees_the_signed_copys_warnings(
+    site: httpx.AsyncClient, stub: Stub, issuer: TokenIssuer
+) -> None:
+    token = issuer.token("ipe", [REVIEWER], subject="reviewer-1")
+    stub.on("POST", "/records/v1/auth/token", lambda r: httpx.Response(200, json={"access_token": token}))
+    await logged_in(site)
+    submission_id, scan_id = uuid4(), uuid4()
+    enterprise = {
+        "enterprise_id": str(ENTERPRISE_ID),
+        "uscc": "91610100MA6TG7XQ3K",
+        "name": "陕西永安兴庆门业有限公司",
+        "name_en": None,
+    }
+    submission = {
+        "id": str(submission_id),
+        "enterprise": enterprise,
+        "status": "signed",
+        "language": "zh",
+        "submitted_at": "2026-03-02T06:06:00Z",
+        "documents": {"rendered": None, "signed": {"document_id": str(scan_id)}},
+        "commitments": [],
+        "items": [],
+    }
+    warnings = [
+        {"code": "code-missing-on-pages", "detail": "d", "pages": [1, 3], "expected_pages": 3, "scanned_pages": 3},
+        {"code": "page-count-mismatch", "detail": "d", "pages": [], "expected_pages": 3, "scanned_pages": 5},
+    ]
+    scan = {
+        "id": str(scan_id),
+        "filename": "盖章.pdf",
+        "status": "pending",
+        "pages": 3,
+        "scan_warnings": warnings,
+        "decision": None,
+    }
+    stub.on(
+        "GET", f"/explanations/v1/review/submissions/{submission_id}", lambda r: httpx.Response(200, json=submission)
+    )
+    stub.on("GET", f"/documents/v1/review/documents/{scan_id}", lambda r: httpx.Response(200, json=scan))
+    stub.on("GET", "/documents/v1/review/decisions", lambda r: httpx.Response(200, json=[]))
+
+    page = await site.get(f"/console/submissions/{submission_id}?lang=en")
+    assert page.status_code == 200, page.text
+    assert "Check this signed copy closely" in page.text
+    assert "No code of the PDF sent was found on these pages: 1, 3." in page.text
+    assert "The signed copy has 5 pages, the PDF sent 3; every page carries its code." in page.text
+    chinese = await site.get(f"/console/submissions/{submission_id}?lang=zh")
+    assert "以下页面未找到所发送 PDF 的编号或验证码：1, 3。" in chinese.text
+
+    scan["scan_warnings"] = []
+    assert "Check this signed copy closely" not in (await site.get(f"/console/submissions/{submission_id}")).text
 
 
 async def test_api_refusals_appear_next_to_their_field(site: httpx.AsyncClient, stub: Stub) -> None:
@@ -399,6 +452,8 @@ def test_problems_become_translated_messages() -> None:
     )
     assert name == "monitoring.unit"
     assert message.translated("en") == "Please enter a single line."
+    invoice = problem_message(ApiProblem(422, "scan-mismatch", extensions={"reason": "code-not-found"}))
+    assert invoice.translated("en").startswith("This is not a scan of this submission's PDF")
 
 
 def test_monitoring_period_is_china_time_both_ways() -> None:
