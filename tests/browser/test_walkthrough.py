@@ -17,6 +17,7 @@ from tests.browser.walkthrough_support import (
     Embedded,
     embedded,
     pdf_bytes,
+    scanned,
     wait_for_mail_with_pdf,
     walkthrough_browser,
 )
@@ -290,7 +291,7 @@ async def enterprise_uploads(walk: Walk) -> str:
     assert t["only_pdf"] in await page.locator("article.submission .field-error").first.inner_text()
     await walk.shot("upload-refused")
     form = page.locator("form.upload").first
-    signed = pdf_bytes("Signed public explanation")
+    signed = scanned(content)  # the mailed PDF, signed and scanned: the scan must match it
     await form.locator("input[type=file]").set_input_files(
         files=[{"name": "签章版公开说明.pdf", "mimeType": "application/pdf", "buffer": signed}]
     )
