@@ -38,7 +38,6 @@ OTHER_DOCUMENT_ON_PAGES = "other-document-on-pages"
 MAX_PAGE_PIXELS = 6_000_000
 _VERIFY_URL_CODE = re.compile(r"/verify/([0-9a-f]{64})")
 _WHITESPACE = re.compile(r"\s+")
-QR_CODES = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 # PDFium is not thread-safe: one document is opened, read and rasterised at a time in a process.
 _pdfium = threading.Lock()
 
@@ -151,6 +150,11 @@ def _listed(pages: list[int]) -> str:
     return ", ".join(str(page) for page in pages)
 
 
+def _qr_codes() -> zxingcpp.BarcodeFormats:
+    # Made per call: a nanobind object kept in a module global is reported as leaked at interpreter exit.
+    return zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+
+
 def _compact(text: str) -> str:
     return _WHITESPACE.sub("", text)
 
@@ -207,7 +211,7 @@ def inspect_scan(path: Path, expected: ExpectedDocument, checks: ScanChecks) -> 
         if image is None:
             findings.with_code.add(index + 1)
             continue
-        decoded = [found.text for found in zxingcpp.read_barcodes(image, formats=QR_CODES)]
+        decoded = [found.text for found in zxingcpp.read_barcodes(image, formats=_qr_codes())]
         codes = _codes_in(decoded)
         if code in codes:
             findings.with_code.add(index + 1)
