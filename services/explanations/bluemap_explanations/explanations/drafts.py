@@ -1,6 +1,7 @@
 """A draft must say something: Save with every field empty is refused, field by field."""
 
-from bluemap_explanations.explanations.rules import MONITORING_TEXT_FIELDS, TEXT_FIELDS
+from bluemap_explanations.explanations.models import Explanation
+from bluemap_explanations.explanations.rules import MONITORING_TEXT_FIELDS, TEXT_FIELDS, ExplanationStatus
 from bluemap_explanations.explanations.schemas import ExplanationDraft
 from bluemap_shared.problems import InvalidInput
 
@@ -37,3 +38,15 @@ def refuse_empty(draft: ExplanationDraft) -> None:
     """EmptyDraft unless the draft holds something worth saving."""
     if nothing_written(draft):
         raise EmptyDraft(TEXT_FIELDS)
+
+
+def not_started(explanation: Explanation | None) -> bool:
+    """No explanation, or a draft stored with nothing written (saved before empty saves were refused)."""
+    if explanation is None:
+        return True
+    if explanation.status != ExplanationStatus.DRAFT or explanation.document_id is not None:
+        return False
+    monitoring = explanation.monitoring or {}
+    return not any((getattr(explanation, f) or "").strip() for f in TEXT_FIELDS) and not any(
+        value for value in monitoring.values()
+    )
