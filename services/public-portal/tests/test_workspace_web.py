@@ -422,6 +422,29 @@ async def test_the_signed_scan_streams_through_with_the_users_token(site: httpx.
     assert missing_token.status_code == 403
 
 
+async def test_a_scan_accepted_with_warnings_says_a_reviewer_will_compare_it(
+    site: httpx.AsyncClient, stub: Stub
+) -> None:
+    await logged_in(site)
+    submission = uuid4()
+    warning = {"code": "code-missing-on-pages", "detail": "d", "pages": [1]}
+    stub.on(
+        "POST",
+        f"/documents/v1/submissions/{submission}/signed",
+        lambda r: httpx.Response(201, json={"id": str(uuid4()), "status": "pending", "scan_warnings": [warning]}),
+    )
+    stub.on("GET", "/explanations/v1/submissions", lambda r: httpx.Response(200, json=[]))
+    stub.on("GET", "/documents/v1/disclosures", lambda r: httpx.Response(200, json=[]))
+    answer = await site.post(
+        f"/workspace/submissions/{submission}/signed?type=environmental_supervision&csrf_token={site.cookies[CSRF_COOKIE]}",
+        files={"file": ("scan.pdf", b"%PDF-1.7 scanned", "application/pdf")},
+    )
+    assert answer.status_code == 303
+    assert "done=uploaded-with-warnings" in answer.headers["location"]
+    page = await site.get(answer.headers["location"])
+    assert "审核人员将在公开前与所发送的 PDF 进行比对" in page.text
+
+
 @pytest.mark.parametrize(
     ("value", "safe"),
     [
