@@ -10,6 +10,7 @@ import pytest
 import zxingcpp
 from documents_testing import invoice_pdf, scan_of, submitted
 
+from bluemap_documents.documents.pdf_checks import PdfRefused
 from bluemap_documents.submissions.rendering import PublicExplanation, RenderedPdf, render_public_explanation
 from bluemap_documents.submissions.scan_match import (
     ExpectedDocument,
@@ -138,3 +139,9 @@ def test_pages_past_the_checked_ones_count_as_without_the_code() -> None:
     with pytest.raises(ScanMismatch) as refused:
         judge(findings, expected, 1)
     assert refused.value.extensions["pages_without_code"] == list(range(3, 41))
+
+
+def test_a_file_pdfium_cannot_read_is_refused_not_a_500(tmp_path: Path, expected: ExpectedDocument) -> None:
+    with pytest.raises(PdfRefused) as refused:
+        inspected(tmp_path, b"%PDF-1.7\n% pypdf may take this, PDFium does not\n%%EOF\n", expected)
+    assert (refused.value.status, refused.value.extensions["reason"]) == (422, "unreadable")

@@ -21,6 +21,7 @@ import zxingcpp
 from PIL import Image
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bluemap_documents.documents.pdf_checks import PdfRefused
 from bluemap_documents.documents.repository import DocumentRepository
 from bluemap_documents.settings import DocumentsSettings
 from bluemap_documents.submissions.models import Submission
@@ -189,8 +190,16 @@ def _page_image(page: pdfium.PdfPage, dpi: int) -> Image.Image:
 def inspect_scan(path: Path, expected: ExpectedDocument, checks: ScanChecks) -> ScanFindings:
     """Look for the document's number or code on each page: text layer first, else QR codes of the page's image.
 
-    Blocking (CPU): run it in a worker thread.
+    Blocking (CPU): run it in a worker thread. A file PDFium cannot read is refused (422 unreadable).
     """
+    try:
+        return _inspect(path, expected, checks)
+    except pdfium.PdfiumError as exc:
+        # pypdf accepted it, PDFium does not: bad input all the same, never a 500.
+        raise PdfRefused("unreadable", f"The PDF could not be read to check its pages: {exc}.") from exc
+
+
+def _inspect(path: Path, expected: ExpectedDocument, checks: ScanChecks) -> ScanFindings:
     number, code = _compact(expected.document_number), expected.verification_code.lower()
     with _pdfium, _opened(path) as document:
         findings = ScanFindings(pages=len(document))
