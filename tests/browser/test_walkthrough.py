@@ -17,6 +17,7 @@ from tests.browser.walkthrough_support import (
     Embedded,
     embedded,
     pdf_bytes,
+    scanned,
     wait_for_mail_with_pdf,
     walkthrough_browser,
 )
@@ -52,6 +53,7 @@ TEXT: dict[str, dict[str, str]] = {
         "confirmation": ("您填写的公开说明已发送至注册邮箱。请确认后打印，加盖公司公章，并通过您的IPE账户上传。"),
         "uploaded": "签章版公开说明已上传，审核通过后将予以公开。",
         "only_pdf": "仅接受PDF文件。",
+        "not_the_scan": "这不是本次提交 PDF 的扫描件",
         "no_data": "暂无数据",
         "list": "已公开文件列表",
         "under_review": "审核中",
@@ -96,6 +98,7 @@ TEXT: dict[str, dict[str, str]] = {
         ),
         "uploaded": "The signed public explanation was uploaded. It will be reviewed before it is published.",
         "only_pdf": "Only PDF files are accepted.",
+        "not_the_scan": "This is not a scan of this submission's PDF",
         "no_data": "No Data",
         "list": "List of disclosed document(s)",
         "under_review": "Under review",
@@ -289,8 +292,18 @@ async def enterprise_uploads(walk: Walk) -> str:
     await walk.click(form.get_by_role("button", name=t["submit"]))
     assert t["only_pdf"] in await page.locator("article.submission .field-error").first.inner_text()
     await walk.shot("upload-refused")
+    # A PDF, but not the scan of this submission's PDF (an invoice): refused, saying what to upload.
     form = page.locator("form.upload").first
-    signed = pdf_bytes("Signed public explanation")
+    await form.locator("input[type=file]").set_input_files(
+        files=[{"name": "发票.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes("Invoice")}]
+    )
+    await walk.click(form.get_by_role("button", name=t["submit"]))
+    assert t["not_the_scan"] in await page.locator("article.submission .field-error").first.inner_text()
+    await walk.shot("upload-not-the-scan")
+    form = page.locator("form.upload").first
+    # The mailed PDF, signed and scanned; the scanner cut off the first page's footer (its code and QR
+    # code), so the scan is accepted with a warning the reviewer sees.
+    signed = scanned(content, footer_cut_on_first_page=True)
     await form.locator("input[type=file]").set_input_files(
         files=[{"name": "签章版公开说明.pdf", "mimeType": "application/pdf", "buffer": signed}]
     )
@@ -366,6 +379,7 @@ async def reviewer_approves(walk: Walk) -> None:
         assert answer.status == 200
         assert answer.headers["content-type"] == "application/pdf"
     assert await page.get_by_text(walk.t["violation"]).first.is_visible()
+    assert await page.locator(".scan-warnings").is_visible()  # the first page's code was not found
     await walk.shot("console-submission")
     await walk.click(page.get_by_role("button", name=t["approve_all"]))
     assert await page.locator("[role=status]").first.is_visible()

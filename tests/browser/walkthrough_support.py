@@ -141,6 +141,23 @@ async def walkthrough_browser() -> AsyncIterator[Any]:
             await browser.close()
 
 
+def scanned(pdf: bytes, dpi: int = 150, *, footer_cut_on_first_page: bool = False) -> bytes:
+    """The PDF printed, signed and scanned back: one image per page, no text layer (its QR codes are read)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        images = [page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L") for page in document]
+    finally:
+        document.close()
+    if footer_cut_on_first_page:
+        width, height = images[0].size
+        images[0].paste(255, (0, int(height * 0.91), width, height))
+    buffer = io.BytesIO()
+    images[0].save(buffer, "PDF", save_all=True, append_images=images[1:], resolution=dpi, quality=80)
+    return buffer.getvalue()
+
+
 def pdf_bytes(title: str, pages: int = 1) -> bytes:
     """A small valid PDF (pypdf), as a scan saved as PDF would be."""
     from pypdf import PdfWriter

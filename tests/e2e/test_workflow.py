@@ -249,6 +249,7 @@ async def test_rejected_explanation_is_emailed_edited_and_sent_again(
     # Editable again: the enterprise revises it and sends it again, and a new PDF arrives.
     revised = {**steps.EXPLANATIONS[0], "corrective_actions": "已补充活性炭更换记录，在线监控数据按日公开。"}
     await steps.save_explanation(staff, record_ids[0], revised)
+    await steps.accept_commitment(staff, "deadline")  # STEP 6 again: the commitment is accepted at each Send
     resent = await steps.send(staff, record_ids)
     assert resent.status_code == 201, resent.text
     assert resent.json()["id"] != sent.json()["id"]

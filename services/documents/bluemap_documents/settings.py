@@ -84,6 +84,15 @@ class DocumentsSettings(ServiceSettings):
         default=7 * DAY, ge=60, le=30 * DAY, description="Lifetime of the download URL announced in PdfRendered"
     )
     max_pdf_pages: int = Field(default=50, ge=1, le=10_000)
+    scan_page_tolerance: int = Field(
+        default=1, ge=0, le=10, description="Pages a signed scan may have more or fewer than its PDF (a cover page)"
+    )
+    scan_check_dpi: int = Field(
+        default=150, ge=72, le=300, description="Resolution pages of a signed scan are rasterised at to read QR codes"
+    )
+    scan_check_max_pages: int = Field(
+        default=30, ge=1, le=200, description="Pages of a signed scan checked for the code; later ones count as without"
+    )
     render_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
     render_isolation: Literal["process", "thread"] = Field(
         default="process",

@@ -3,6 +3,7 @@
 import hashlib
 import io
 import os
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import IO, Any, Literal
@@ -11,6 +12,8 @@ from uuid import UUID, uuid4
 
 import httpx
 import orjson
+import pypdfium2 as pdfium
+from PIL import Image, ImageFilter
 from pypdf import PdfReader, PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import (
@@ -22,8 +25,10 @@ from pypdf.generic import (
     TextStringObject,
 )
 from sqlmodel import col, select
+from weasyprint import HTML
 
 from bluemap_documents.bootstrap import DocumentsService
+from bluemap_documents.submissions.rendering import qr_svg_data_uri
 from bluemap_shared.events.catalog import (
     CommitmentReference,
     EnterpriseSnapshot,
@@ -37,8 +42,9 @@ from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging.models import OutboxMessage
 from bluemap_shared.storage import S3Storage
 
-# Small, so over-limit uploads stay cheap; big enough that a file spans several network chunks.
-MAX_UPLOAD_BYTES = 256 * 1024
+# Small, so over-limit uploads stay cheap; big enough that a file spans several network chunks, and for
+# a signed scan of a rendered PDF (its fonts alone weigh ~300 KB, a scanned page ~250 KB).
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_PDF_PAGES = 3
 PUBLIC_BASE_URL = "https://bluemap.example.org"
 
@@ -216,12 +222,62 @@ def pdf_text(data: bytes) -> str:
 # ---------------------------------------------------------------- crafted PDFs
 
 
+def scan_of(
+    pdf: bytes,
+    *,
+    pages: Sequence[int] | None = None,
+    footer_hidden_on: Collection[int] = (),
+    dpi: int = 150,
+    angle: float = 0.8,
+    cover_page: bool = False,
+) -> bytes:
+    """The PDF as printed and scanned back: each page an image (no text layer), a little rotated, noisy, blurred.
+
+    pages: which pages (0-based) in which order, default all; footer_hidden_on: pages whose bottom margin (the
+    code and QR printed on every page) the scanner cut off; cover_page: a blank page scanned first.
+    """
+    document = pdfium.PdfDocument(pdf)
+    try:
+        images = []
+        for index in pages if pages is not None else range(len(document)):
+            bitmap = document[index].render(scale=dpi / 72, grayscale=True)
+            image = bitmap.to_pil().convert("L")
+            if index in footer_hidden_on:
+                width, height = image.size
+                image.paste(255, (0, int(height * 0.91), width, height))
+            image = image.rotate(angle, expand=True, fillcolor=255, resample=Image.Resampling.BICUBIC)
+            noise = Image.effect_noise(image.size, 40).convert("L")
+            image = Image.blend(image, noise, 0.06).filter(ImageFilter.GaussianBlur(0.5))
+            images.append(image)
+    finally:
+        document.close()
+    if cover_page:
+        images.insert(0, Image.new("L", images[0].size, 255))
+    out = io.BytesIO()
+    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=dpi, quality=75)
+    return out.getvalue()
+
+
+def invoice_pdf() -> bytes:
+    """An unrelated PDF: an invoice, with a text layer and a QR code of a payment link."""
+    qr = qr_svg_data_uri("https://pay.example.com/invoice/2026-0042")
+    data: bytes = HTML(
+        string=f"<h1>发票 Invoice 2026-0042</h1><p>Total: 1,234.00 CNY</p><img src='{qr}' style='width:30mm'>"
+    ).write_pdf()
+    return data
+
+
 def _written(writer: PdfWriter) -> bytes:
     # Unique bytes per call: no two tests share a content-addressed object.
     writer.add_metadata({"/Title": uuid4().hex})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def signed_copy(pdf: bytes) -> bytes:
+    """The rendered PDF as the enterprise may upload it when it signs digitally: its pages and text, new bytes."""
+    return _written(PdfWriter(clone_from=PdfReader(io.BytesIO(pdf))))
 
 
 def real_pdf(pages: int = 1) -> bytes:

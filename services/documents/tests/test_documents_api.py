@@ -89,6 +89,7 @@ async def test_upload_then_read_back(fs_documents: Running, issuer: Issuer, tena
         "record_ids": [],
         "submission_id": None,
         "pages": 1,  # a PDF, checked like any other
+        "scan_warnings": None,  # signed scans only
     }
     assert object_path(objects_root, tenant, data).read_bytes() == data
 

@@ -21,12 +21,15 @@ from documents_testing import (
     encrypted_pdf,
     events_of,
     file_attachment_annotation_pdf,
+    invoice_pdf,
     javascript_name_tree_pdf,
     javascript_open_action_pdf,
     path_and_query,
     pdf_text,
     real_pdf,
     record_published,
+    scan_of,
+    signed_copy,
     submitted,
     truncated_pdf,
     zero_page_pdf,
@@ -76,8 +79,20 @@ async def upload_scan(app: Running, headers: dict[str, str], submission_id: Any,
     )
 
 
+async def rendered_pdf(app: Running, headers: dict[str, str], submission_id: Any) -> bytes:
+    """The submission's rendered PDF, through its short-lived download link."""
+    state = await app.client.get(f"/v1/submissions/{submission_id}", headers=headers)
+    assert state.status_code == 200, state.text
+    response = await app.client.get(path_and_query(state.json()["download_url"]))
+    assert response.status_code == 200, response.text
+    return response.content
+
+
 async def signed_scan(app: Running, headers: dict[str, str], submission_id: Any) -> dict[str, Any]:
-    response = await upload_scan(app, headers, submission_id, real_pdf(2))
+    """Upload a copy of the submission's own PDF (it matches: its number and code on every page)."""
+    response = await upload_scan(
+        app, headers, submission_id, signed_copy(await rendered_pdf(app, headers, submission_id))
+    )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -335,7 +350,7 @@ async def test_uploading_before_the_pdf_is_rendered_is_409(workflow: Running, is
     assert_problem(await upload_scan(workflow, staff, uuid7(), real_pdf()), 404, "not-found")
 
     await workflow.service.render_worker.render_due()
-    assert (await upload_scan(workflow, staff, event.submission_id, real_pdf())).status_code == 201
+    assert (await signed_scan(workflow, staff, event.submission_id))["status"] == "pending"
 
 
 async def test_the_signed_scan_waits_for_review_and_a_new_upload_replaces_it(
@@ -496,6 +511,52 @@ async def test_refused_scans_store_nothing(
     assert await count(workflow, scans) == 0
     state = (await workflow.client.get(f"/v1/submissions/{event.submission_id}", headers=staff)).json()
     assert state["status"] == "rendered"
+
+
+async def test_an_unrelated_pdf_is_refused_and_a_scan_of_the_pdf_accepted(
+    workflow: Running, issuer: Issuer, tenant: str
+) -> None:
+    enterprise = uuid4()
+    staff = issuer.staff(tenant, enterprise)
+    event = submitted(enterprise)
+    await rendered(workflow, tenant, event)
+
+    refused = await upload_scan(workflow, staff, event.submission_id, invoice_pdf(), name="invoice.pdf")
+    assert assert_problem(refused, 422, "scan-mismatch")["reason"] == "code-not-found"
+    assert await events_of(workflow, tenant, PdfSigned) == []
+    scans = select(func.count()).where(col(Document.tenant_id) == tenant, col(Document.kind) == "signed-explanation")
+    assert await count(workflow, scans) == 0
+
+    # Printed, sealed and scanned: images only, a little askew, noisy.
+    pdf = await rendered_pdf(workflow, staff, event.submission_id)
+    accepted = await upload_scan(workflow, staff, event.submission_id, scan_of(pdf, angle=-1.0))
+    assert accepted.status_code == 201, accepted.text
+    assert (accepted.json()["status"], accepted.json()["scan_warnings"]) == ("pending", None)
+    [signed] = await events_of(workflow, tenant, PdfSigned)
+    assert signed["scan_warnings"] is None
+
+
+async def test_a_scan_failing_a_soft_check_waits_for_review_with_a_warning(
+    workflow: Running, issuer: Issuer, tenant: str
+) -> None:
+    enterprise = uuid4()
+    staff = issuer.staff(tenant, enterprise)
+    event = submitted(enterprise)
+    await rendered(workflow, tenant, event)
+    pdf = await rendered_pdf(workflow, staff, event.submission_id)
+
+    # The scanner cut off the first page's bottom margin: its code and QR code are gone.
+    response = await upload_scan(workflow, staff, event.submission_id, scan_of(pdf, footer_hidden_on={0}))
+    assert response.status_code == 201, response.text
+    scan = response.json()
+    [warning] = scan["scan_warnings"]
+    assert (warning["code"], warning["pages"]) == ("code-missing-on-pages", [1])
+    [signed] = await events_of(workflow, tenant, PdfSigned)
+    assert signed["scan_warnings"] == [warning]
+
+    reviewer = issuer.headers(tenant, [REVIEWER])
+    item = (await workflow.client.get(f"/v1/review/documents/{scan['id']}", headers=reviewer)).json()
+    assert (item["status"], item["scan_warnings"]) == ("pending", [warning])
 
 
 # ---------------------------------------------------------------- supporting documents (STEP 11-12)

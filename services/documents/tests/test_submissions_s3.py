@@ -14,7 +14,7 @@ from documents_testing import (
     events_of,
     path_and_query,
     pdf_text,
-    real_pdf,
+    signed_copy,
     submitted,
 )
 from test_documents_api import assert_problem
@@ -57,7 +57,7 @@ async def test_render_store_sign_review_and_publish_on_s3(
     assert_problem(await s3_workflow.client.get(tampered), 403, "capability-refused")
 
     staff = issuer.staff(tenant, enterprise)
-    scan_bytes = real_pdf(1)
+    scan_bytes = signed_copy(downloaded.content)
     response = await s3_workflow.client.post(
         f"/v1/submissions/{event.submission_id}/signed",
         files={"file": ("signed.pdf", scan_bytes, "application/pdf")},

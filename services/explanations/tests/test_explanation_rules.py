@@ -3,6 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
+from bluemap_explanations.explanations.drafts import nothing_written
 from bluemap_explanations.explanations.schemas import MAX_TEXT_LENGTH, ExplanationDraft
 
 
@@ -42,3 +43,11 @@ def test_tabs_and_newlines_are_text() -> None:
 def test_every_field_is_required() -> None:
     with pytest.raises(ValidationError):
         ExplanationDraft.model_validate({"violation": "x"})
+
+
+def test_a_draft_of_blank_fields_holds_nothing() -> None:
+    assert nothing_written(draft(violation=" \r\n", reasons="\t"))
+    assert nothing_written(ExplanationDraft.model_validate({**draft().model_dump(), "monitoring": {}}))
+    assert not nothing_written(draft(corrective_actions="更换设备"))
+    with_unit = ExplanationDraft.model_validate({**draft().model_dump(), "monitoring": {"unit": "mg/L"}})
+    assert not nothing_written(with_unit)

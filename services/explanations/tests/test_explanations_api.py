@@ -10,6 +10,7 @@ from explanations_testing import DRAFT, Running, accept, assert_problem, envelop
 from sqlalchemy import func
 from sqlmodel import select
 
+from bluemap_explanations.explanations.models import Explanation
 from bluemap_explanations.records.models import ExplainableRecord
 from bluemap_explanations.records.repository import KnownEnterpriseRepository
 from bluemap_shared.auth import ADMIN, REVIEWER
@@ -206,6 +207,56 @@ async def test_invalid_drafts_are_refused(
     )
     problem = assert_problem(response, 422, "invalid-input")
     assert problem["errors"][0]["location"] == ["body", location]
+
+
+async def test_saving_every_field_empty_is_refused_field_by_field(
+    explanations: Running, issuer: Issuer, tenant: str
+) -> None:
+    enterprise = uuid4()
+    record = await publish(explanations, tenant, record_published(enterprise))
+    url = f"/v1/records/{record.record_id}/explanation"
+    staff = issuer.staff(tenant, enterprise)
+    await accept(explanations, staff)
+    blank = {"violation": "", "reasons": "  \r\n ", "corrective_actions": "\n"}
+
+    problem = assert_problem(await explanations.client.put(url, json=blank, headers=staff), 422, "invalid-input")
+    assert problem["reason"] == "empty-draft"
+    assert [(e["location"], e["type"]) for e in problem["errors"]] == [
+        (["body", field], "empty-draft") for field in ("violation", "reasons", "corrective_actions")
+    ]
+    # Nothing stored, nothing announced: the record is still "draft" (not started), never "saved".
+    [listed] = (await explanations.client.get("/v1/records", headers=staff)).json()
+    assert (listed["saved"], listed["status"]) == (False, "draft")
+    assert await saved_events(explanations, tenant) == []
+    # One field written is a draft worth keeping.
+    partial = await explanations.client.put(url, json={**blank, "reasons": "设备老化"}, headers=staff)
+    assert partial.status_code == 200, partial.text
+    [listed] = (await explanations.client.get("/v1/records", headers=staff)).json()
+    assert (listed["saved"], listed["status"]) == (True, "saved")
+
+
+async def test_an_empty_draft_stored_before_is_shown_as_not_started(
+    explanations: Running, issuer: Issuer, tenant: str
+) -> None:
+    enterprise = uuid4()
+    record = await publish(explanations, tenant, record_published(enterprise))
+    staff = issuer.staff(tenant, enterprise)
+    # Saved before empty saves were refused: three empty texts in the table.
+    async with explanations.service.runtime.sessionmaker() as session:
+        session.add(
+            Explanation(
+                tenant_id=tenant,
+                record_id=record.record_id,
+                enterprise_id=enterprise,
+                violation="",
+                reasons="",
+                corrective_actions=" ",
+                saved_by="someone",
+            )
+        )
+        await session.commit()
+    [listed] = (await explanations.client.get("/v1/records", headers=staff)).json()
+    assert (listed["saved"], listed["status"]) == (False, "draft")
 
 
 async def test_text_at_the_limit_after_trimming_is_accepted(explanations: Running, issuer: Issuer, tenant: str) -> None:

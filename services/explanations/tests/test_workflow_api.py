@@ -222,7 +222,13 @@ async def test_the_disclosure_workflow_end_to_end(explanations: Running, issuer:
         409,
         "explanation-not-editable",
     )
-    again = await send(explanations, who, [second])
+    # The deadline commitment is accepted at each Send, as in the seed.
+    assert_problem(
+        await explanations.client.post("/v1/submissions", json={"record_ids": [str(second)]}, headers=who.staff),
+        409,
+        "commitment-required",
+    )
+    again = await send(explanations, who, [second], deadline_commitment={"version": 1, "language": "en"})
     assert again["id"] != sent["id"]
     assert again["items"][0]["sent"]["reasons"] == "补充：附整改照片。"
     assert (await statuses(explanations, who))[str(second)] == ("submitted", "请补充整改照片")
@@ -329,6 +335,34 @@ async def test_sending_the_same_records_twice_is_refused(explanations: Running, 
     assert len(await outbox(explanations, tenant, ExplanationSubmitted.event_type)) == 1
 
 
+async def test_the_deadline_commitment_is_accepted_at_each_send(
+    explanations: Running, issuer: Issuer, tenant: str
+) -> None:
+    who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
+    first, second, third = [await drafted(explanations, who) for _ in range(3)]
+    earlier = await send(explanations, who, [first])
+
+    refused = await explanations.client.post("/v1/submissions", json={"record_ids": [str(second)]}, headers=who.staff)
+    problem = assert_problem(refused, 409, "commitment-required")
+    assert (problem["kinds"], problem["reason"]) == (["deadline"], "accept-at-each-send")
+    # Accepted on its own page, as the workspace does, then sent.
+    fresh = await accept(explanations, who.staff, "deadline")
+    later = await send(explanations, who, [second])
+    # Or accepted with the Send itself, in one request.
+    inline = await send(explanations, who, [third], deadline_commitment={"version": 1, "language": "en"})
+
+    deadlines = [next(c for c in s["commitments"] if c["kind"] == "deadline") for s in (earlier, later, inline)]
+    assert len({d["id"] for d in deadlines}) == 3, "each submission records its own acceptance"
+    assert deadlines[1]["id"] == fresh["id"]
+    assert (deadlines[2]["language"], deadlines[2]["responded_by"]) == ("en", who.subject)
+    events = await outbox(explanations, tenant, ExplanationSubmitted.event_type)
+    assert [next(c["accepted_at"] for c in e["commitments"] if c["kind"] == "deadline") for e in events] == [
+        d["responded_at"] for d in deadlines
+    ]
+    stored = (await explanations.client.get(f"/v1/submissions/{earlier['id']}", headers=who.staff)).json()
+    assert [c["id"] for c in stored["commitments"] if c["kind"] == "deadline"] == [deadlines[0]["id"]]
+
+
 async def test_concurrent_sends_make_one_submission(explanations: Running, issuer: Issuer, tenant: str) -> None:
     who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
     records = [str(await drafted(explanations, who)) for _ in range(3)]
@@ -367,6 +401,7 @@ async def test_editing_after_sending_is_refused_until_rejected(
     assert reopened.status_code == 200, reopened.text
     assert (reopened.json()["status"], reopened.json()["version"]) == ("draft", 2)
 
+    await accept(explanations, who.staff, "deadline")  # accepted at each Send
     again = await signed(explanations, who, [record])
     assert (await decide(explanations, reviewer, explanation_id, "approve")).status_code == 200
     assert again["items"][0]["explanation_id"] == explanation_id

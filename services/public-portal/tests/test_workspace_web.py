@@ -4,6 +4,7 @@ The portal only talks HTTP to the services (backend-for-frontend), so the stub s
 login, CSRF, per-field errors from problem+json, uploads passed on, never a 500 page.
 """
 
+import json
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from bluemap_portal.workspace.backend import ApiProblem, http_client
 from bluemap_portal.workspace.forms import draft_of, values_of
 from bluemap_portal.workspace.messages import field_error, problem_message
 from bluemap_portal.workspace.session import CSRF_COOKIE, SESSION_COOKIE, safe_next
-from bluemap_shared.auth import ENTERPRISE
+from bluemap_shared.auth import ENTERPRISE, REVIEWER
 from bluemap_shared.messaging import InProcessTransport
 from bluemap_shared.testing import TokenIssuer
 
@@ -186,6 +187,59 @@ async def test_the_console_is_for_reviewers(site: httpx.AsyncClient) -> None:
     assert "审核人员" in answer.text
 
 
+async def test_the_reviewer_sees_the_signed_copys_warnings(
+    site: httpx.AsyncClient, stub: Stub, issuer: TokenIssuer
+) -> None:
+    token = issuer.token("ipe", [REVIEWER], subject="reviewer-1")
+    stub.on("POST", "/records/v1/auth/token", lambda r: httpx.Response(200, json={"access_token": token}))
+    await logged_in(site)
+    submission_id, scan_id = uuid4(), uuid4()
+    enterprise = {
+        "enterprise_id": str(ENTERPRISE_ID),
+        "uscc": "91610100MA6TG7XQ3K",
+        "name": "陕西永安兴庆门业有限公司",
+        "name_en": None,
+    }
+    submission = {
+        "id": str(submission_id),
+        "enterprise": enterprise,
+        "status": "signed",
+        "language": "zh",
+        "submitted_at": "2026-03-02T06:06:00Z",
+        "documents": {"rendered": None, "signed": {"document_id": str(scan_id)}},
+        "commitments": [],
+        "items": [],
+    }
+    warnings = [
+        {"code": "code-missing-on-pages", "detail": "d", "pages": [1, 3], "expected_pages": 3, "scanned_pages": 3},
+        {"code": "page-count-mismatch", "detail": "d", "pages": [], "expected_pages": 3, "scanned_pages": 5},
+    ]
+    scan = {
+        "id": str(scan_id),
+        "filename": "盖章.pdf",
+        "status": "pending",
+        "pages": 3,
+        "scan_warnings": warnings,
+        "decision": None,
+    }
+    stub.on(
+        "GET", f"/explanations/v1/review/submissions/{submission_id}", lambda r: httpx.Response(200, json=submission)
+    )
+    stub.on("GET", f"/documents/v1/review/documents/{scan_id}", lambda r: httpx.Response(200, json=scan))
+    stub.on("GET", "/documents/v1/review/decisions", lambda r: httpx.Response(200, json=[]))
+
+    page = await site.get(f"/console/submissions/{submission_id}?lang=en")
+    assert page.status_code == 200, page.text
+    assert "Check this signed copy closely" in page.text
+    assert "No code of the PDF sent was found on these pages: 1, 3." in page.text
+    assert "The signed copy has 5 pages, the PDF sent 3; every page carries its code." in page.text
+    chinese = await site.get(f"/console/submissions/{submission_id}?lang=zh")
+    assert "以下页面未找到所发送 PDF 的编号或验证码：1, 3。" in chinese.text
+
+    scan["scan_warnings"] = []
+    assert "Check this signed copy closely" not in (await site.get(f"/console/submissions/{submission_id}")).text
+
+
 async def test_api_refusals_appear_next_to_their_field(site: httpx.AsyncClient, stub: Stub) -> None:
     await logged_in(site)
     stub.on(
@@ -220,6 +274,74 @@ async def test_api_refusals_appear_next_to_their_field(site: httpx.AsyncClient, 
     assert f'id="{field_id}-error"' in answer.text
     assert "at most 5,000 characters" in answer.text
     assert "&lt;b&gt;v&lt;/b&gt;</textarea>" in answer.text  # kept, escaped
+
+
+async def test_an_empty_save_is_refused_next_to_each_field_and_never_says_saved(
+    site: httpx.AsyncClient, stub: Stub
+) -> None:
+    await logged_in(site)
+    fields = ("violation", "reasons", "corrective_actions")
+    stub.on(
+        "PUT",
+        f"/explanations/v1/records/{RECORD_ID}/explanation",
+        lambda r: problem(
+            422,
+            "invalid-input",
+            reason="empty-draft",
+            errors=[
+                {"location": ["body", f], "message": "write something before saving", "type": "empty-draft"}
+                for f in fields
+            ],
+        ),
+    )
+    page = await site.get("/workspace/disclosure/environmental_supervision/explain?lang=en")
+    answer = await site.post(
+        f"/workspace/disclosure/environmental_supervision/records/{RECORD_ID}?lang=en",
+        data={"csrf_token": csrf_of(page.text), **{f: " " for f in fields}},
+    )
+    assert answer.status_code == 422
+    for name in fields:
+        assert f'id="r-{RECORD_ID}-{name}-error"' in answer.text
+    assert answer.text.count("Nothing to save yet: please write at least one of these fields.") >= len(fields)
+    assert "Saved." not in answer.text
+    assert "(Saved)" not in answer.text
+
+
+async def test_each_send_asks_for_the_deadline_commitment_again(site: httpx.AsyncClient, stub: Stub) -> None:
+    await logged_in(site)
+    submission_id = uuid4()
+    sent: list[httpx.Request] = []
+    accepted: list[dict[str, Any]] = []
+
+    def send(request: httpx.Request) -> httpx.Response:
+        if len(sent) >= len(accepted):  # one Send per acceptance, as the explanations service rules
+            return problem(409, "commitment-required", kinds=["deadline"], reason="accept-at-each-send")
+        sent.append(request)
+        return httpx.Response(201, json={"id": str(submission_id)})
+
+    def accept(request: httpx.Request) -> httpx.Response:
+        accepted.append(json.loads(request.content))
+        return httpx.Response(201, json={"answer": "accepted"})
+
+    stub.on("GET", "/explanations/v1/records", lambda r: httpx.Response(200, json=[record("saved")]))
+    stub.on("GET", "/explanations/v1/commitments/deadline", lambda r: httpx.Response(200, json=commitment(True)))
+    stub.on("POST", "/explanations/v1/submissions", send)
+    stub.on("POST", "/explanations/v1/commitments/deadline/acceptances", accept)
+    page = await site.get("/workspace/disclosure/environmental_supervision/explain")
+    token = csrf_of(page.text)
+    for _ in range(2):
+        pressed = await site.post("/workspace/disclosure/environmental_supervision/send", data={"csrf_token": token})
+        assert pressed.status_code == 303
+        assert pressed.headers["location"] == "/workspace/commitments/deadline?type=environmental_supervision"
+        shown = await site.get(pressed.headers["location"])
+        assert 'name="answer" value="accept"' in shown.text, "the commitment is shown at every Send"
+        answered = await site.post(
+            "/workspace/commitments/deadline",
+            data={"csrf_token": token, "answer": "accept", "version": "1", "type": "environmental_supervision"},
+        )
+        assert answered.status_code == 303
+        assert answered.headers["location"].endswith(f"/sent/{submission_id}")
+    assert (len(accepted), len(sent)) == (2, 2)
 
 
 async def test_send_errors_name_record_and_field_then_the_deadline_commitment(
@@ -300,6 +422,29 @@ async def test_the_signed_scan_streams_through_with_the_users_token(site: httpx.
     assert missing_token.status_code == 403
 
 
+async def test_a_scan_accepted_with_warnings_says_a_reviewer_will_compare_it(
+    site: httpx.AsyncClient, stub: Stub
+) -> None:
+    await logged_in(site)
+    submission = uuid4()
+    warning = {"code": "code-missing-on-pages", "detail": "d", "pages": [1]}
+    stub.on(
+        "POST",
+        f"/documents/v1/submissions/{submission}/signed",
+        lambda r: httpx.Response(201, json={"id": str(uuid4()), "status": "pending", "scan_warnings": [warning]}),
+    )
+    stub.on("GET", "/explanations/v1/submissions", lambda r: httpx.Response(200, json=[]))
+    stub.on("GET", "/documents/v1/disclosures", lambda r: httpx.Response(200, json=[]))
+    answer = await site.post(
+        f"/workspace/submissions/{submission}/signed?type=environmental_supervision&csrf_token={site.cookies[CSRF_COOKIE]}",
+        files={"file": ("scan.pdf", b"%PDF-1.7 scanned", "application/pdf")},
+    )
+    assert answer.status_code == 303
+    assert "done=uploaded-with-warnings" in answer.headers["location"]
+    page = await site.get(answer.headers["location"])
+    assert "审核人员将在公开前与所发送的 PDF 进行比对" in page.text
+
+
 @pytest.mark.parametrize(
     ("value", "safe"),
     [
@@ -330,6 +475,8 @@ def test_problems_become_translated_messages() -> None:
     )
     assert name == "monitoring.unit"
     assert message.translated("en") == "Please enter a single line."
+    invoice = problem_message(ApiProblem(422, "scan-mismatch", extensions={"reason": "code-not-found"}))
+    assert invoice.translated("en").startswith("This is not a scan of this submission's PDF")
 
 
 def test_monitoring_period_is_china_time_both_ways() -> None:

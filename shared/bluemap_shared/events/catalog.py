@@ -403,6 +403,16 @@ class PdfRendered(IntegrationEvent):
         return str(self.document_id)
 
 
+class ScanWarning(BaseModel):
+    """A soft check the signed scan failed: accepted for review, and the reviewer is told why to look closer."""
+
+    code: Literal["page-count-mismatch", "code-missing-on-pages", "other-document-on-pages"]
+    detail: str
+    pages: list[int] = Field(default_factory=list, description="Pages (1-based) the warning is about")
+    expected_pages: int | None = Field(default=None, description="Pages of the rendered PDF")
+    scanned_pages: int | None = Field(default=None, description="Pages of the upload")
+
+
 @register
 class PdfSigned(IntegrationEvent):
     """The enterprise uploaded its signed or sealed scan of a submission's PDF, and it passed validation."""
@@ -420,6 +430,9 @@ class PdfSigned(IntegrationEvent):
     pages: int
     uploaded_by: str
     signed_at: datetime
+    scan_warnings: list[ScanWarning] | None = Field(
+        default=None, description="Soft checks the scan failed against the rendered PDF; none when it matched"
+    )
 
     def subject(self) -> str:
         return str(self.document_id)

@@ -2,6 +2,7 @@
 
 import enum
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import JSON, BigInteger, Column, Index, text
@@ -88,4 +89,9 @@ class Document(SQLModel, table=True):
     )
     submission_id: UUID | None = Field(default=None, description="Public explanations and their scans")
     pages: int | None = Field(default=None, description="Page count of validated PDFs")
+    scan_warnings: list[dict[str, Any]] | None = Field(
+        default=None,
+        sa_column=Column(JSON(none_as_null=True), nullable=True),
+        description="Signed scans: the soft checks it failed against its PDF (ScanWarning), for the reviewer",
+    )
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -4,7 +4,9 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from bluemap_shared.events.catalog import ScanWarning
 
 KIND_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Kind = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=KIND_PATTERN)]
@@ -28,6 +30,9 @@ class DocumentPublic(BaseModel):
     record_ids: list[UUID]
     submission_id: UUID | None
     pages: int | None
+    scan_warnings: list[ScanWarning] | None = Field(
+        default=None, description="Signed scans: soft checks failed against the rendered PDF, for the reviewer"
+    )
 
 
 class CategoryPublic(BaseModel):

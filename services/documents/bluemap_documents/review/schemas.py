@@ -4,7 +4,9 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from bluemap_shared.events.catalog import ScanWarning
 
 Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 
@@ -47,6 +49,9 @@ class ReviewItemPublic(BaseModel):
     content_type: str
     size: int
     pages: int | None
+    scan_warnings: list[ScanWarning] = Field(
+        default_factory=list, description="Signed scans: soft checks failed against the rendered PDF; look closer"
+    )
     sha256: str
     uploaded_by: str
     created_at: datetime

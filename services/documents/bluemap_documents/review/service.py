@@ -21,7 +21,7 @@ from bluemap_documents.submissions.models import Submission, SubmissionStatus
 from bluemap_documents.submissions.repository import SubmissionRepository
 from bluemap_shared.auth import Principal
 from bluemap_shared.db import utcnow
-from bluemap_shared.events.catalog import DocumentPublished, DocumentRejected
+from bluemap_shared.events.catalog import DocumentPublished, DocumentRejected, ScanWarning
 from bluemap_shared.messaging import emit
 from bluemap_shared.problems import Conflict, InvalidInput, NotFound
 
@@ -170,6 +170,7 @@ async def review_items(
                 content_type=document.content_type,
                 size=document.size,
                 pages=document.pages,
+                scan_warnings=[ScanWarning.model_validate(w) for w in document.scan_warnings or []],
                 sha256=document.sha256,
                 uploaded_by=document.uploaded_by,
                 created_at=document.created_at,

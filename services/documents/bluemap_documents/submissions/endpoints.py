@@ -9,7 +9,7 @@ from bluemap_documents.dependencies import SettingsDep, StorageDep, multipart_bo
 from bluemap_documents.documents import capabilities
 from bluemap_documents.documents.schemas import DocumentPublic
 from bluemap_documents.documents.service import validate_pdf
-from bluemap_documents.submissions import service
+from bluemap_documents.submissions import scan_match, service
 from bluemap_documents.submissions.models import Submission
 from bluemap_documents.submissions.schemas import SubmissionPublic, VerificationPublic
 from bluemap_shared.auth import CurrentPrincipal, EnterpriseUser
@@ -62,7 +62,10 @@ async def get_submission(
         409: {"description": "The PDF is not rendered yet (send first), or the scan is already published"},
         413: {"description": "The file exceeds max_upload_bytes"},
         415: {"description": "Not a PDF"},
-        422: {"description": "A PDF refused (encrypted, JavaScript, attachments, pages...); `reason` says why"},
+        422: {
+            "description": "A PDF refused (encrypted, JavaScript, attachments, pages...), or not a scan of the "
+            "submission's PDF (scan-mismatch: page-count-mismatch, code-not-found, other-document); `reason` says why"
+        },
     },
 )
 @large_body(upload_body_limit)
@@ -77,17 +80,26 @@ async def upload_signed_scan(
 ) -> DocumentPublic:
     """Upload the signed or sealed scan of the submission's PDF (multipart `file`); it waits for review (PdfSigned).
 
-    Uploading again before a reviewer decided replaces the waiting scan.
+    The scan must be of the rendered PDF: its page count (± scan_page_tolerance) and the document's code
+    on its pages (text layer, or the QR code printed on every page). Soft failures are accepted with
+    `scan_warnings` for the reviewer. Uploading again before a reviewer decided replaces the waiting scan.
     """
     if principal.enterprise_id is None:
         raise Forbidden("This account is not linked to an enterprise.")
     # Refused before reading the body when the state already says no; in a session of its own, so
     # the request's transaction holds no connection while the file arrives.
     async with runtime.sessionmaker() as check:
-        service.ensure_accepts_scan(await service.submission_for(check, principal, submission_id))
+        submission = await service.submission_for(check, principal, submission_id)
+        service.ensure_accepts_scan(submission)
+        expected = await scan_match.expected_of(check, submission)
     async with receive(request, settings) as upload:
         facts = await validate_pdf(upload, max_pages=settings.max_pdf_pages)
-        document = await service.store_signed_scan(session, storage, principal, submission_id, upload, facts)
+        warnings = None
+        if expected is not None:
+            warnings = await scan_match.check_scan(upload.path, expected, scan_match.ScanChecks.of(settings))
+        document = await service.store_signed_scan(
+            session, storage, principal, submission_id, upload, facts, scan_warnings=warnings
+        )
     return DocumentPublic.model_validate(document)
 
 

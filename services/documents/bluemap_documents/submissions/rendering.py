@@ -3,8 +3,10 @@
 import asyncio
 import base64
 import gc
+import io
 import multiprocessing
 import os
+import textwrap
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -148,6 +150,16 @@ def qr_svg_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
+def qr_png_data_uri(text: str) -> str:
+    """A QR code of text as a 1-bit PNG data URI, one pixel per module: a raster is drawn once per PDF, not per page."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, box_size=1)
+    code.add_data(text)
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    code.make_image().save(buffer, kind="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 @dataclass(frozen=True)
 class PublicExplanation:
     """Everything the template needs besides the submission itself."""
@@ -204,6 +216,8 @@ def public_explanation_html(event: ExplanationSubmitted, document: PublicExplana
         commitments=commitments,
         document=document,
         qr_code=qr_svg_data_uri(document.verify_url),
+        page_qr_code=qr_png_data_uri(document.verify_url),
+        page_code=" ".join(textwrap.wrap(document.verification_code, 16)),
     )
 
 

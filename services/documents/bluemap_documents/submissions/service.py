@@ -29,7 +29,7 @@ from bluemap_documents.submissions.repository import SubmissionRepository
 from bluemap_documents.submissions.schemas import VerificationPublic
 from bluemap_shared.auth import Principal, may_read_enterprise
 from bluemap_shared.db import utcnow
-from bluemap_shared.events.catalog import ExplanationSubmitted, PdfRendered, PdfSigned
+from bluemap_shared.events.catalog import ExplanationSubmitted, PdfRendered, PdfSigned, ScanWarning
 from bluemap_shared.events.envelope import current_traceparent
 from bluemap_shared.messaging import emit
 from bluemap_shared.problems import Conflict, InvalidInput, NotFound
@@ -202,8 +202,12 @@ async def store_signed_scan(
     submission_id: UUID,
     upload: ReceivedUpload,
     pdf: PdfFacts,
+    scan_warnings: list[ScanWarning] | None = None,
 ) -> Document:
-    """Accept the signed scan (PdfSigned); a scan still waiting for review is replaced by it."""
+    """Accept the signed scan (PdfSigned); a scan still waiting for review is replaced by it.
+
+    scan_warnings: the soft checks it failed against the rendered PDF, kept for the reviewer.
+    """
     # Locked and checked again: a reviewer may have decided while the file was arriving.
     submission = await submission_for(session, principal, submission_id, for_update=True)
     ensure_accepts_scan(submission)
@@ -221,6 +225,9 @@ async def store_signed_scan(
         submission_id=submission.id,
         pdf=pdf,
     )
+    if scan_warnings:
+        document.scan_warnings = [warning.model_dump(mode="json") for warning in scan_warnings]
+        session.add(document)
     submission.status = SubmissionStatus.SIGNED
     submission.updated_at = utcnow()
     session.add(submission)
@@ -238,6 +245,7 @@ async def store_signed_scan(
             pages=pdf.pages,
             uploaded_by=principal.subject,
             signed_at=document.created_at,
+            scan_warnings=scan_warnings or None,
         ),
         tenant_id=submission.tenant_id,
     )

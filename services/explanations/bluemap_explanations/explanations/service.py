@@ -6,6 +6,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_explanations.commitments import service as commitments
 from bluemap_explanations.commitments.texts import CommitmentKind
+from bluemap_explanations.explanations.drafts import refuse_empty
 from bluemap_explanations.explanations.models import Explanation, ExplanationStatus
 from bluemap_explanations.explanations.repository import ExplanationRepository, KnownDocumentRepository
 from bluemap_explanations.explanations.rules import AUTOMATED_MONITORING
@@ -77,6 +78,7 @@ async def save_draft(
             "Monitoring details explain automated-monitoring records only.",
             errors=[{"location": ["body", "monitoring"], "message": "not for this record type", "type": "unexpected"}],
         )
+    refuse_empty(data)
     if data.document_id is not None:
         await check_document(session, tenant_id, enterprise_id, data.document_id, lagging_ok=True)
     await commitments.require_accepted(session, tenant_id, enterprise_id, [CommitmentKind.ACCURACY])

@@ -4,6 +4,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from bluemap_explanations.explanations.drafts import not_started
 from bluemap_explanations.explanations.repository import ExplanationRepository
 from bluemap_explanations.explanations.rules import workspace_status
 from bluemap_explanations.records.repository import ExplainableRecordRepository
@@ -39,14 +40,15 @@ async def list_explainable_records(
     for row in rows:
         explanation = explanations.get(row.record_id)
         decision = decisions.get(explanation.id) if explanation is not None else None
+        started = not not_started(explanation) or decision is not None
         listed.append(
             ExplainableRecordPublic.model_validate(
                 {
                     **row.model_dump(),
-                    "saved": explanation is not None,
+                    "saved": started,
                     "explanation_id": explanation.id if explanation is not None else None,
                     "status": workspace_status(
-                        explanation.status if explanation is not None else None,
+                        explanation.status if explanation is not None and started else None,
                         decision.decision if decision is not None else None,
                     ),
                     "review_comment": decision.comment if decision is not None else None,

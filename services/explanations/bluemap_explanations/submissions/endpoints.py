@@ -9,6 +9,7 @@ from bluemap_explanations.submissions import service
 from bluemap_explanations.submissions.rules import SubmissionStatus
 from bluemap_explanations.submissions.schemas import SubmissionCreate, SubmissionPublic
 from bluemap_shared.auth import CurrentPrincipal, EnterpriseUser, enterprise_scope, may_read_enterprise
+from bluemap_shared.client_ip import ClientIp
 from bluemap_shared.problems import NotFound
 from bluemap_shared.runtime import SessionDep
 
@@ -16,10 +17,17 @@ router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubmissionPublic)
-async def send_submission(data: SubmissionCreate, session: SessionDep, principal: EnterpriseUser) -> SubmissionPublic:
-    """Send the saved explanations of the selected records (ExplanationSubmitted); needs both commitments."""
+async def send_submission(
+    data: SubmissionCreate, session: SessionDep, principal: EnterpriseUser, client_ip: ClientIp
+) -> SubmissionPublic:
+    """Send the saved explanations of the selected records (ExplanationSubmitted); deadline accepted at each Send."""
     return await service.send(
-        session, principal.tenant_id, own_enterprise(principal), data, submitted_by=principal.subject
+        session,
+        principal.tenant_id,
+        own_enterprise(principal),
+        data,
+        submitted_by=principal.subject,
+        client_ip=client_ip,
     )
 
 

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from bluemap_explanations.commitments.schemas import CommitmentResponsePublic
+from bluemap_explanations.commitments.schemas import CommitmentAnswer, CommitmentResponsePublic
 from bluemap_explanations.commitments.texts import Language
 from bluemap_shared.events.catalog import EnterpriseSnapshot, SubmittedExplanation
 
@@ -18,6 +18,11 @@ class SubmissionCreate(BaseModel):
     record_ids: list[UUID] = Field(min_length=1, max_length=MAX_RECORDS_PER_SUBMISSION)
     language: Language | None = Field(
         default=None, description="Language of the PDF; by default the one the deadline commitment was accepted in"
+    )
+    deadline_commitment: CommitmentAnswer | None = Field(
+        default=None,
+        description="Accept the deadline commitment with this Send (it is accepted at each Send); without it, "
+        "an acceptance no earlier submission used must exist",
     )
 
 

@@ -21,6 +21,7 @@ from bluemap_explanations.records.repository import ExplainableRecordRepository,
 from bluemap_explanations.records.service import snapshot_of
 from bluemap_explanations.review.models import ReviewDecision
 from bluemap_explanations.review.repository import ReviewDecisionRepository
+from bluemap_explanations.submissions import deadline
 from bluemap_explanations.submissions.models import Submission, SubmissionItem
 from bluemap_explanations.submissions.repository import SubmissionRepository
 from bluemap_explanations.submissions.rules import SubmissionStatus, advanced, without_scan
@@ -65,7 +66,13 @@ class AlreadySubmitted(Conflict):
 
 
 async def send(
-    session: AsyncSession, tenant_id: str, enterprise_id: UUID, data: SubmissionCreate, *, submitted_by: str
+    session: AsyncSession,
+    tenant_id: str,
+    enterprise_id: UUID,
+    data: SubmissionCreate,
+    *,
+    submitted_by: str,
+    client_ip: str | None = None,
 ) -> SubmissionPublic:
     """Send the enterprise's saved explanations of the selected records together (ExplanationSubmitted)."""
     record_ids = list(dict.fromkeys(data.record_ids))
@@ -88,7 +95,12 @@ async def send(
         if explanation.document_id is not None:
             # Checked again: the draft may have named it before its DocumentStored arrived.
             await check_document(session, tenant_id, enterprise_id, explanation.document_id, lagging_ok=False)
+    if data.deadline_commitment is not None:
+        await deadline.accept_for_send(
+            session, tenant_id, enterprise_id, data.deadline_commitment, responded_by=submitted_by, client_ip=client_ip
+        )
     accepted = await commitments.require_accepted(session, tenant_id, enterprise_id, REQUIRED_TO_SEND)
+    await deadline.require_unused(session, tenant_id, enterprise_id, accepted[CommitmentKind.DEADLINE].id)
     known = await KnownEnterpriseRepository(session).get(tenant_id, enterprise_id)
     if known is None:
         raise Conflict("The enterprise's directory entry has not reached this service yet; try again later.")

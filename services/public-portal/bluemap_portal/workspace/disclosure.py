@@ -34,6 +34,10 @@ DONE: dict[str, str] = {
     "saved": N_("Saved."),
     "accepted": N_("Thank you: you accepted the commitment."),
     "uploaded": N_("The signed public explanation was uploaded. It will be reviewed before it is published."),
+    "uploaded-with-warnings": N_(
+        "The signed public explanation was uploaded, but not every page showed the document's code or the page "
+        "count differs: a reviewer will compare it with the PDF sent before it is published."
+    ),
     "documents": N_("The supporting documents were uploaded. They will be reviewed before they are published."),
 }
 # The monitoring PDF goes with the explanation as a supporting document, reviewed like the others.
@@ -541,6 +545,7 @@ async def upload_signed(
     record_type = _type_or_404(type or DISCLOSURE_TYPES[0])
     key = str(submission_id)
     content_type = request.headers.get("content-type", "")
+    scan: Any = None
     if _too_large(request, settings.max_upload_bytes):
         error: Message | None = too_large(settings.max_upload_bytes)
         status_code = 413
@@ -548,7 +553,7 @@ async def upload_signed(
         error, status_code = Message(N_("Please choose a PDF file.")), 400
     else:
         try:
-            await backend.stream_upload(
+            scan = await backend.stream_upload(
                 "documents",
                 f"/v1/submissions/{submission_id}/signed",
                 request.stream(),
@@ -566,7 +571,7 @@ async def upload_signed(
         f"/workspace/disclosure/{record_type}/upload",
         fragment=f"submission-{key}",
         uploaded=key,
-        done="uploaded",
+        done="uploaded-with-warnings" if isinstance(scan, dict) and scan.get("scan_warnings") else "uploaded",
     )
 
 

@@ -48,6 +48,17 @@ _BY_TYPE: dict[tuple[str, str | None], str] = {
     ("pdf-refused", "too-many-pages"): N_("The PDF file has too many pages."),
     ("pdf-refused", "too-complex"): N_("The PDF file is too complex to be checked."),
     ("pdf-refused", None): N_("This PDF file is not accepted."),
+    ("scan-mismatch", "code-not-found"): N_(
+        "This is not a scan of this submission's PDF: its document number or QR code is on none of its pages. "
+        "Please scan the PDF that was emailed to you, after signing or sealing it."
+    ),
+    ("scan-mismatch", "other-document"): N_(
+        "This is the scan of another submission's PDF. Please upload it under that submission."
+    ),
+    ("scan-mismatch", "page-count-mismatch"): N_(
+        "The scan's pages do not match the PDF that was sent. Please scan every page of it, and only those."
+    ),
+    ("scan-mismatch", None): N_("This is not a scan of this submission's PDF."),
     ("unsupported-media-type", "not-a-pdf"): N_("Only PDF files are accepted."),
     ("unsupported-media-type", None): N_("This kind of file is not accepted."),
     ("invalid-input", "empty"): N_("The file is empty. Please choose a PDF file."),
@@ -125,6 +136,8 @@ def field_error(error: Mapping[str, Any]) -> tuple[str, Message]:
         return "monitoring.period_end", Message(N_("The end of the period is before its start."))
     if "must not be empty" in text or "a rejection says why" in text:
         return name, Message(N_("Please fill in this field."))
+    if kind == "empty-draft":
+        return name, Message(N_("Nothing to save yet: please write at least one of these fields."))
     if kind.startswith(("datetime", "timezone")):
         return name, Message(N_("Please enter a valid date and time."))
     if kind == "missing":
