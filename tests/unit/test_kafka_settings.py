@@ -34,7 +34,11 @@ def test_sasl_ssl_gives_every_client_credentials_and_a_tls_context() -> None:
 
 
 def test_topic_config_carries_min_insync_replicas_and_retention() -> None:
-    settings = ServiceSettings(kafka_replication_factor=3, kafka_min_insync_replicas=2, kafka_retention_ms=-1)
+    # Topics kept for ever: inbox rows must be too (retention_inbox_days=None), or a replay from the
+    # earliest offset would handle again what the inbox forgot.
+    settings = ServiceSettings(
+        kafka_replication_factor=3, kafka_min_insync_replicas=2, kafka_retention_ms=-1, retention_inbox_days=None
+    )
     assert kafka_topic_config(settings) == {"min.insync.replicas": "2", "retention.ms": "-1"}
 
 
