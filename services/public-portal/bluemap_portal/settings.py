@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from bluemap_shared.settings import ServiceSettings
@@ -37,6 +37,11 @@ class PortalSettings(ServiceSettings):
     # keep it this long without asking, then serve it stale this much longer while it revalidates (ETag, 304).
     edge_max_age_seconds: int = Field(default=0, ge=0, le=86_400)
     edge_stale_while_revalidate_seconds: int = Field(default=60, ge=0, le=86_400)
+
+    # The public history log (history/): how often each tenant's tree head is signed while its log grows, and the
+    # secret its Ed25519 keys are encrypted with at rest (PKCS#8; without it they are stored unencrypted).
+    history_head_interval_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    history_key_secret: SecretStr | None = None
 
     # Workspace and console (backend-for-frontend): the APIs the portal calls with the signed-in user's token.
     # The embedded default serves every service on one port; the distributed mode sets each one.

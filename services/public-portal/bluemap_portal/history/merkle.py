@@ -6,7 +6,7 @@ from leaf hashes), so the same code serves a table of a million leaves and a lis
 """
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 HASH_SIZE = 32
@@ -107,11 +107,19 @@ def consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
     return ranges
 
 
+def needed_blocks(ranges: Sequence[tuple[int, int]]) -> list[Block]:
+    """Every block the MTHs of the ranges are folded from, once each."""
+    return sorted({block for start, end in ranges for block in blocks_of(start, end)})
+
+
+def fold_ranges(ranges: Sequence[tuple[int, int]], known: Mapping[Block, bytes]) -> list[bytes]:
+    """The MTH of each range from the hashes of its blocks."""
+    return [fold([known[block] for block in blocks_of(start, end)]) for start, end in ranges]
+
+
 def range_hashes(ranges: Sequence[tuple[int, int]], block_hashes: BlockHashes) -> list[bytes]:
     """The MTH of each range, asking block_hashes once for every block they need."""
-    wanted = [blocks_of(start, end) for start, end in ranges]
-    known = block_hashes(sorted({block for blocks in wanted for block in blocks}))
-    return [fold([known[block] for block in blocks]) for blocks in wanted]
+    return fold_ranges(ranges, block_hashes(needed_blocks(ranges)))
 
 
 def blocks_from_leaves(leaf_hashes: Sequence[bytes]) -> BlockHashes:
