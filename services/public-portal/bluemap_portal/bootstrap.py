@@ -9,6 +9,7 @@ from bluemap_portal.console.app import install_console
 from bluemap_portal.documents.endpoints import router as verification_router
 from bluemap_portal.enterprises.endpoints import router as enterprises_router
 from bluemap_portal.history.endpoints import router as history_router
+from bluemap_portal.history.pages import router as history_pages
 from bluemap_portal.history.publisher import HeadPublisher
 from bluemap_portal.history.signing import SigningKeys
 from bluemap_portal.projections import register_handlers
@@ -73,6 +74,7 @@ def bootstrap(
 
     runtime.background.append(history_head_publisher)
     site = create_site(runtime)
+    site.include_router(history_pages)  # a record's history with its proofs
     # Signed-in pages on the same site: login, the enterprise workspace and the reviewers' console.
     install_workspace(site)
     install_console(site)

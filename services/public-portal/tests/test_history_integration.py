@@ -111,7 +111,7 @@ async def publish_changes(svc: PortalService, enterprise_id: UUID) -> tuple[Reco
 async def test_public_changes_are_entries_whose_proofs_verify(start: Start, tmp_path: Path) -> None:
     enterprise_id = uuid4()
     async with start() as svc, client(svc.app) as api:
-        kept, _ = await publish_changes(svc, enterprise_id)
+        kept, withdrawn = await publish_changes(svc, enterprise_id)
         assert (await api.get("/v1/history/head")).status_code == 404  # nothing signed yet
         assert await svc.history.publish() == 1
         assert await svc.history.publish() == 0  # the log did not grow
@@ -129,7 +129,9 @@ async def test_public_changes_are_entries_whose_proofs_verify(start: Start, tmp_
         assert [entries[i]["content_withheld"] for i in (1, 5)] == [True, True]
         assert entries[0]["content"]["source_title"] == kept.source_title
         async with svc.runtime.sessionmaker() as session:
-            stored = await session.execute(text("SELECT leaf || coalesce(content, '') FROM portal_history_leaves"))
+            stored = await (await session.connection()).execute(
+                text("SELECT leaf || coalesce(content, '') FROM portal_history_leaves")
+            )
             everything = "".join(row[0] for row in stored)
         for secret in (RETRACTED_TITLE, RETRACTED_SUMMARY, RETRACTED_EXPLANATION):
             assert secret not in everything
@@ -142,6 +144,21 @@ async def test_public_changes_are_entries_whose_proofs_verify(start: Start, tmp_
         ]  # fmt: skip
         by_hash = await api.get("/v1/history/proofs/inclusion", params={"leaf_hash": entries[6]["leaf_hash"]})
         assert by_hash.json()["leaf_index"] == 6
+
+        # The record's public line links to its history page, which shows each entry with its proof.
+        head = (await api.get("/v1/history/head")).json()
+        async with client(svc.site) as site:
+            enterprise_page = (await site.get(f"/enterprises/{enterprise_id}", params={"lang": "en"})).text
+            assert f'href="/records/{kept.record_id}/history?lang=en"' in enterprise_page
+            page = (await site.get(f"/records/{kept.record_id}/history", params={"lang": "en"})).text
+            assert head["root_hash"] in page
+            assert "整改已核实" in page
+            assert page.count('<ol class="proof">') == 5
+            gone = (await site.get(f"/records/{withdrawn.record_id}/history", params={"lang": "en"})).text
+            assert "The text of this entry was withdrawn with its record" in gone
+            assert RETRACTED_TITLE not in gone
+            assert RETRACTED_EXPLANATION not in gone
+            assert (await site.get(f"/records/{uuid4()}/history")).status_code == 404
 
         saved = tmp_path / "head.json"
         async with served(svc.app) as url:
