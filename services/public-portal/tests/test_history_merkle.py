@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bluemap_portal.history import merkle
+from bluemap_portal.history import leaves, merkle
 
 # The eight leaves of Certificate Transparency's reference tests, and MTH of the first 1..8.
 CT_LEAVES = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657",
@@ -118,3 +118,31 @@ def test_consistency_proofs_verify_for_random_sizes(sizes: tuple[int, int]) -> N
     if 0 < old < new:
         assert not merkle.verify_consistency(old, new, old_root, new_root, [*proof[:-1], bytes(32)])
         assert not merkle.verify_consistency(old, new, merkle.leaf_hash(b"other"), new_root, proof)
+
+
+# JSON values as the log makes them: no floats, integers within JCS's exact range, field-name keys.
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=12), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_the_fast_canonical_json_is_rfc8785(value: object) -> None:
+    assert leaves.canonical(value) == leaves.canonical_reference(value)
+
+
+def test_canonical_json_of_the_rfc8785_example_without_its_floats() -> None:
+    # RFC 8785 3.2.2's input, less its numbers (the log holds no floats): keys sorted, escapes as in ES6.
+    value = {
+        "numbers": [333333333, 4, 0],
+        "string": "\u20ac$\u000f\u000aA'\u0042\u0022\u005c\\\"/",
+        "literals": [None, True, False],
+    }
+    expected = '{"literals":[null,true,false],"numbers":[333333333,4,0],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    assert leaves.canonical(value) == expected.encode() == leaves.canonical_reference(value)

@@ -60,7 +60,7 @@ async def _append(session: AsyncSession, tenant_id: str, changes: Sequence[Chang
         hashed = merkle.leaf_hash(leaf)
         index = frontier.size
         frontier.append(hashed, keep)
-        shown = salted is not None and change.record_id not in retracted
+        shown = change.record_id not in retracted
         leaves.append(
             {
                 "tenant_id": tenant_id,
@@ -69,7 +69,7 @@ async def _append(session: AsyncSession, tenant_id: str, changes: Sequence[Chang
                 "kind": change.kind,
                 "record_id": change.record_id,
                 "leaf": leaf.decode(),
-                "content": canonical(salted).decode() if shown else None,
+                "content": salted.json.decode() if salted is not None and shown else None,
                 "recorded_at": now,
             }
         )

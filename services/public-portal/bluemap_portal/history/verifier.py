@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from bluemap_portal.history import merkle
-from bluemap_portal.history.leaves import canonical, content_digest
+from bluemap_portal.history.leaves import canonical_reference, content_digest
 from bluemap_portal.history.service import head_message
 from bluemap_portal.history.signing import key_id_of, verify_signature
 
@@ -84,7 +84,7 @@ async def _check_entry(
     client: httpx.AsyncClient, entry: dict[str, Any], size: int, root: bytes, verdict: Verdict
 ) -> None:
     index = entry["leaf_index"]
-    leaf_hash = merkle.leaf_hash(canonical(entry["leaf"]))
+    leaf_hash = merkle.leaf_hash(canonical_reference(entry["leaf"]))
     if leaf_hash.hex() != entry["leaf_hash"]:
         verdict.problems.append(f"entry {index}: its leaf does not hash to its leaf hash")
     content = entry.get("content")
