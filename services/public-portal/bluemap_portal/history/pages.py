@@ -78,7 +78,7 @@ async def _render(request: Request, record_id: UUID, tenant_id: str) -> bytes:
     for proven in history.entries:
         leaf = proven.entry.leaf
         enterprise_id = enterprise_id or leaf.get("enterprise_id")
-        when = next((leaf[name] for name in WHEN if name in leaf), None)
+        when = next((datetime.fromisoformat(leaf[name]) for name in WHEN if name in leaf), None)
         rows.append(
             {
                 "index": proven.entry.leaf_index,
@@ -105,6 +105,8 @@ async def _render(request: Request, record_id: UUID, tenant_id: str) -> bytes:
         head=head,
         head_signed=datetime.fromtimestamp(head.timestamp / 1000, UTC) if head else None,
         api=api,
+        # The command names the API as the platform's public address gives it (the page is cached for any Host).
+        api_url=runtime.settings.public_base_url.rstrip("/") + mount_path(runtime.name),
         enterprise_href=href(f"/enterprises/{enterprise_id}") if enterprise_id else None,
     )
     return bytes(response.body)

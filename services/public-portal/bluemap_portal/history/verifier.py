@@ -139,4 +139,5 @@ def main(argv: list[str]) -> int:
         print(f"FAILED: {line}", file=sys.stderr)
     if verdict.ok and saved_head is not None and verdict.head is not None:
         saved_head.write_text(json.dumps(verdict.head, indent=2) + "\n")
+        print(f"ok: saved the head of size {verdict.head['tree_size']} to {saved_head}")
     return 0 if verdict.ok else 1
