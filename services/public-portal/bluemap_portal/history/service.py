@@ -33,8 +33,8 @@ async def append(session: AsyncSession, changes: Sequence[Change]) -> None:
     by_tenant: dict[str, list[Change]] = defaultdict(list)
     for change in changes:
         by_tenant[change.tenant_id].append(change)
-    for tenant_id, appended in by_tenant.items():
-        await _append(session, tenant_id, appended)
+    for tenant_id in sorted(by_tenant):  # trees locked in one order: concurrent batches wait, never deadlock
+        await _append(session, tenant_id, by_tenant[tenant_id])
 
 
 async def _append(session: AsyncSession, tenant_id: str, changes: Sequence[Change]) -> None:
