@@ -83,6 +83,7 @@ async def projection(args: argparse.Namespace) -> tuple[float, float]:
     for database in databases.values():
         await create_database(admin, database)
     rates: dict[str, list[float]] = {"on": [], "off": []}
+    cpus: dict[str, list[float]] = {"on": [], "off": []}
     appending = projections.append_history
     try:
         on_url, off_url = (database_dsns(admin, databases[mode])[1] for mode in ("on", "off"))
@@ -94,12 +95,17 @@ async def projection(args: argparse.Namespace) -> tuple[float, float]:
                 start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=round_)
                 for mode, (consumer, _, _) in (("on", on), ("off", off)):
                     projections.append_history = appending if mode == "on" else _no_history  # type: ignore[assignment]
-                    seconds = await feed(consumer, stream(args.events, args.events // 10, start), args.batch)
+                    messages = stream(args.events, args.events // 10, start)
+                    cpu = time.process_time()
+                    seconds = await feed(consumer, messages, args.batch)
+                    cpus[mode].append((time.process_time() - cpu) / args.events * 1e6)
                     rates[mode].append(args.events / seconds)
     finally:
         projections.append_history = appending  # type: ignore[assignment]
         for database in databases.values():
             await drop_database(admin, database)
+    print(f"   consumer process CPU per event: with history {statistics.median(cpus['on']):.0f} µs, "
+          f"without {statistics.median(cpus['off']):.0f} µs")  # fmt: skip
     return statistics.median(rates["on"]), statistics.median(rates["off"])
 
 
