@@ -3,8 +3,8 @@
 The per-tenant Merkle log of public changes (history/): leaves, record links, the frontier, the larger
 subtree hashes, signed tree heads and the tenants' Ed25519 keys.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-08 01:03:46.924930
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import bluemap_shared.db
 
-revision: str = '0005'
-down_revision: str | None = '0004'
+revision: str = '0006'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
