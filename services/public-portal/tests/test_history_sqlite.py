@@ -14,6 +14,7 @@ from bluemap_portal.history.models import HistorySigningKey
 from bluemap_portal.history.signing import SigningKeys
 from bluemap_portal.history.verifier import verify_history
 from bluemap_portal.settings import PortalSettings
+from bluemap_shared.events.catalog import RecordRetracted, RecordUpdated
 from bluemap_shared.messaging import InProcessTransport
 from bluemap_shared.runtime import running
 
@@ -73,3 +74,29 @@ async def test_every_head_signature_holds_for_each_tenant_key(tmp_path: Path) ->
             assert demo["key_id"] != ipe["key_id"]
             assert (await demo_api.get("/v1/history/head")).json()["log"] == "demo"
             assert (await verify_history(demo_api)).ok
+
+
+async def test_changes_about_a_retracted_record_keep_only_their_digest(tmp_path: Path) -> None:
+    settings = PortalSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}", log_json=False)
+    svc = bootstrap(settings, InProcessTransport())
+    async with running(svc.runtime):
+        record = published(snapshot(uuid4()), source_title="撤回前的标题")
+        retracted = RecordRetracted(
+            record_id=record.record_id,
+            enterprise_id=record.enterprise.enterprise_id,
+            reason="误发",
+            retracted_at=record.published_at,
+        )
+        late = RecordUpdated.model_validate(
+            record.model_dump(exclude={"published_at", "import_id"})
+            | {"source_title": "撤回后才到的修订", "revision": 1, "updated_at": record.published_at}
+        )
+        await feed(svc, envelope(record), envelope(retracted), envelope(late))
+        await svc.history.publish()
+        api = httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="http://portal")
+        async with api:
+            entries = (await api.get("/v1/history/entries")).json()
+            assert [e["leaf"]["kind"] for e in entries] == ["record-published", "record-retracted", "record-revised"]
+            assert [e["content_withheld"] for e in entries] == [True, False, True]
+            assert "撤回" not in (await api.get("/v1/history/entries")).text.replace("误发", "")
+            assert (await verify_history(api)).ok
