@@ -8,6 +8,10 @@ from bluemap_portal.categories.endpoints import router as categories_router
 from bluemap_portal.console.app import install_console
 from bluemap_portal.documents.endpoints import router as verification_router
 from bluemap_portal.enterprises.endpoints import router as enterprises_router
+from bluemap_portal.history.endpoints import router as history_router
+from bluemap_portal.history.pages import router as history_pages
+from bluemap_portal.history.publisher import HeadPublisher
+from bluemap_portal.history.signing import SigningKeys
 from bluemap_portal.opendata.builder import OpenDataBuilder
 from bluemap_portal.opendata.endpoints import router as open_data_router
 from bluemap_portal.projections import register_handlers
@@ -30,6 +34,7 @@ class PortalService:
     runtime: ServiceRuntime
     app: FastAPI
     site: FastAPI
+    history: HeadPublisher
 
 
 def bootstrap(
@@ -55,8 +60,21 @@ def bootstrap(
             "Public, read-only API of enterprises, the government records about them, their published "
             "explanations and documents, category pages and document verification; no login."
         ),
-        routers=[enterprises_router, categories_router, verification_router],
+        routers=[enterprises_router, categories_router, verification_router, history_router],
     )
+    secret = settings.history_key_secret.get_secret_value() if settings.history_key_secret else None
+    history = HeadPublisher(
+        runtime.sessionmaker,
+        SigningKeys(secret),
+        interval=settings.history_head_interval_seconds,
+        stopping=runtime.draining,
+    )
+    app.state.history_keys = history.keys
+
+    async def history_head_publisher() -> None:
+        await history.run()
+
+    runtime.background.append(history_head_publisher)
     site = create_site(runtime)
     open_data = OpenDataBuilder(
         runtime.sessionmaker, settings.open_data_folder, interval_seconds=settings.open_data_interval_seconds
@@ -64,6 +82,8 @@ def bootstrap(
     site.state.open_data = open_data
     site.include_router(open_data_router)
     runtime.background.append(open_data.run)
+
+    site.include_router(history_pages)  # a record's history with its proofs
     # Signed-in pages on the same site: login, the enterprise workspace and the reviewers' console.
     install_workspace(site)
     install_console(site)
@@ -72,4 +92,4 @@ def bootstrap(
     if settings.strict_transport_security:
         site.add_middleware(StrictTransportSecurity)
     instrument_app(site, runtime.tracer_provider)
-    return PortalService(runtime=runtime, app=app, site=site)
+    return PortalService(runtime=runtime, app=app, site=site, history=history)

@@ -3,6 +3,14 @@
 from bluemap_portal.documents.models import PortalDocument, PortalRenderedPdf
 from bluemap_portal.enterprises.models import PortalEnterprise
 from bluemap_portal.explanations.models import PortalExplanation
+from bluemap_portal.history.models import (
+    HistoryHead,
+    HistoryLeaf,
+    HistoryNode,
+    HistoryRecordLink,
+    HistorySigningKey,
+    HistoryTree,
+)
 from bluemap_portal.records.models import PortalRecord
 from bluemap_shared.messaging.models import MESSAGING_TABLES
 
@@ -12,5 +20,11 @@ TABLES = (
     PortalExplanation.__table__,  # type: ignore[attr-defined]
     PortalDocument.__table__,  # type: ignore[attr-defined]
     PortalRenderedPdf.__table__,  # type: ignore[attr-defined]
+    HistoryLeaf.__table__,  # type: ignore[attr-defined]
+    HistoryRecordLink.__table__,  # type: ignore[attr-defined]
+    HistoryTree.__table__,  # type: ignore[attr-defined]
+    HistoryNode.__table__,  # type: ignore[attr-defined]
+    HistoryHead.__table__,  # type: ignore[attr-defined]
+    HistorySigningKey.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from bluemap_shared.settings import ServiceSettings
@@ -47,6 +47,11 @@ class PortalSettings(ServiceSettings):
     open_data_licence: str = Field(default="CC-BY-4.0", description="SPDX id of the licence of every tenant's data")
     # A tenant's own licence, by tenant id, e.g. '{"ipe": "CC-BY-SA-4.0"}'.
     open_data_licences: dict[str, str] = {}
+
+    # The public history log (history/): how often each tenant's tree head is signed while its log grows, and the
+    # secret its Ed25519 keys are encrypted with at rest (PKCS#8; without it they are stored unencrypted).
+    history_head_interval_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    history_key_secret: SecretStr | None = None
 
     # Workspace and console (backend-for-frontend): the APIs the portal calls with the signed-in user's token.
     # The embedded default serves every service on one port; the distributed mode sets each one.

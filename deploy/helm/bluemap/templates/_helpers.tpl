@@ -131,6 +131,9 @@ Plain settings first, then the ones taken from the Secret.
 {{- if eq .service "notifications" }}
 {{ include "bluemap.secretEnv" (dict "root" $root "name" (printf "%sSMTP_PASSWORD" $prefix) "key" "notifications-smtp-password" "optional" true) }}
 {{- end }}
+{{- if eq .service "public-portal" }}
+{{ include "bluemap.secretEnv" (dict "root" $root "name" (printf "%sHISTORY_KEY_SECRET" $prefix) "key" "public-portal-history-key-secret" "optional" true) }}
+{{- end }}
 {{- end -}}
 
 {{/* Volumes and mounts: a writable /tmp (the root file system is read-only), keys, the Kafka CA. */}}

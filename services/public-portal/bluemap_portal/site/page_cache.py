@@ -66,6 +66,11 @@ def recent_tag(tenant_id: str) -> str:
     return f"{tenant_id}:recent"
 
 
+def history_tag(tenant_id: str) -> str:
+    """Pages of the public history log: its entries and the latest signed head."""
+    return f"{tenant_id}:history"
+
+
 def touch_pages(
     session: Session | AsyncSession,
     tenant_id: str,
@@ -74,13 +79,15 @@ def touch_pages(
     record_types: Iterable[str] = (),
     directory: bool = False,
     recent: bool = False,
+    history: bool = False,
 ) -> None:
     """Say what this transaction changed: when it commits, exactly the pages showing it are dropped.
 
     enterprise_ids: enterprises whose public data (names, records, explanations, documents) changed;
     record_types: categories whose listings changed (a record of that type; "enterprise_feedback" for
     explanations and documents); directory: an enterprise was added, renamed or moved to another region;
-    recent: an enterprise's last update time moved (the home page lists the latest). Call it as often as
+    recent: an enterprise's last update time moved (the home page lists the latest); history: the public history
+    log grew or signed a head. Call it as often as
     needed in one transaction, e.g. once per batch with every enterprise of the batch.
     """
     tags: set[str] = session.info.setdefault(_TOUCHED, set())
@@ -90,6 +97,8 @@ def touch_pages(
         tags.add(directory_tag(tenant_id))
     if recent:
         tags.add(recent_tag(tenant_id))
+    if history:
+        tags.add(history_tag(tenant_id))
 
 
 def etag_of(body: bytes) -> str:
