@@ -76,6 +76,9 @@ def test_jitter_stays_within_its_share() -> None:
         "https://localhost/hook",
         "https://user:pw@partner.example.com/hook",
         "http://127.0.0.1:8080/hook",  # loopback http only where the setting allows it
+        "https://[not-an-address/hook",
+        "https://partner.example.com:99999/hook",
+        "https://partner.example.com/a hook",
     ],
 )
 def test_internal_or_plain_endpoints_are_refused(url: str) -> None:

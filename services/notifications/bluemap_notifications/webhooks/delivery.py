@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import httpx
 from standardwebhooks.webhooks import Webhook
 
 from bluemap_shared.problems import InvalidInput
@@ -71,7 +72,14 @@ def _loopback_http_allowed(url: str, allow_loopback_http: bool) -> bool:
 
 def check_url(url: str, *, allow_loopback_http: bool) -> None:
     """Refuse endpoints that are not HTTPS or name an internal address; http://127.0.0.1 only when allowed."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port out of range
+        httpx.URL(url)  # what the dispatcher will send to must parse there too
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise RefusedTarget(f"The endpoint is no valid URL: {exc}.", field="url") from None
+    if any(ord(c) < 33 for c in url):
+        raise RefusedTarget("The endpoint must not contain spaces or control characters.", field="url")
     if _loopback_http_allowed(url, allow_loopback_http):
         return
     if parts.scheme != "https" or not parts.hostname:

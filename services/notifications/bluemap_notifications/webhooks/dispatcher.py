@@ -28,13 +28,15 @@ from bluemap_shared.db import SessionMaker, utcnow
 log = structlog.get_logger()
 
 USER_AGENT = "BlueMap-Webhooks/1"
+OUTCOMES_PER_TRANSACTION = 200
 
 
 class WebhookDispatcher:
-    """Leases due deliveries, POSTs each signed CloudEvent, and records the attempt in its own transaction.
+    """Leases due deliveries, POSTs each signed CloudEvent, and records the attempts, many per transaction.
 
     Delivery promise: at least once. A delivery is leased (its next attempt moved `lease` ahead) in
-    a short transaction, sent outside any transaction, and its outcome written in another; a crash
+    a short transaction, sent outside any transaction, and its outcome written in another (with the
+    outcomes that arrived meanwhile, by one recorder task); a crash
     in between leaves it to be sent again when the lease runs out, with the same webhook-id, which
     receivers deduplicate on. The schedule lives in the database (next_attempt_at, retries_used), so
     retries survive restarts for days; an in-process retry library (tenacity) could not keep them.
@@ -67,7 +69,11 @@ class WebhookDispatcher:
         self._per_endpoint = per_endpoint
         self._poll_interval = poll_interval
         self._transport = transport
+        # Claim again once this many slots are free, not on every finished request: one claim
+        # transaction then fills several slots.
+        self._claim_threshold = max(1, concurrency // 4)
         self._wakeup = asyncio.Event()
+        self._outcomes: asyncio.Queue[tuple[Delivery, service.Outcome] | None] = asyncio.Queue()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._per_subscription: Counter[UUID] = Counter()
         self._client: httpx.AsyncClient | None = None
@@ -79,6 +85,7 @@ class WebhookDispatcher:
     async def run(self) -> None:
         """Deliver until cancelled; requests under way are cancelled with it and their leases run out."""
         async with self._open_client():
+            recorder = asyncio.create_task(self._record_outcomes())
             try:
                 while True:
                     self._wakeup.clear()
@@ -95,6 +102,29 @@ class WebhookDispatcher:
                 for task in list(self._in_flight):
                     task.cancel()
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
+                # The outcomes in hand are written, not dropped: between batches, never in one.
+                self._outcomes.put_nowait(None)
+                await asyncio.gather(recorder, return_exceptions=True)
+
+    async def _record_outcomes(self) -> None:
+        """Write the outcomes that arrived meanwhile in one transaction, until told to stop (None)."""
+        stopping = False
+        while not stopping:
+            batch = [await self._outcomes.get()]
+            while not self._outcomes.empty() and len(batch) < OUTCOMES_PER_TRANSACTION:
+                batch.append(self._outcomes.get_nowait())
+            stopping = None in batch
+            done = [item for item in batch if item is not None]
+            if not done:
+                continue
+            try:
+                async with self._sessionmaker() as session, session.begin():
+                    now = utcnow()
+                    for delivery, outcome in done:
+                        await service.record_outcome(session, delivery, outcome, schedule=self._schedule, now=now)
+            except Exception:
+                # Their leases run out and they are sent again: at least once.
+                log.exception("webhooks.outcomes_not_recorded", count=len(done))
 
     @contextlib.asynccontextmanager
     async def _open_client(self):  # type: ignore[no-untyped-def]
@@ -107,11 +137,6 @@ class WebhookDispatcher:
                 yield client
             finally:
                 self._client = None
-
-    async def drain(self) -> None:
-        """Wait for the requests under way (tests and the bench)."""
-        while self._in_flight:
-            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
 
     async def dispatch_due(self) -> int:
         """Lease what the free slots allow and start sending it; how many were started."""
@@ -149,19 +174,15 @@ class WebhookDispatcher:
             self._per_subscription[subscription.id] -= 1
             if self._per_subscription[subscription.id] <= 0:
                 del self._per_subscription[subscription.id]
-            self._wakeup.set()  # a slot is free
+            if not self._in_flight or self._concurrency - len(self._in_flight) >= self._claim_threshold:
+                self._wakeup.set()
 
         task.add_done_callback(done)
 
     async def _deliver(self, delivery: Delivery, subscription: Subscription) -> None:
         with structlog.contextvars.bound_contextvars(delivery_id=str(delivery.id), tenant_id=delivery.tenant_id):
-            outcome = await self.post(delivery, subscription)
-            try:
-                async with self._sessionmaker() as session, session.begin():
-                    await service.record_outcome(session, delivery, outcome, schedule=self._schedule, now=utcnow())
-            except Exception:
-                # The lease runs out and the delivery is sent again: at least once.
-                log.exception("webhooks.outcome_not_recorded")
+            # Written with others in one transaction; the slot is free for the next request meanwhile.
+            self._outcomes.put_nowait((delivery, await self.post(delivery, subscription)))
 
     async def post(self, delivery: Delivery, subscription: Subscription) -> service.Outcome:
         """One signed POST of the delivery's CloudEvent to the subscription's endpoint."""
@@ -203,7 +224,8 @@ class WebhookDispatcher:
             return service.Outcome(attempted_at=now, latency_ms=elapsed(), error=f"refused: {exc.detail}")
         except TimeoutError:
             return service.Outcome(attempted_at=now, latency_ms=elapsed(), error=f"timed out after {self._timeout} s")
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+            # Anything the endpoint or the network can cause is an attempt that failed, retried on schedule.
             return service.Outcome(attempted_at=now, latency_ms=elapsed(), error=f"{type(exc).__name__}: {exc}"[:500])
 
     async def _pinned(self, url: str, headers: dict[str, str]) -> tuple[httpx.URL, dict[str, str]]:

@@ -1,9 +1,10 @@
 """Webhook API shapes: partners, subscriptions, deliveries and their attempts."""
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from bluemap_notifications.webhooks.changes import KINDS
 
@@ -29,10 +30,12 @@ class PartnerCreated(PartnerPublic):
 class SubscriptionCreate(BaseModel):
     url: str = Field(min_length=8, max_length=2000, description="https:// endpoint the CloudEvents are POSTed to")
     enterprise_ids: list[UUID] = Field(default_factory=list, max_length=500)
-    region_codes: list[str] = Field(
+    region_codes: list[Annotated[str, StringConstraints(pattern=r"^[0-9]{2,12}$")]] = Field(
         default_factory=list, max_length=500, description="Region codes; 440000 holds every region of Guangdong"
     )
-    record_types: list[str] = Field(default_factory=list, max_length=100)
+    record_types: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=100
+    )
 
 
 class SubscriptionPublic(BaseModel):
