@@ -119,9 +119,7 @@ class WebhookDispatcher:
                 continue
             try:
                 async with self._sessionmaker() as session, session.begin():
-                    now = utcnow()
-                    for delivery, outcome in done:
-                        await service.record_outcome(session, delivery, outcome, schedule=self._schedule, now=now)
+                    await service.record_outcomes(session, done, schedule=self._schedule, now=utcnow())
             except Exception:
                 # Their leases run out and they are sent again: at least once.
                 log.exception("webhooks.outcomes_not_recorded", count=len(done))

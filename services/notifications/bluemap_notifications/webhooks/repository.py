@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -135,6 +135,28 @@ class WebhookRepository:
         for delivery in leased:
             self._session.expunge(delivery)
         return leased
+
+    async def add_attempts(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self._session.exec(insert(DeliveryAttempt), params=list(rows))  # type: ignore[call-overload]
+
+    async def mark_delivered(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Deliveries delivered (rows of delivery_id, status_code), one statement for them all."""
+        if not rows:
+            return
+        table = Delivery.__table__  # type: ignore[attr-defined]
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("delivery_id"))
+            .values(
+                status=DeliveryStatus.DELIVERED.value,
+                delivered_at=now,
+                attempts=table.c.attempts + 1,
+                last_status_code=bindparam("status_code"),
+                last_error=None,
+            )
+        )
+        await self._session.exec(stmt, params=list(rows))  # type: ignore[call-overload]
 
     async def get_delivery(
         self, tenant_id: str, delivery_id: UUID, *, partner_id: UUID | None = None, for_update: bool = False

@@ -306,6 +306,35 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+async def record_outcomes(
+    session: AsyncSession, done: Sequence[tuple[Delivery, Outcome]], *, schedule: RetrySchedule, now: datetime
+) -> None:
+    """record_outcome of many attempts: the delivered ones (the usual case) in one statement per table."""
+    delivered = [(delivery, outcome) for delivery, outcome in done if outcome.delivered]
+    repository = WebhookRepository(session)
+    await repository.add_attempts([_attempt(delivery, outcome).model_dump() for delivery, outcome in delivered])
+    await repository.mark_delivered(
+        [{"delivery_id": delivery.id, "status_code": outcome.status_code} for delivery, outcome in delivered], now
+    )
+    if delivered:
+        log.info("webhooks.delivered", count=len(delivered))
+    for delivery, outcome in done:
+        if not outcome.delivered:
+            await record_outcome(session, delivery, outcome, schedule=schedule, now=now)
+
+
+def _attempt(delivery: Delivery, outcome: Outcome) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        tenant_id=delivery.tenant_id,
+        delivery_id=delivery.id,
+        attempted_at=outcome.attempted_at,
+        status_code=outcome.status_code,
+        latency_ms=outcome.latency_ms,
+        response_excerpt=outcome.response_excerpt,
+        error=outcome.error,
+    )
+
+
 async def record_outcome(
     session: AsyncSession, delivery: Delivery, outcome: Outcome, *, schedule: RetrySchedule, now: datetime
 ) -> Delivery | None:
@@ -314,17 +343,7 @@ async def record_outcome(
     current = await repository.get_delivery(delivery.tenant_id, delivery.id, for_update=True)
     if current is None:
         return None
-    session.add(
-        DeliveryAttempt(
-            tenant_id=current.tenant_id,
-            delivery_id=current.id,
-            attempted_at=outcome.attempted_at,
-            status_code=outcome.status_code,
-            latency_ms=outcome.latency_ms,
-            response_excerpt=outcome.response_excerpt,
-            error=outcome.error,
-        )
-    )
+    session.add(_attempt(current, outcome))
     current.attempts += 1
     current.last_status_code = outcome.status_code
     current.last_error = outcome.error
