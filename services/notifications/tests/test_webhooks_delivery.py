@@ -13,7 +13,12 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from webhook_receiver import Answer, Receiver, running_receiver
 
 from bluemap_notifications.bootstrap import NotificationsService
-from bluemap_shared.events.catalog import EnterpriseSnapshot, RecordPublished, RecordStatusChanged
+from bluemap_shared.events.catalog import (
+    EnterpriseSnapshot,
+    ExplanationPublished,
+    RecordPublished,
+    RecordStatusChanged,
+)
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.testing import Mailpit, eventually
 
@@ -264,6 +269,47 @@ async def test_resolved_record_reaches_a_region_subscription(start: Start, recei
         await eventually(lambda: _count(receiver, "/guangdong", 2))
         types = sorted(orjson.loads(r.body)["type"] for r in receiver.at("/guangdong"))
         assert types == ["org.bluemap.public.record-published.v1", "org.bluemap.public.record-resolved.v1"]
+
+
+async def test_explanation_matches_its_records_type(start: Start, receiver: Receiver) -> None:
+    """An explanation's event names no record type: the published record's, as notifications tracks it, is used."""
+    url = receiver.endpoint("/monitoring")
+    async with start(**QUICK) as svc, api(svc) as client:
+        partner = await new_partner(client)
+        await subscribe(client, partner, url, record_types=["monitoring"])
+        record = published(record_type="monitoring")
+        other = published(record_type="accident")
+        await deliver(svc, record)
+        await deliver(svc, other)
+        for envelope in (record, other):
+            explanation = ExplanationPublished(
+                explanation_id=uuid4(),
+                submission_id=uuid4(),
+                record_id=envelope.data.record_id,
+                enterprise_id=envelope.data.enterprise.enterprise_id,
+                violation="超标排放",
+                reasons="设备故障",
+                corrective_actions="已更换设备",
+                reviewed_by="reviewer-7",
+                comment="内部意见",
+                published_at=datetime.now(UTC),
+            )
+            await deliver(
+                svc,
+                Envelope(
+                    data=explanation, tenant_id="ipe", source="/bluemap/explanations", subject=explanation.subject()
+                ),
+            )
+        await eventually(lambda: _count(receiver, "/monitoring", 2))
+        bodies = {orjson.loads(r.body)["type"]: orjson.loads(r.body) for r in receiver.at("/monitoring")}
+        assert sorted(bodies) == [
+            "org.bluemap.public.explanation-published.v1",
+            "org.bluemap.public.record-published.v1",
+        ]
+        explained = bodies["org.bluemap.public.explanation-published.v1"]["data"]
+        assert explained["record_id"] == str(record.data.record_id)
+        assert "reviewed_by" not in explained
+        assert "comment" not in explained
 
 
 @pytest.mark.parametrize(

@@ -128,22 +128,10 @@ class WebhookEnterprise(SQLModel, table=True):
     as_of: datetime = Field(sa_type=UTCDateTime)
 
 
-class WebhookRecord(SQLModel, table=True):
-    """A record's enterprise and type: what explanations and documents are matched on."""
-
-    __tablename__ = "webhook_records"
-
-    tenant_id: str = Field(primary_key=True, max_length=64)
-    record_id: UUID = Field(primary_key=True)
-    enterprise_id: UUID
-    record_type: str = Field(max_length=64)
-
-
 WEBHOOK_TABLES = (
     Partner.__table__,  # type: ignore[attr-defined]
     Subscription.__table__,  # type: ignore[attr-defined]
     Delivery.__table__,  # type: ignore[attr-defined]
     DeliveryAttempt.__table__,  # type: ignore[attr-defined]
     WebhookEnterprise.__table__,  # type: ignore[attr-defined]
-    WebhookRecord.__table__,  # type: ignore[attr-defined]
 )

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bluemap_notifications.deadlines.models import TrackedRecord
 from bluemap_notifications.webhooks.models import (
     Delivery,
     DeliveryAttempt,
@@ -17,7 +18,6 @@ from bluemap_notifications.webhooks.models import (
     Subscription,
     SubscriptionStatus,
     WebhookEnterprise,
-    WebhookRecord,
 )
 from bluemap_shared.db import insert_for, standing_rows, upsert_many
 
@@ -208,10 +208,6 @@ class WebhookRepository:
                 only_if=lambda table, excluded: table.c.as_of <= excluded.as_of,
             )
 
-    async def project_records(self, rows: Sequence[dict[str, Any]]) -> None:
-        for statement in standing_rows(rows, key=("tenant_id", "record_id")):
-            await upsert_many(self._session, WebhookRecord, statement, key=("tenant_id", "record_id"))
-
     async def regions_of(self, tenant_id: str, enterprise_ids: Collection[UUID]) -> dict[UUID, str | None]:
         result = await self._session.exec(
             select(WebhookEnterprise.enterprise_id, WebhookEnterprise.region_code).where(
@@ -221,9 +217,12 @@ class WebhookRepository:
         return {row[0]: row[1] for row in result.all()}
 
     async def types_of(self, tenant_id: str, record_ids: Collection[UUID]) -> dict[UUID, str]:
+        """Records' types, from the deadlines context's projection of every published record."""
+        if not record_ids:
+            return {}
         result = await self._session.exec(
-            select(WebhookRecord.record_id, WebhookRecord.record_type).where(
-                WebhookRecord.tenant_id == tenant_id, col(WebhookRecord.record_id).in_(record_ids)
+            select(TrackedRecord.record_id, TrackedRecord.record_type).where(
+                TrackedRecord.tenant_id == tenant_id, col(TrackedRecord.record_id).in_(record_ids)
             )
         )
         return {row[0]: row[1] for row in result.all()}

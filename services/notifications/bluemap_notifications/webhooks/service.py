@@ -213,8 +213,8 @@ async def project_enterprises(session: AsyncSession, seen: Sequence[tuple[str, E
 async def queue_changes(session: AsyncSession, envelopes: Sequence[Envelope[Any]], *, now: datetime) -> int:
     """Queue one delivery per public change and matching active subscription; how many were new.
 
-    Record events also teach the record's type and enterprise's region, so explanations and
-    documents of the record match region and type filters (when their event arrives later).
+    Record events also teach the enterprise's region, so explanations and documents of its records
+    match region filters; their record types come from the deadlines context's tracked records.
     """
     changes = [change for change in map(public_change, envelopes) if change is not None]
     if not changes:
@@ -251,17 +251,7 @@ async def queue_changes(session: AsyncSession, envelopes: Sequence[Envelope[Any]
 
 
 async def _learn(repository: WebhookRepository, changes: Sequence[PublicChange]) -> None:
-    records = [
-        {
-            "tenant_id": c.tenant_id,
-            "record_id": c.record_ids[0],
-            "enterprise_id": c.enterprise_id,
-            "record_type": c.record_type,
-        }
-        for c in changes
-        if c.record_type is not None
-    ]
-    await repository.project_records(records)
+    # Records' types need no table here: the deadlines context keeps every published record's.
     enterprises = [
         {"tenant_id": c.tenant_id, "enterprise_id": c.enterprise_id, "region_code": c.region_code, "as_of": c.time}
         for c in changes

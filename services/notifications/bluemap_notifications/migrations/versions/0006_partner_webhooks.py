@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-08 01:03:02.467349
+Create Date: 2026-12-08 01:41:33.374531
 """
 
 from collections.abc import Sequence
@@ -42,13 +42,6 @@ def upgrade() -> None:
     with op.batch_alter_table('webhook_partners', schema=None) as batch_op:
         batch_op.create_index('ix_webhook_partners_tenant_id', ['tenant_id', 'id'], unique=False)
 
-    op.create_table('webhook_records',
-    sa.Column('tenant_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('record_id', sa.Uuid(), nullable=False),
-    sa.Column('enterprise_id', sa.Uuid(), nullable=False),
-    sa.Column('record_type', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('tenant_id', 'record_id')
-    )
     op.create_table('webhook_subscriptions',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -127,7 +120,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_webhook_subscriptions_tenant_partner')
 
     op.drop_table('webhook_subscriptions')
-    op.drop_table('webhook_records')
     with op.batch_alter_table('webhook_partners', schema=None) as batch_op:
         batch_op.drop_index('ix_webhook_partners_tenant_id')
 
