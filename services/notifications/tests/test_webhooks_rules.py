@@ -5,8 +5,10 @@ from uuid import uuid4
 
 import orjson
 import pytest
+from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from bluemap_notifications.settings import NotificationsSettings
 from bluemap_notifications.webhooks.changes import Filters, public_change, region_matches, source_of
 from bluemap_notifications.webhooks.delivery import (
     DEFAULT_RETRY_DELAYS,
@@ -175,3 +177,17 @@ def test_filters_must_all_match_and_empty_ones_match_anything() -> None:
     assert not guangdong_monitoring.matches(change, region_code="310000", record_types=["monitoring"])
     other_enterprise = Filters(frozenset({str(uuid4())}), (), frozenset())
     assert not other_enterprise.matches(change, region_code="440305", record_types=["monitoring"])
+
+
+def test_production_refuses_loopback_webhooks() -> None:
+    production = {
+        "environment": "production",
+        "database_url": "postgresql+asyncpg://bluemap@db/x",
+        "transport": "kafka",
+        "public_base_url": "https://bluemap.example.org",
+        "portal_base_url": "https://bluemap.example.org",
+        "smtp_starttls": True,
+    }
+    assert not NotificationsSettings(**production).webhook_allow_loopback_http
+    with pytest.raises(ValidationError, match="webhook_allow_loopback_http"):
+        NotificationsSettings(**production, webhook_allow_loopback_http=True)
