@@ -1,7 +1,9 @@
 """Composition root of the notifications service."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
 
 from bluemap_notifications.chat.alerts import UnansweredAlerts
@@ -18,6 +20,9 @@ from bluemap_notifications.follows.endpoints import router as follows_router
 from bluemap_notifications.handlers import register_handlers
 from bluemap_notifications.retention import retention_policies
 from bluemap_notifications.settings import NotificationsSettings
+from bluemap_notifications.webhooks.delivery import RetrySchedule
+from bluemap_notifications.webhooks.dispatcher import WebhookDispatcher
+from bluemap_notifications.webhooks.endpoints import WebhookApiSettings, admin_router, partner_router
 from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.cli import transport_for
 from bluemap_shared.http import create_service_app
@@ -36,6 +41,7 @@ class NotificationsService:
     reminders: ReminderScheduler
     chat_alerts: UnansweredAlerts
     digests: DigestCloser
+    webhooks: WebhookDispatcher
 
 
 def bootstrap(
@@ -44,8 +50,12 @@ def bootstrap(
     *,
     token_verifier: TokenVerifier | None = None,
     mailer: Mailer | None = None,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
 ) -> NotificationsService:
-    """Wire the service; token_verifier and mailer replace the JWKS over HTTP and SMTP (embedded mode, tests)."""
+    """Wire the service; token_verifier and mailer replace the JWKS over HTTP and SMTP (embedded mode, tests).
+
+    webhook_transport replaces the network under the webhook dispatcher's httpx client (tests of pure logic).
+    """
     settings = settings or NotificationsSettings()
     runtime = ServiceRuntime.build(
         NAME,
@@ -101,11 +111,22 @@ def bootstrap(
         batch_size=settings.digest_batch_size,
         max_listed=settings.digest_max_listed,
     )
+    webhooks = WebhookDispatcher(
+        runtime.sessionmaker,
+        schedule=RetrySchedule(tuple(settings.webhook_retry_delays_seconds), jitter=settings.webhook_retry_jitter),
+        allow_loopback_http=settings.webhook_allow_loopback_http,
+        timeout=settings.webhook_timeout,
+        concurrency=settings.webhook_concurrency,
+        per_endpoint=settings.webhook_endpoint_concurrency,
+        poll_interval=settings.webhook_poll_interval,
+        transport=webhook_transport,
+    )
     register_handlers(
         runtime.consumer,
         portal_base_url=settings.portal_base_url,
         reminder_days_before=settings.reminder_days_before,
         wake_dispatcher=dispatcher.wake,
+        wake_webhooks=webhooks.wake,
     )
 
     # Readiness stays database + broker: with SMTP down, mail waits in the table and is retried.
@@ -122,7 +143,18 @@ def bootstrap(
         await digests.run()
 
     runtime.retention.policies += retention_policies(settings)
-    runtime.background += [email_dispatcher, reminder_scheduler, chat_unanswered_alerts, digest_closer]
+
+    # Its own loop: partners' endpoints, slow or down, never hold up emails (nor each other, see WebhookDispatcher).
+    async def webhook_dispatcher() -> None:
+        await webhooks.run()
+
+    runtime.background += [
+        email_dispatcher,
+        reminder_scheduler,
+        chat_unanswered_alerts,
+        digest_closer,
+        webhook_dispatcher,
+    ]
     app = create_service_app(
         runtime,
         title="Blue Map notifications service",
@@ -130,7 +162,12 @@ def bootstrap(
             "Emails to enterprises about what concerns them (records, deadlines, explanation PDFs, reviews), "
             "sent with retries, and their delivery status."
         ),
-        routers=[emails_router, follows_router, chat_router],
+        routers=[emails_router, follows_router, chat_router, admin_router, partner_router],
+    )
+    app.state.webhooks = WebhookApiSettings(
+        allow_loopback_http=settings.webhook_allow_loopback_http,
+        secret_overlap=timedelta(seconds=settings.webhook_secret_overlap_seconds),
+        wake_dispatcher=webhooks.wake,
     )
     app.state.chat_stream = StreamSettings(settings.chat_stream_poll, settings.chat_stream_max_seconds)
     return NotificationsService(
@@ -140,4 +177,5 @@ def bootstrap(
         reminders=reminders,
         chat_alerts=chat_alerts,
         digests=digests,
+        webhooks=webhooks,
     )

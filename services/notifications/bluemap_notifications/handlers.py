@@ -13,6 +13,8 @@ from bluemap_notifications.emails import service as emails
 from bluemap_notifications.emails.models import Email
 from bluemap_notifications.follows import rendering as followed
 from bluemap_notifications.follows.service import queue_for_followers
+from bluemap_notifications.webhooks import service as webhooks
+from bluemap_notifications.webhooks.rendering import render_subscription_disabled
 from bluemap_shared.db import on_commit, utcnow
 from bluemap_shared.events.catalog import (
     DocumentPublished,
@@ -28,16 +30,24 @@ from bluemap_shared.events.catalog import (
     RecordRetracted,
     RecordStatusChanged,
     RecordUpdated,
+    WebhookSubscriptionDisabled,
 )
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.events.seen import SnapshotSeen
 from bluemap_shared.messaging import EventConsumer
 
+WEBHOOK_SUBSCRIPTION_DISABLED = "webhook-subscription-disabled"
+
 
 def register_handlers(
-    consumer: EventConsumer, *, portal_base_url: str, reminder_days_before: int, wake_dispatcher: Callable[[], None]
+    consumer: EventConsumer,
+    *,
+    portal_base_url: str,
+    reminder_days_before: int,
+    wake_dispatcher: Callable[[], None],
+    wake_webhooks: Callable[[], None],
 ) -> None:
-    """Subscribe the contacts, deadline and email handlers to the consumer."""
+    """Subscribe the contacts, deadline, email and webhook handlers to the consumer."""
 
     def queued(session: AsyncSession, email: Email | None) -> None:
         if email is not None:
@@ -53,15 +63,22 @@ def register_handlers(
         if emails:
             on_commit(session, wake_dispatcher)
 
+    async def tell_partners(session: AsyncSession, envelopes: list[Envelope[Any]]) -> None:
+        """Queue the public changes to the partners' endpoints that subscribed to them."""
+        if await webhooks.queue_changes(session, envelopes, now=utcnow()):
+            on_commit(session, wake_webhooks)
+
     @consumer.on_batch(EnterpriseRegistered)
     async def on_enterprises_registered(session: AsyncSession, envelopes: list[Envelope[EnterpriseRegistered]]) -> None:
         """Learn new enterprises' names and registered addresses."""
         await project_snapshots(session, [SnapshotSeen.of(e) for e in envelopes])
+        await webhooks.project_enterprises(session, [(e.tenant_id, e.data.enterprise, e.time) for e in envelopes])
 
     @consumer.on_batch(EnterpriseUpdated)
     async def on_enterprises_updated(session: AsyncSession, envelopes: list[Envelope[EnterpriseUpdated]]) -> None:
         """Take enterprises' new names, addresses and status unless a later event told them already."""
         await project_snapshots(session, [SnapshotSeen.of(e)._replace(status=e.data.status) for e in envelopes])
+        await webhooks.project_enterprises(session, [(e.tenant_id, e.data.enterprise, e.time) for e in envelopes])
 
     @consumer.on(EnterpriseEmailChangeRequested)
     async def on_email_change_requested(
@@ -82,6 +99,7 @@ def register_handlers(
             today=china_today(),
         )
         await digests.gather_published(session, envelopes, now=utcnow())
+        await tell_partners(session, envelopes)
 
     @consumer.on_batch(RecordUpdated)
     async def on_records_updated(session: AsyncSession, envelopes: list[Envelope[RecordUpdated]]) -> None:
@@ -92,12 +110,14 @@ def register_handlers(
             days_before=reminder_days_before,
             today=china_today(),
         )
+        await tell_partners(session, envelopes)
 
     @consumer.on(RecordRetracted)
     async def on_record_retracted(session: AsyncSession, envelope: Envelope[RecordRetracted]) -> None:
         await deadlines.track_retracted(session, envelope.tenant_id, envelope.data)
         record = await deadlines.get_record(session, envelope.tenant_id, envelope.data.record_id)
         queued(session, await emails.queue_record_lifecycle(session, envelope, record, portal_base_url=portal_base_url))
+        await tell_partners(session, [envelope])
 
     @consumer.on(RecordStatusChanged)
     async def on_record_status_changed(session: AsyncSession, envelope: Envelope[RecordStatusChanged]) -> None:
@@ -106,6 +126,7 @@ def register_handlers(
         )
         record = await deadlines.get_record(session, envelope.tenant_id, envelope.data.record_id)
         queued(session, await emails.queue_record_lifecycle(session, envelope, record, portal_base_url=portal_base_url))
+        await tell_partners(session, [envelope])
 
     @consumer.on(ExplanationSubmitted)
     async def on_explanation_submitted(session: AsyncSession, envelope: Envelope[ExplanationSubmitted]) -> None:
@@ -133,6 +154,7 @@ def register_handlers(
             await emails.queue_explanation_published(session, envelope, record, portal_base_url=portal_base_url),
         )
         await tell_followers(session, envelope, followed.explanation_update(envelope.data))
+        await tell_partners(session, [envelope])
 
     @consumer.on(DocumentRejected)
     async def on_document_rejected(session: AsyncSession, envelope: Envelope[DocumentRejected]) -> None:
@@ -142,3 +164,22 @@ def register_handlers(
     async def on_document_published(session: AsyncSession, envelope: Envelope[DocumentPublished]) -> None:
         queued(session, await emails.queue_document_published(session, envelope, portal_base_url=portal_base_url))
         await tell_followers(session, envelope, followed.document_update(envelope.data))
+        await tell_partners(session, [envelope])
+
+    @consumer.on(WebhookSubscriptionDisabled)
+    async def on_webhook_subscription_disabled(
+        session: AsyncSession, envelope: Envelope[WebhookSubscriptionDisabled]
+    ) -> None:
+        """Email the partner that its endpoint was disabled, through the email dispatcher like any email."""
+        queued(
+            session,
+            await emails.queue_to_addresses(
+                session,
+                tenant_id=envelope.tenant_id,
+                purpose=WEBHOOK_SUBSCRIPTION_DISABLED,
+                cause_id=envelope.id,
+                rendered=render_subscription_disabled(envelope.data),
+                recipients=[envelope.data.partner_email],
+                enterprise_id=None,
+            ),
+        )

@@ -6,6 +6,7 @@ from bluemap_notifications.deadlines.models import DeadlineReminder, TrackedReco
 from bluemap_notifications.digests.models import DigestItem, RecordDigest
 from bluemap_notifications.emails.models import Email, EmailAttachment
 from bluemap_notifications.follows.models import Follow
+from bluemap_notifications.webhooks.models import WEBHOOK_TABLES
 from bluemap_shared.messaging.models import MESSAGING_TABLES
 
 TABLES = (
@@ -19,5 +20,6 @@ TABLES = (
     ChatMessage.__table__,  # type: ignore[attr-defined]
     RecordDigest.__table__,  # type: ignore[attr-defined]
     DigestItem.__table__,  # type: ignore[attr-defined]
+    *WEBHOOK_TABLES,
     *MESSAGING_TABLES,
 )

@@ -3,6 +3,7 @@
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from bluemap_notifications.webhooks.delivery import DEFAULT_RETRY_DELAYS
 from bluemap_shared.settings import ServiceSettings
 
 
@@ -51,6 +52,26 @@ class NotificationsSettings(ServiceSettings):
     digest_poll_interval: float = Field(default=5.0, gt=0, description="Seconds between looks for quiet windows")
     digest_batch_size: int = Field(default=50, ge=1, le=1000, description="Windows closed in one transaction")
     digest_max_listed: int = Field(default=100, ge=1, description="Records one email lists; it counts the rest")
+    webhook_allow_loopback_http: bool = Field(
+        default=False, description="Tests and development only: endpoints may be http://127.0.0.1 (never production)"
+    )
+    webhook_timeout: float = Field(default=10.0, gt=0, le=60, description="Seconds one delivery attempt may take")
+    webhook_concurrency: int = Field(default=32, ge=1, le=1000, description="Webhook requests under way at once")
+    webhook_endpoint_concurrency: int = Field(
+        default=4, ge=1, le=100, description="Requests under way to one endpoint: a slow one holds no more"
+    )
+    webhook_retry_delays_seconds: list[float] = Field(
+        default_factory=lambda: list(DEFAULT_RETRY_DELAYS),
+        min_length=1,
+        description="Waits between attempts (about three days in all); after the last the endpoint is disabled",
+    )
+    webhook_retry_jitter: float = Field(
+        default=0.1, ge=0, lt=1, description="Each wait is stretched by up to this share"
+    )
+    webhook_poll_interval: float = Field(default=1.0, gt=0, description="Seconds between looks for due deliveries")
+    webhook_secret_overlap_seconds: float = Field(
+        default=86400.0, ge=0, description="After a rotation the old secret signs too for this long"
+    )
 
     @property
     def public_urls(self) -> list[str]:
@@ -67,4 +88,10 @@ class NotificationsSettings(ServiceSettings):
                 "production needs smtp_starttls or smtp_tls (mail and its password travel in clear otherwise), "
                 "or allow_plaintext_smtp=true said explicitly"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _production_refuses_loopback_webhooks(self) -> "NotificationsSettings":
+        if self.environment == "production" and self.webhook_allow_loopback_http:
+            raise ValueError("webhook_allow_loopback_http is for tests and development, never production (SSRF)")
         return self

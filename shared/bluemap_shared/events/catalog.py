@@ -520,3 +520,23 @@ class EmailFailed(IntegrationEvent):
 
     def subject(self) -> str:
         return str(self.email_id)
+
+
+@register
+class WebhookSubscriptionDisabled(IntegrationEvent):
+    """A partner's webhook endpoint kept failing for the whole retry schedule and receives nothing until enabled."""
+
+    event_type = "org.bluemap.notifications.webhook-subscription-disabled.v1"
+    topic = NOTIFICATIONS_TOPIC
+
+    subscription_id: UUID
+    partner_id: UUID
+    partner_name: str
+    partner_email: EmailAddress
+    url: str
+    reason: str
+    failing_since: datetime = Field(description="Creation of the delivery whose retries all failed")
+    disabled_at: datetime
+
+    def subject(self) -> str:
+        return str(self.subscription_id)

@@ -1,0 +1,1 @@
+"""Signed webhooks for partners: subscriptions, CloudEvents signed per Standard Webhooks, retries, delivery log."""
