@@ -26,6 +26,7 @@ from bluemap_shared.metrics import ServiceMetrics
 from bluemap_shared.migrations import upgrade_to_head
 from bluemap_shared.settings import ServiceSettings
 from bluemap_shared.storage import S3Storage
+from bluemap_shared.tenants import TenantDirectory, copy_loader
 
 log = structlog.get_logger()
 
@@ -46,6 +47,8 @@ class ServiceRuntime:
     relay: OutboxRelay
     consumer: EventConsumer
     token_verifier: TokenVerifier
+    # The tenants' settings as this service knows them (its copy; records: its registry).
+    tenants: TenantDirectory
     readiness: dict[str, Check] = field(default_factory=dict)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_start: list[Check] = field(default_factory=list)
@@ -108,6 +111,7 @@ class ServiceRuntime:
             or TokenVerifier(
                 HttpJwks(settings.jwks_url), issuer=settings.token_issuer, audience=settings.token_audience
             ),
+            tenants=TenantDirectory(copy_loader(sessionmaker), ttl=settings.tenant_cache_seconds),
         )
         runtime.readiness["database"] = lambda: ping(engine)
         runtime.readiness["broker"] = transport.ping

@@ -23,6 +23,7 @@ from bluemap_shared.http import create_service_app
 from bluemap_shared.messaging.transport import Transport
 from bluemap_shared.runtime import ServiceRuntime
 from bluemap_shared.storage import FilesystemStorage, ObjectStorage, S3Storage
+from bluemap_shared.tenants import keep_tenant_copy
 
 NAME = "documents"
 
@@ -80,6 +81,7 @@ def bootstrap(
     )
     runtime.background.append(render_worker.run)
     register_directory_handlers(runtime.consumer)
+    keep_tenant_copy(runtime.consumer, runtime.tenants)
     register_submission_handlers(runtime.consumer, render_worker.wake)
     app = create_service_app(
         runtime,

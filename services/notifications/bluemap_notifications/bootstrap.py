@@ -23,6 +23,7 @@ from bluemap_shared.http import create_service_app
 from bluemap_shared.mail import SmtpMailer
 from bluemap_shared.messaging.transport import Transport
 from bluemap_shared.runtime import ServiceRuntime
+from bluemap_shared.tenants import keep_tenant_copy
 
 NAME = "notifications"
 
@@ -105,6 +106,7 @@ def bootstrap(
         reminder_days_before=settings.reminder_days_before,
         wake_dispatcher=dispatcher.wake,
     )
+    keep_tenant_copy(runtime.consumer, runtime.tenants)
 
     # Readiness stays database + broker: with SMTP down, mail waits in the table and is retried.
     async def email_dispatcher() -> None:
