@@ -77,7 +77,12 @@ def bootstrap(
         settings.render_concurrency, isolation=settings.render_isolation, niceness=settings.render_niceness
     )
     render_worker = RenderWorker(
-        runtime.sessionmaker, storage, settings, renderer, render_time=register_render_metrics(runtime)
+        runtime.sessionmaker,
+        storage,
+        settings,
+        renderer,
+        render_time=register_render_metrics(runtime),
+        tenants=runtime.tenants,
     )
     runtime.background.append(render_worker.run)
     register_directory_handlers(runtime.consumer)

@@ -74,6 +74,7 @@ def bootstrap(
         # SQLite has no SKIP LOCKED: two senders there could claim the same email.
         concurrency=settings.send_concurrency if runtime.engine.dialect.name == "postgresql" else 1,
         fetcher=AttachmentFetcher(timeout=settings.attachment_timeout, max_bytes=settings.attachment_max_bytes),
+        tenants=runtime.tenants,
     )
     reminders = ReminderScheduler(
         runtime.sessionmaker,

@@ -15,6 +15,7 @@ from bluemap_documents.submissions.rendering import PdfRenderer
 from bluemap_documents.submissions.repository import SubmissionRepository
 from bluemap_shared.db import SessionMaker, utcnow
 from bluemap_shared.storage import ObjectStorage
+from bluemap_shared.tenants import TenantDirectory
 
 log = structlog.get_logger()
 
@@ -30,8 +31,11 @@ class RenderWorker:
         renderer: PdfRenderer,
         *,
         render_time: Histogram | None = None,
+        tenants: TenantDirectory | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        # The tenants' names for the PDF's heading (this service's copy of the registry, cached).
+        self._tenants = tenants
         self._render_time = render_time
         self._storage = storage
         self._settings = settings
@@ -85,7 +89,8 @@ class RenderWorker:
             if submission is None:
                 return False
             started = time.perf_counter()
-            rendered = await service.render_pdf(self._renderer, self._settings, submission)
+            tenant = await self._tenants.get(tenant_id) if self._tenants is not None else None
+            rendered = await service.render_pdf(self._renderer, self._settings, submission, tenant)
             digest, key = await store_generated_pdf(self._storage, rendered.pdf.data)
             if self._render_time is not None:
                 self._render_time.observe(time.perf_counter() - started)

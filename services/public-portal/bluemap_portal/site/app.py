@@ -16,6 +16,7 @@ from bluemap_portal.site.i18n import LANGUAGES, translations
 from bluemap_portal.site.page_cache import PageCache, hear_every_writer, invalidate_on_writes
 from bluemap_portal.site.pages import router
 from bluemap_portal.site.rendering import PACKAGE, error_page, module_folders
+from bluemap_portal.tenancy import TenantGate
 from bluemap_shared.problems import Problem
 from bluemap_shared.runtime import ServiceRuntime
 
@@ -101,6 +102,7 @@ def create_site(runtime: ServiceRuntime) -> FastAPI:
     )
 
     site.add_middleware(CachedPages)
+    site.add_middleware(TenantGate)  # outside the cache: an unknown host or a suspended tenant never reaches a page
     site.add_middleware(SecurityHeaders)  # added last: outermost, it also covers the cached pages
 
     @site.exception_handler(StarletteHTTPException)

@@ -36,7 +36,9 @@ class FirstAdmin(BaseModel):
     locale: Literal["zh", "en"] = "zh"
 
 
-class TenantCreate(BaseModel):
+class TenantSettingsIn(BaseModel):
+    """A new tenant's settings."""
+
     id: str = Field(pattern=TENANT_ID_PATTERN, description="Lower-case letters, digits and hyphens; never changes")
     name_zh: str = Field(min_length=1, max_length=200)
     name_en: str = Field(min_length=1, max_length=200)
@@ -47,9 +49,12 @@ class TenantCreate(BaseModel):
     staff_email: EmailStr | None = None
     logo_url: LogoUrl | None = None
     brand_colour: BrandColour = "#1565c0"
-    first_admin: FirstAdmin
 
     _lower_hosts = field_validator("hostnames", mode="after")(_hosts)
+
+
+class TenantCreate(TenantSettingsIn):
+    first_admin: FirstAdmin
 
 
 class TenantUpdate(BaseModel):

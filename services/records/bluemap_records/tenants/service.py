@@ -9,7 +9,7 @@ from bluemap_records.identity.schemas import UserCreate
 from bluemap_records.identity.service import create_user
 from bluemap_records.tenants.models import Tenant
 from bluemap_records.tenants.repository import TenantRepository
-from bluemap_records.tenants.schemas import TenantCreate, TenantUpdate
+from bluemap_records.tenants.schemas import TenantCreate, TenantSettingsIn, TenantUpdate
 from bluemap_shared.db import SessionMaker, on_commit, utcnow
 from bluemap_shared.events.catalog import TenantConfigured, TenantProfile, TenantSuspended
 from bluemap_shared.messaging import emit
@@ -79,6 +79,27 @@ async def create_tenant(
     session: AsyncSession, passwords: PasswordHashing, data: TenantCreate, directory: TenantDirectory | None = None
 ) -> tuple[Tenant, User]:
     """A new tenant and its first admin (TenantConfigured); 409 when the id or a hostname is taken."""
+    tenant = await register_tenant(session, data, directory)
+    admin = await create_user(
+        session,
+        passwords,
+        tenant.id,
+        UserCreate(
+            email=data.first_admin.email,
+            password=data.first_admin.password,
+            display_name=data.first_admin.display_name,
+            roles=["admin"],
+            locale=data.first_admin.locale,
+        ),
+    )
+    return tenant, admin
+
+
+async def register_tenant(
+    session: AsyncSession, data: TenantSettingsIn, directory: TenantDirectory | None = None
+) -> Tenant:
+    """Enter a tenant in the registry (TenantConfigured), users aside: create_tenant's first step, and the way to
+    register a tenant whose users exist from before the registry did (the embedded default's older data)."""
     repository = TenantRepository(session)
     if await repository.get(data.id) is not None:
         raise Conflict(f"A tenant {data.id} already exists.", tenant_id=data.id)
@@ -97,21 +118,9 @@ async def create_tenant(
     )
     repository.add(tenant)
     await session.flush()
-    admin = await create_user(
-        session,
-        passwords,
-        tenant.id,
-        UserCreate(
-            email=data.first_admin.email,
-            password=data.first_admin.password,
-            display_name=data.first_admin.display_name,
-            roles=["admin"],
-            locale=data.first_admin.locale,
-        ),
-    )
     _announce(session, tenant, directory)
     log.info("tenants.created", tenant_id=tenant.id, hostnames=tenant.hostnames)
-    return tenant, admin
+    return tenant
 
 
 async def update_tenant(
