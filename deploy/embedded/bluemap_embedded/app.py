@@ -40,6 +40,13 @@ class EmbeddedConfig:
     port: int = 8000
     smtp_port: int = 8025
     demo: bool = True
+    # Hosts the demo tenant's site answers on besides 127.0.0.1, localhost and host (any other is 404).
+    hostnames: tuple[str, ...] = ()
+
+    @property
+    def demo_hostnames(self) -> list[str]:
+        own = [] if self.host in ("0.0.0.0", "::") else [self.host]  # noqa: S104 - compared, not bound
+        return [*own, *self.hostnames]
 
     @property
     def base_url(self) -> str:
@@ -105,7 +112,7 @@ def build(config: EmbeddedConfig) -> Starlette:
             async with running(*(s.runtime for s in services)):
                 if config.demo:
                     # The tenant first: its users and records belong to it.
-                    await seed_tenant(records, [config.host] if config.host not in ("0.0.0.0", "::") else [])  # noqa: S104
+                    await seed_tenant(records, config.demo_hostnames)
                     if await seed(records):
                         log.info("embedded.demo_loaded")
                 log.info("embedded.ready", url=config.base_url, mail=f"{config.base_url}/mail/", data_dir=str(data))
