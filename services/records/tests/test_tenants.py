@@ -130,6 +130,15 @@ async def test_a_suspended_tenant_answers_503_to_logins_and_tokens_until_resumed
     # Another tenant goes on as before.
     assert (await records.client.get("/v1/enterprises", headers=records.admin("ipe"))).status_code == 200
 
+    # The platform operator still signs in there, and resumes it.
+    made = await records.client.post(
+        "/v1/users",
+        json={"email": f"op@{data['id']}.example.org", "password": PASSWORD, "roles": [PLATFORM_OPERATOR]},
+        headers=records.token(data["id"], [ADMIN, PLATFORM_OPERATOR]),
+    )
+    assert made.status_code == 201, made.text
+    assert (await log_in(records, data["id"], f"op@{data['id']}.example.org")).status_code == 200
+
     resumed = await records.client.post(f"/v1/tenants/{data['id']}/resume", headers=operator(records))
     assert (resumed.json()["status"], resumed.json()["version"]) == ("active", 3)
     assert (await log_in(records, data["id"], data["first_admin"]["email"])).status_code == 200
