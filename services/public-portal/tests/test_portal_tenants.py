@@ -16,11 +16,11 @@ from portal_testing import (
     tenant_suspended,
 )
 
+from bluemap_portal.site.page_cache import PageCache
 from bluemap_shared.problems import PROBLEM_JSON
 
-pytestmark = pytest.mark.integration
 
-
+@pytest.mark.integration
 async def test_a_host_no_tenant_claims_answers_404_on_site_and_api(start: Start) -> None:
     async with start(page_cache_seconds=60) as svc:
         async with client(svc.site, host="nobody.example.org") as site:
@@ -35,6 +35,7 @@ async def test_a_host_no_tenant_claims_answers_404_on_site_and_api(start: Start)
             assert response.headers["content-type"] == PROBLEM_JSON
 
 
+@pytest.mark.integration
 async def test_a_suspended_tenant_answers_503_until_configured_again_without_a_restart(start: Start) -> None:
     enterprise_id = uuid4()
     async with start(page_cache_seconds=60) as svc:
@@ -60,6 +61,7 @@ async def test_a_suspended_tenant_answers_503_until_configured_again_without_a_r
             assert (await demo_api.get("/v1/enterprises")).status_code == 200
 
 
+@pytest.mark.integration
 async def test_pages_and_feeds_carry_the_tenants_name_and_follow_its_changes(start: Start) -> None:
     enterprise_id = uuid4()
     async with start(page_cache_seconds=60) as svc:
@@ -79,8 +81,31 @@ async def test_pages_and_feeds_carry_the_tenants_name_and_follow_its_changes(sta
             assert "<b>" not in home.split("<main", 1)[0]
             assert "绿色江河&lt;b&gt;" in (await demo.get(f"/enterprises/{enterprise_id}/feed.atom?lang=zh")).text
 
+            # Its brand colour comes in a stylesheet of its own (the CSP allows no inline style).
+            assert '/brand.css?c=0b5cab"' in home
+            await feed(
+                svc, tenant_configured("demo", version=3, brand_colour="#2E7D32", hostnames=["demo.example.org"])
+            )
+            home = (await demo.get("/?lang=zh")).text
+            link = home.split('<link rel="stylesheet" href="', 3)[2].split('"', 1)[0]
+            assert link == "/brand.css?c=2e7d32"
+            css = await demo.get(link)
+            assert css.headers["content-type"].startswith("text/css")
+            assert "--brand: #2e7d32" in css.text.lower()
+
             # Hosts move with the registry too: the old one is nobody's now.
-            await feed(svc, tenant_configured("demo", version=3, hostnames=["green.example.org"]))
+            await feed(svc, tenant_configured("demo", version=4, hostnames=["green.example.org"]))
             assert (await demo.get("/")).status_code == 404
             async with client(svc.site, host="green.example.org") as moved:
                 assert (await moved.get(f"/enterprises/{enterprise_id}")).status_code == 200
+
+
+def test_a_notice_dropping_every_page_has_the_tenants_read_again() -> None:
+    """Another replica's tenant change arrives as such a notice; pages must not be rendered from old settings."""
+    cache = PageCache(60.0)
+    dropped: list[str] = []
+    cache.on_drop_everything.append(lambda: dropped.append("tenants"))
+    cache.invalidate(["enterprise:ipe:1"])
+    assert dropped == []
+    cache.invalidate(None)
+    assert dropped == ["tenants"]

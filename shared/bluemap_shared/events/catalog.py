@@ -127,7 +127,7 @@ class TenantProfile(BaseModel):
     mail_sender_address: EmailAddress
     staff_email: EmailAddress | None = Field(default=None, description="Where unanswered Live Chat questions go")
     logo_url: str | None = Field(default=None, max_length=2000)
-    brand_colour: str = Field(default="#1565c0", pattern=r"^#[0-9a-fA-F]{6}$")
+    brand_colour: str = Field(default="#0b5cab", pattern=r"^#[0-9a-fA-F]{6}$")
     status: TenantStatus = "active"
     version: int = Field(ge=1, description="Grows with each change: a copy never goes back to an older one")
 

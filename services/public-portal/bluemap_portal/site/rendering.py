@@ -226,6 +226,12 @@ def site_name(request: Request, lang: str) -> str:
     return profile.name_zh if lang == "zh" else profile.name_en
 
 
+def brand_stylesheet(request: Request) -> str | None:
+    """The tenant's colours (/brand.css, named by the colour so caches keep it), None while no tenant is known."""
+    profile = current_profile(request)
+    return None if profile is None else f"{root_path(request)}/brand.css?c={profile.brand_colour[1:].lower()}"
+
+
 def page_context(request: Request, **extra: Any) -> dict[str, Any]:
     """What every page template needs: language, links that keep it, formatting helpers."""
     lang = page_language(request)
@@ -245,6 +251,7 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
         "html_lang": HTML_LANG[lang],
         # The tenant's own name, text (escaped like any data): never through _(), which marks its result safe.
         "site_name": site_name(request, lang),
+        "brand_css": brand_stylesheet(request),
         "href": href,
         "static": static,
         # The switch always names the language, so ?lang=zh also overrides a sticky English cookie.

@@ -22,7 +22,7 @@ class Tenant(SQLModel, table=True):
     mail_sender_address: str = Field(max_length=320)
     staff_email: str | None = Field(default=None, max_length=320)
     logo_url: str | None = Field(default=None, max_length=2000)
-    brand_colour: str = Field(default="#1565c0", max_length=7)
+    brand_colour: str = Field(default="#0b5cab", max_length=7)
     status: str = Field(default="active", max_length=20)
     suspended_reason: str | None = Field(default=None, max_length=2000)
     # Grows with each change; the events carry it so no copy ever goes back to an older state.

@@ -18,7 +18,7 @@ def _lower(value: object) -> object:
 Hostname = Annotated[
     str, BeforeValidator(_lower), Field(pattern=HOSTNAME_PATTERN, max_length=253, examples=["map.example.org"])
 ]
-BrandColour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1565c0"])]
+BrandColour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#0b5cab"])]
 LogoUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://", examples=["https://map.example.org/logo.svg"])]
 
 
@@ -48,7 +48,7 @@ class TenantSettingsIn(BaseModel):
     mail_sender_address: EmailStr
     staff_email: EmailStr | None = None
     logo_url: LogoUrl | None = None
-    brand_colour: BrandColour = "#1565c0"
+    brand_colour: BrandColour = "#0b5cab"
 
     _lower_hosts = field_validator("hostnames", mode="after")(_hosts)
 
