@@ -32,6 +32,8 @@ def configured(tenant: str, *, version: int = 1, **changes: Any) -> TenantConfig
         "name_en": f"Green River {tenant[-4:]}",
         "mail_sender_name": f"Green River {tenant[-4:]} 绿色江河",
         "mail_sender_address": f"noreply@{tenant}.example.org",
+        "logo_url": "https://logo.example.org/gr.svg",
+        "brand_colour": "#2e7d32",
         "version": version,
     }
     return TenantConfigured(tenant=TenantProfile.model_validate(fields | changes), configured_at=datetime.now(UTC))
@@ -78,6 +80,8 @@ async def test_each_tenants_email_carries_its_names_and_sender(start: Start, mai
             assert f"The Green River {tenant[-4:]} Database" in message["Text"]
             assert "蔚蓝地图" not in message["Text"]
             assert "Blue Map" not in message["Text"]
+            assert '<img src="https://logo.example.org/gr.svg"' in message["HTML"]
+            assert "border-bottom:3px solid #2e7d32" in message["HTML"]
 
         # A new sender takes effect for the next email, without a restart.
         later = f"ehs-{uuid4().hex[:10]}@example.com"

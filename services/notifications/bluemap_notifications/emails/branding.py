@@ -21,12 +21,23 @@ def _named(text: str, profile: TenantProfile, *, html: bool = False) -> str:
     return text.replace(PLATFORM_NAME_ZH, zh).replace(PLATFORM_NAME_EN, en)
 
 
+def _heading(profile: TenantProfile) -> str:
+    """The HTML body's first line: the tenant's logo (a web URL only) and name, in its brand colour."""
+    logo = ""
+    if profile.logo_url and profile.logo_url.lower().startswith(("https://", "http://")):
+        logo = f'<img src="{escape(profile.logo_url)}" alt="" height="32"> '
+    name = escape(f"{profile.name_zh} {profile.name_en}")
+    return f'<p style="border-bottom:3px solid {profile.brand_colour};padding-bottom:4px">{logo}<b>{name}</b></p>\n'
+
+
 def in_tenants_names(email: Email, profile: TenantProfile) -> None:
-    """Say the tenant's names where the texts say the platform's (subject, text and HTML bodies)."""
+    """Say the tenant's names where the texts say the platform's (subject, text and HTML bodies); its logo and
+    colour head the HTML body."""
     email.subject = " ".join(_named(email.subject, profile).split())
     email.body_text = _named(email.body_text, profile)
     if email.body_html:
-        email.body_html = _named(email.body_html, profile, html=True)
+        body = _named(email.body_html, profile, html=True)
+        email.body_html = body.replace("<body>\n", "<body>\n" + _heading(profile), 1)
 
 
 async def tenant_profiles(session: AsyncSession, tenant_ids: Iterable[str]) -> dict[str, TenantProfile]:
