@@ -190,6 +190,22 @@ async def test_the_command_line_creates_edits_suspends_resumes_and_lists(
     assert token.status_code == 200
 
 
+async def test_a_tenant_whose_users_predate_the_registry_is_registered_without_a_new_admin(
+    records: Running, tenant: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    email = f"old-admin@{tenant}.example.org"
+    made = await records.client.post(
+        "/v1/users", json={"email": email, "password": PASSWORD, "roles": [ADMIN]}, headers=records.admin(tenant)
+    )
+    assert made.status_code == 201
+    adopt = ["create", tenant, "--name-zh", "旧", "--name-en", "Old", "--mail-sender-name", "Old"]
+    assert await run_tenants([*adopt, "--mail-sender-address", "noreply@old.example.org"], records.service) == 0
+    assert shown(capsys)["id"] == tenant
+    assert (await log_in(records, tenant, email)).status_code == 200
+    assert await run_tenants(["suspend", tenant], records.service) == 0
+    assert (await log_in(records, tenant, email)).status_code == 503
+
+
 def test_create_user_refuses_a_tenant_the_registry_does_not_hold(
     sqlite_settings: RecordsSettings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from bluemap_records.bootstrap import RecordsService, bootstrap
 from bluemap_records.tenants import service
 from bluemap_records.tenants.repository import TenantRepository
-from bluemap_records.tenants.schemas import TenantCreate, TenantPublic, TenantUpdate
+from bluemap_records.tenants.schemas import TenantCreate, TenantPublic, TenantSettingsIn, TenantUpdate
 from bluemap_shared.problems import Problem
 
 SETTINGS = ("name_zh", "name_en", "default_language", "mail_sender_name", "mail_sender_address", "staff_email")
@@ -37,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     create = commands.add_parser("create", help="Create a tenant with its first admin")
     create.add_argument("tenant_id")
     settings(create, creating=True)
-    create.add_argument("--admin-email", required=True)
+    create.add_argument(
+        "--admin-email", help="The first admin; leave out only for a tenant whose users exist from before the registry"
+    )
     create.add_argument("--admin-password", help="Asked for when absent (kept out of the shell's history)")
     create.add_argument("--admin-name", default="")
     edit = commands.add_parser("edit", help="Change a tenant's settings")
@@ -70,10 +72,16 @@ def _show(tenant: Any) -> str:
 
 
 async def _run(records: RecordsService, args: argparse.Namespace) -> str:
+    # Other processes (the API) see the change within tenant_cache_seconds; this one at once.
+    directory = records.runtime.tenants
     async with records.runtime.sessionmaker() as session, session.begin():
         if args.command == "list":
             return "\n".join(_show(tenant) for tenant in await TenantRepository(session).all())
-        if args.command == "create":
+        if args.command == "create" and args.admin_email is None:
+            tenant = await service.register_tenant(
+                session, TenantSettingsIn.model_validate({"id": args.tenant_id, **_fields(args)}), directory
+            )
+        elif args.command == "create":
             password = args.admin_password or getpass.getpass("First admin's password: ")
             data = TenantCreate.model_validate(
                 {
@@ -82,14 +90,16 @@ async def _run(records: RecordsService, args: argparse.Namespace) -> str:
                     "first_admin": {"email": args.admin_email, "password": password, "display_name": args.admin_name},
                 }
             )
-            tenant, _admin = await service.create_tenant(session, records.passwords, data)
+            tenant, _admin = await service.create_tenant(session, records.passwords, data, directory)
         elif args.command == "edit":
             update = TenantUpdate.model_validate(_fields(args))
-            tenant = await service.update_tenant(session, args.tenant_id, update, may_change_hostnames=True)
+            tenant = await service.update_tenant(
+                session, args.tenant_id, update, may_change_hostnames=True, directory=directory
+            )
         elif args.command == "suspend":
-            tenant = await service.suspend_tenant(session, args.tenant_id, args.reason)
+            tenant = await service.suspend_tenant(session, args.tenant_id, args.reason, directory)
         else:
-            tenant = await service.resume_tenant(session, args.tenant_id)
+            tenant = await service.resume_tenant(session, args.tenant_id, directory)
         return _show(tenant)
 
 
