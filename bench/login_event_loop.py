@@ -64,11 +64,13 @@ async def probe(base: str, count: int) -> list[float]:
     return timings
 
 
-async def fail_logins(base: str, email: str, stop: asyncio.Event) -> int:
+async def fail_logins(base: str, tenant: str, email: str, stop: asyncio.Event) -> int:
     done = 0
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         while not stop.is_set():
-            response = await client.post("/v1/auth/token", data={"username": email, "password": "wrong-password"})
+            response = await client.post(
+                "/v1/auth/token", data={"username": email, "password": "wrong-password", "tenant": tenant}
+            )
             assert response.status_code == 401, response.text
             done += 1
     return done
@@ -103,7 +105,7 @@ async def measure(passwords: PasswordHashing, clients: int, probes: int) -> dict
             created.raise_for_status()
         idle = await probe(base, probes)
         stop = asyncio.Event()
-        load = [asyncio.create_task(fail_logins(base, email, stop)) for _ in range(clients)]
+        load = [asyncio.create_task(fail_logins(base, tenant, email, stop)) for _ in range(clients)]
         await asyncio.sleep(1.0)
         started = time.perf_counter()
         loaded = await probe(base, probes)

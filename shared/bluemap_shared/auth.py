@@ -17,6 +17,8 @@ from bluemap_shared.problems import Forbidden, Unauthorized
 ADMIN = "admin"
 REVIEWER = "reviewer"
 ENTERPRISE = "enterprise"
+# Runs the platform: creates, edits and suspends tenants (a role above a tenant's admin).
+PLATFORM_OPERATOR = "platform-operator"
 OPERATOR_ROLES = frozenset({ADMIN, REVIEWER})
 ALGORITHMS = ["RS256", "ES256", "EdDSA"]
 
@@ -170,7 +172,12 @@ async def current_principal(
     if credentials is None:
         raise Unauthorized("A bearer token is required.")
     verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify(credentials.credentials)
+    principal = await verifier.verify(credentials.credentials)
+    tenants = getattr(request.app.state, "tenants", None)
+    if tenants is not None and PLATFORM_OPERATOR not in principal.roles:
+        # A suspended tenant's tokens stay valid in form; the platform operator may still act (resume it).
+        await tenants.check_active(principal.tenant_id)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -191,3 +198,4 @@ def require_roles(*roles: str) -> Any:
 Operator = Annotated[Principal, require_roles(ADMIN, REVIEWER)]
 Admin = Annotated[Principal, require_roles(ADMIN)]
 EnterpriseUser = Annotated[Principal, require_roles(ENTERPRISE)]
+PlatformOperator = Annotated[Principal, require_roles(PLATFORM_OPERATOR)]

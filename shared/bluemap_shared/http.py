@@ -125,6 +125,8 @@ def create_service_app(
     )
     app.state.runtime = runtime
     app.state.token_verifier = runtime.token_verifier
+    # Suspended tenants' tokens are refused (503) by current_principal; bluemap_shared.tenants.
+    app.state.tenants = runtime.tenants
     # Where X-Forwarded-For may be believed (bluemap_shared.client_ip): login throttling, commitment answers.
     app.state.trusted_proxies = runtime.settings.trusted_proxies
     install_problem_handlers(app)

@@ -31,6 +31,7 @@ from bluemap_shared.offboarding import TenantData
 from bluemap_shared.retention import RetentionLoop, RetentionPolicy, older_than
 from bluemap_shared.settings import ServiceSettings
 from bluemap_shared.storage import S3Storage
+from bluemap_shared.tenants import TenantDirectory, copy_loader
 from bluemap_shared.tracing import instrument_engine, tracer_provider
 
 log = structlog.get_logger()
@@ -55,6 +56,9 @@ class ServiceRuntime:
     tracer_provider: TracerProvider
     retention: RetentionLoop
     tenant_data: TenantData
+
+    # The tenants' settings as this service knows them (its copy; records: its registry).
+    tenants: TenantDirectory
     readiness: dict[str, Check] = field(default_factory=dict)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_start: list[Check] = field(default_factory=list)
@@ -128,6 +132,7 @@ class ServiceRuntime:
             or TokenVerifier(
                 HttpJwks(settings.jwks_url), issuer=settings.token_issuer, audience=settings.token_audience
             ),
+            tenants=TenantDirectory(copy_loader(sessionmaker), ttl=settings.tenant_cache_seconds),
         )
         runtime.background.append(runtime.retention.run)
         runtime.readiness["database"] = lambda: ping(engine)

@@ -99,6 +99,8 @@ class ServiceSettings(BaseSettings):
     # sending); requests, event streams, the batch in hand and the relay's batch then get grace seconds.
     shutdown_drain_seconds: float = 2.0
     shutdown_grace_seconds: float = 20.0
+    # Another replica's change to a tenant shows here after at most this long (the replica that handled it: at once).
+    tenant_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     host: str = "127.0.0.1"
     port: int = 8000
     trusted_proxies: list[IPv4Network | IPv6Network] = Field(

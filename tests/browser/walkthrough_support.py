@@ -81,7 +81,7 @@ def _wait_until_ready(base_url: str, process: subprocess.Popen[Any], timeout: fl
         try:
             response = httpx.post(
                 f"{base_url}/api/records/v1/auth/token",
-                data={"username": REVIEWER[0], "password": REVIEWER[1]},
+                data={"username": REVIEWER[0], "password": REVIEWER[1], "tenant": "ipe"},
                 timeout=5,
             )
             if response.status_code == 200:

@@ -1,6 +1,7 @@
 """Runs each service as its own OS process on the real servers, like a distributed deployment."""
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -162,7 +163,25 @@ class Platform:
         path = self.log_path(service)
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
+    def create_tenant(self, tenant: str) -> None:
+        """Register the tenant (on this machine's hosts, the platform's names and sender) unless it exists."""
+        command = ["tenants", "create", tenant, "--name-zh", "蔚蓝地图", "--name-en", "Blue Map"]
+        command += ["--hostname", "127.0.0.1", "--hostname", "localhost"]
+        command += ["--mail-sender-name", "Blue Map 蔚蓝地图", "--mail-sender-address", "noreply@bluemap.example.org"]
+        command += ["--admin-email", f"first-admin@{tenant}.example.org", "--admin-password", secrets.token_urlsafe(18)]
+        result = subprocess.run(
+            [sys.executable, "-m", "bluemap_records", *command],
+            env=self.env("records"),
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0 and "already exists" not in result.stderr:
+            raise RuntimeError(f"tenants create {tenant} failed: {result.stderr}")
+
     def create_user(self, *args: str) -> str:
+        """`create-user` with args; its --tenant is registered first (create-user refuses unknown tenants)."""
+        if "--tenant" in args:
+            self.create_tenant(args[args.index("--tenant") + 1])
         result = subprocess.run(
             [sys.executable, "-m", "bluemap_records", "create-user", *args],
             env=self.env("records"),

@@ -17,6 +17,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-demo", action="store_true", help="do not load the demo tenant, accounts and records")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--hostname",
+        action="append",
+        default=[],
+        help="another host the demo site answers on (repeat for more); 127.0.0.1 and localhost always do",
+    )
     parser.add_argument("--smtp-port", type=int, default=8025, help="port of the local mail catcher")
     parser.add_argument("--log-json", action="store_true", help="JSON logs instead of console lines")
     args = parser.parse_args(argv)
@@ -30,6 +36,7 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         smtp_port=args.smtp_port,
         demo=not args.no_demo,
+        hostnames=tuple(args.hostname),
     )
     uvicorn.run(build(config), host=args.host, port=args.port, log_config=None, access_log=False)
 

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from bluemap_documents.bootstrap import bootstrap as documents_bootstrap
 from bluemap_documents.settings import DocumentsSettings
-from bluemap_embedded.demo import seed
+from bluemap_embedded.demo import seed, seed_tenant
 from bluemap_embedded.mailcatcher import MailCatcher, mail_viewer
 from bluemap_explanations.bootstrap import bootstrap as explanations_bootstrap
 from bluemap_explanations.settings import ExplanationsSettings
@@ -40,6 +40,13 @@ class EmbeddedConfig:
     port: int = 8000
     smtp_port: int = 8025
     demo: bool = True
+    # Hosts the demo tenant's site answers on besides 127.0.0.1, localhost and host (any other is 404).
+    hostnames: tuple[str, ...] = ()
+
+    @property
+    def demo_hostnames(self) -> list[str]:
+        own = [] if self.host in ("0.0.0.0", "::") else [self.host]  # noqa: S104 - compared, not bound
+        return [*own, *self.hostnames]
 
     @property
     def base_url(self) -> str:
@@ -103,8 +110,11 @@ def build(config: EmbeddedConfig) -> Starlette:
         catcher.start()
         try:
             async with running(*(s.runtime for s in services)):
-                if config.demo and await seed(records):
-                    log.info("embedded.demo_loaded")
+                if config.demo:
+                    # The tenant first: its users and records belong to it.
+                    await seed_tenant(records, config.demo_hostnames)
+                    if await seed(records):
+                        log.info("embedded.demo_loaded")
                 log.info("embedded.ready", url=config.base_url, mail=f"{config.base_url}/mail/", data_dir=str(data))
                 yield
         finally:

@@ -1,4 +1,4 @@
-"""Demo data for the embedded default: a tenant, its staff, enterprises and their records."""
+"""Demo data for the embedded default: a tenant, its staff, a platform operator, enterprises and their records."""
 
 import csv
 from dataclasses import dataclass
@@ -16,6 +16,10 @@ from bluemap_records.identity.schemas import UserCreate
 from bluemap_records.identity.service import create_user
 from bluemap_records.records.schemas import RecordCreate
 from bluemap_records.records.service import publish_record
+from bluemap_records.tenants.repository import TenantRepository
+from bluemap_records.tenants.schemas import TenantSettingsIn
+from bluemap_records.tenants.service import register_tenant
+from bluemap_shared.auth import PLATFORM_OPERATOR
 
 log = structlog.get_logger()
 
@@ -35,7 +39,34 @@ ACCOUNTS = (
     DemoAccount("admin@ipe.example.org", "bluemap-admin-demo", ("admin",), "IPE 管理员 Admin"),
     DemoAccount("reviewer@ipe.example.org", "bluemap-reviewer-demo", ("reviewer",), "IPE 审核员 Reviewer"),
     DemoAccount("ehs@yongan-xingqing.example.cn", "bluemap-enterprise-demo", ("enterprise",), "永安兴庆 EHS"),
+    DemoAccount("operator@bluemap.example.org", "bluemap-operator-demo", (PLATFORM_OPERATOR,), "平台运营 Operator"),
 )
+# Hosts the demo site answers on; any other host is 404, as with every tenant.
+LOCAL_HOSTS = ["127.0.0.1", "localhost"]
+
+
+def demo_tenant(hostnames: list[str]) -> TenantSettingsIn:
+    """The one tenant of the demo: the platform's names and the embedded mail catcher's sender."""
+    return TenantSettingsIn(
+        id=TENANT,
+        name_zh="蔚蓝地图",
+        name_en="Blue Map",
+        hostnames=list(dict.fromkeys([*LOCAL_HOSTS, *hostnames])),
+        default_language="zh",
+        mail_sender_name="Blue Map 蔚蓝地图",
+        mail_sender_address="noreply@bluemap.example.org",
+        staff_email="staff@ipe.example.org",
+    )
+
+
+async def seed_tenant(records: RecordsService, hostnames: list[str]) -> bool:
+    """Register the demo tenant unless the registry has it (data of an older run may have its users already)."""
+    async with records.runtime.sessionmaker() as session, session.begin():
+        if await TenantRepository(session).get(TENANT) is not None:
+            return False
+        await register_tenant(session, demo_tenant(hostnames), records.runtime.tenants)
+    log.info("demo.tenant_registered", tenant=TENANT)
+    return True
 
 
 async def seed(records: RecordsService) -> bool:

@@ -26,6 +26,7 @@ from bluemap_shared.http import create_service_app
 from bluemap_shared.messaging.transport import Transport
 from bluemap_shared.runtime import ServiceRuntime
 from bluemap_shared.storage import FilesystemStorage, ObjectStorage, S3Storage
+from bluemap_shared.tenants import keep_tenant_copy
 
 NAME = "documents"
 
@@ -86,6 +87,7 @@ def bootstrap(
         renderer,
         render_time=register_render_metrics(runtime),
         tracer_provider=runtime.tracer_provider,
+        tenants=runtime.tenants,
     )
     collector = ObjectCollector(
         runtime.sessionmaker,
@@ -96,6 +98,7 @@ def bootstrap(
     runtime.background += [render_worker.run, collector.run]
     runtime.tenant_data.hooks.append(TenantObjects(runtime.sessionmaker, storage))
     register_directory_handlers(runtime.consumer)
+    keep_tenant_copy(runtime.consumer, runtime.tenants)
     register_submission_handlers(runtime.consumer, render_worker.wake)
     app = create_service_app(
         runtime,

@@ -19,6 +19,7 @@ from bluemap_shared.cli import transport_for
 from bluemap_shared.http import create_service_app
 from bluemap_shared.messaging.transport import Transport
 from bluemap_shared.runtime import ServiceRuntime
+from bluemap_shared.tenants import keep_tenant_copy
 
 NAME = "explanations"
 
@@ -45,6 +46,7 @@ def bootstrap(
         token_verifier=token_verifier,
     )
     register_record_handlers(runtime.consumer)
+    keep_tenant_copy(runtime.consumer, runtime.tenants)
     register_explanation_handlers(runtime.consumer)
     register_submission_handlers(runtime.consumer)
     app = create_service_app(

@@ -29,6 +29,7 @@ from bluemap_shared.http import create_service_app
 from bluemap_shared.mail import SmtpMailer
 from bluemap_shared.messaging.transport import Transport
 from bluemap_shared.runtime import ServiceRuntime
+from bluemap_shared.tenants import keep_tenant_copy
 
 NAME = "notifications"
 
@@ -85,6 +86,7 @@ def bootstrap(
         concurrency=settings.send_concurrency if runtime.engine.dialect.name == "postgresql" else 1,
         fetcher=AttachmentFetcher(timeout=settings.attachment_timeout, max_bytes=settings.attachment_max_bytes),
         tracer_provider=runtime.tracer_provider,
+        tenants=runtime.tenants,
     )
     reminders = ReminderScheduler(
         runtime.sessionmaker,
@@ -128,6 +130,7 @@ def bootstrap(
         wake_dispatcher=dispatcher.wake,
         wake_webhooks=webhooks.wake,
     )
+    keep_tenant_copy(runtime.consumer, runtime.tenants)
 
     # Readiness stays database + broker: with SMTP down, mail waits in the table and is retried.
     async def email_dispatcher() -> None:

@@ -8,6 +8,7 @@ from bluemap_notifications.emails.models import Email, EmailAttachment
 from bluemap_notifications.follows.models import Follow
 from bluemap_notifications.webhooks.models import WEBHOOK_TABLES
 from bluemap_shared.messaging.models import MESSAGING_TABLES
+from bluemap_shared.tenants import TENANT_TABLES
 
 TABLES = (
     Email.__table__,  # type: ignore[attr-defined]
@@ -22,4 +23,5 @@ TABLES = (
     DigestItem.__table__,  # type: ignore[attr-defined]
     *WEBHOOK_TABLES,
     *MESSAGING_TABLES,
+    *TENANT_TABLES,
 )

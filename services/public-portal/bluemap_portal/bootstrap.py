@@ -24,6 +24,7 @@ from bluemap_shared.cli import transport_for
 from bluemap_shared.http import StrictTransportSecurity, create_service_app
 from bluemap_shared.messaging.transport import Transport
 from bluemap_shared.runtime import ServiceRuntime
+from bluemap_shared.tenants import keep_tenant_copy
 from bluemap_shared.tracing import instrument_app
 
 NAME = "public-portal"
@@ -53,6 +54,7 @@ def bootstrap(
         token_verifier=token_verifier,
     )
     register_handlers(runtime.consumer)
+    keep_tenant_copy(runtime.consumer, runtime.tenants)
     app = create_service_app(
         runtime,
         title="Blue Map public portal",

@@ -13,6 +13,7 @@ from bluemap_portal.history.models import (
 )
 from bluemap_portal.records.models import PortalRecord
 from bluemap_shared.messaging.models import MESSAGING_TABLES
+from bluemap_shared.tenants import TENANT_TABLES
 
 TABLES = (
     PortalEnterprise.__table__,  # type: ignore[attr-defined]
@@ -27,4 +28,5 @@ TABLES = (
     HistoryHead.__table__,  # type: ignore[attr-defined]
     HistorySigningKey.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
+    *TENANT_TABLES,
 )

@@ -14,10 +14,10 @@ class PortalSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BLUEMAP_PORTAL_", extra="ignore")
 
     port: int = 8100
+    # One deployment, several operators: the Host a visitor asked for picks the tenant whose registry entry
+    # lists it (records' tenant registry, copied here by TenantConfigured); other hosts answer 404. Only
+    # while the portal knows no tenant at all does every host get this one (see tenancy.py).
     default_tenant: str = "ipe"
-    # One deployment, several operators: the Host a visitor asked for picks the tenant,
-    # e.g. BLUEMAP_PORTAL_TENANT_HOSTS='{"map.ipe.org.cn": "ipe", "bluemap.example.org": "demo"}'.
-    tenant_hosts: dict[str, str] = {}
     # Published documents download from the documents service's public endpoint, without a token.
     documents_public_base_url: str = "http://127.0.0.1:8000/api/documents"
     page_size: int = Field(default=20, ge=1, le=100, description="Items per page of a listing")
@@ -91,11 +91,6 @@ class PortalSettings(ServiceSettings):
         if not value.lower().startswith(("https://", "http://")):
             raise ValueError("documents_public_base_url must be an http(s) URL")
         return value.rstrip("/")
-
-    @field_validator("tenant_hosts")
-    @classmethod
-    def _lower_case_hosts(cls, value: dict[str, str]) -> dict[str, str]:
-        return {host.strip().lower(): tenant for host, tenant in value.items()}
 
 
 def current_settings(request: Request) -> PortalSettings:

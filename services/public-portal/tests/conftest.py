@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from portal_testing import Start
+from portal_testing import TENANT_HOSTS, Start, feed, tenant_configured
 
 from bluemap_portal.bootstrap import PortalService, bootstrap
 from bluemap_portal.settings import PortalSettings
@@ -21,11 +21,12 @@ def start(create_database: Callable[[str], Awaitable[str]]) -> Start:
     async def started(**overrides: Any) -> AsyncIterator[PortalService]:
         fields: dict[str, Any] = {
             "database_url": await create_database("portal"),
-            "tenant_hosts": {"Demo.Example.org": "demo"},
             "log_json": False,
         }
         svc = bootstrap(PortalSettings(**(fields | overrides)), InProcessTransport())
         async with running(svc.runtime):
+            # Two tenants, each on its own host: every test reads the one it means by its Host.
+            await feed(svc, *(tenant_configured(tenant) for tenant in TENANT_HOSTS))
             yield svc
 
     return started

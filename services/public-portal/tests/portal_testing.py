@@ -17,6 +17,9 @@ from bluemap_shared.events.catalog import (
     PdfRendered,
     RecordPublished,
     RecordStatusChanged,
+    TenantConfigured,
+    TenantProfile,
+    TenantSuspended,
 )
 from bluemap_shared.events.envelope import Envelope, IntegrationEvent
 
@@ -69,6 +72,30 @@ def published(enterprise: EnterpriseSnapshot, **changes: Any) -> RecordPublished
         "explanation_due_on": date(2020, 3, 13),
     }
     return RecordPublished.model_validate(fields | changes)
+
+
+# The two tenants of the portal tests, by the hosts their sites answer on.
+TENANT_HOSTS = {"ipe": ["portal.example.org"], "demo": ["demo.example.org"]}
+
+
+def tenant_configured(tenant_id: str, *, version: int = 1, **changes: Any) -> Envelope[Any]:
+    """The registry's TenantConfigured of a tenant (records sends it when the tenant is created or edited)."""
+    fields: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "name_zh": f"{tenant_id} 环境信息公开",
+        "name_en": f"{tenant_id.upper()} Environmental Disclosure",
+        "hostnames": TENANT_HOSTS.get(tenant_id, [f"{tenant_id}.example.org"]),
+        "mail_sender_name": f"{tenant_id} mail",
+        "mail_sender_address": f"noreply@{tenant_id}.example.org",
+        "version": version,
+    }
+    event = TenantConfigured(tenant=TenantProfile.model_validate(fields | changes), configured_at=datetime.now(UTC))
+    return envelope(event, tenant=tenant_id)
+
+
+def tenant_suspended(tenant_id: str, *, version: int) -> Envelope[Any]:
+    event = TenantSuspended(tenant_id=tenant_id, version=version, reason="test", suspended_at=datetime.now(UTC))
+    return envelope(event, tenant=tenant_id)
 
 
 async def feed(svc: PortalService, *envelopes: Envelope[Any]) -> None:

@@ -5,7 +5,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from portal_testing import envelope, feed, published, snapshot
+from portal_testing import envelope, feed, published, snapshot, tenant_configured
 
 from bluemap_portal.bootstrap import bootstrap
 from bluemap_portal.history import service
@@ -35,7 +35,7 @@ async def test_a_log_past_its_stored_subtrees_verifies_and_its_key_is_encrypted(
         async with svc.runtime.sessionmaker() as session, session.begin():
             await service.append(session, [change(i) for i in range(300, 530)])  # a second batch on its frontier
         assert await svc.history.publish() == 1
-        api = httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="http://portal")
+        api = httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="http://portal.example.org")
         async with api:
             head = (await api.get("/v1/history/head")).json()
             assert head["tree_size"] == 531
@@ -58,13 +58,13 @@ async def test_every_head_signature_holds_for_each_tenant_key(tmp_path: Path) ->
     settings = PortalSettings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}",
         log_json=False,
-        tenant_hosts={"demo.example.org": "demo"},
     )
     svc = bootstrap(settings, InProcessTransport())
     async with running(svc.runtime):
+        await feed(svc, tenant_configured("ipe"), tenant_configured("demo"))
         await feed(svc, envelope(published(snapshot(uuid4()))), envelope(published(snapshot(uuid4())), tenant="demo"))
         assert await svc.history.publish() == 2
-        api = httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="http://portal")
+        api = httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="http://portal.example.org")
         async with api:
             ipe = (await api.get("/v1/history/public-key")).json()
             assert (await verify_history(api)).ok
@@ -93,7 +93,7 @@ async def test_changes_about_a_retracted_record_keep_only_their_digest(tmp_path:
         )
         await feed(svc, envelope(record), envelope(retracted), envelope(late))
         await svc.history.publish()
-        api = httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="http://portal")
+        api = httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="http://portal.example.org")
         async with api:
             entries = (await api.get("/v1/history/entries")).json()
             assert [e["leaf"]["kind"] for e in entries] == ["record-published", "record-retracted", "record-revised"]

@@ -1,13 +1,18 @@
 """Pure portal logic: grouping records by type, tenants by host, words by language."""
 
+import asyncio
 from datetime import UTC, date, datetime
 from uuid import uuid4
+
+import pytest
 
 from bluemap_portal.records.models import PortalRecord
 from bluemap_portal.records.service import group_by_type
 from bluemap_portal.site.i18n import format_date, language, status_label
 from bluemap_portal.site.rendering import is_web_url
 from bluemap_portal.tenancy import host_name, tenant_for_host
+from bluemap_shared.events.catalog import TenantProfile
+from bluemap_shared.tenants import TenantDirectory, TenantSuspendedProblem, UnknownHost
 
 
 def record(record_type: str, issued_on: date, title: str = "t") -> PortalRecord:
@@ -50,12 +55,45 @@ def test_no_records_no_groups() -> None:
     assert group_by_type([]) == []
 
 
-def test_tenant_comes_from_the_host_without_port() -> None:
-    hosts = {"map.ipe.org.cn": "ipe", "demo.example.org": "demo"}
-    assert tenant_for_host("demo.example.org", tenant_hosts=hosts, default="ipe") == "demo"
-    assert tenant_for_host("DEMO.example.org:8443", tenant_hosts=hosts, default="ipe") == "demo"
-    assert tenant_for_host("elsewhere.example", tenant_hosts=hosts, default="ipe") == "ipe"
-    assert tenant_for_host(None, tenant_hosts=hosts, default="x") == "x"
+def test_the_host_names_the_tenant_unknown_ones_are_404_suspended_ones_503() -> None:
+    def profile(tenant_id: str, hosts: list[str], status: str = "active") -> TenantProfile:
+        return TenantProfile.model_validate(
+            {
+                "tenant_id": tenant_id,
+                "name_zh": tenant_id,
+                "name_en": tenant_id,
+                "hostnames": hosts,
+                "mail_sender_name": tenant_id,
+                "mail_sender_address": f"noreply@{tenant_id}.example.org",
+                "status": status,
+                "version": 1,
+            }
+        )
+
+    async def loaded() -> list[TenantProfile]:
+        return [
+            profile("ipe", ["map.ipe.org.cn"]),
+            profile("demo", ["demo.example.org"]),
+            profile("off", ["off.org"], "suspended"),
+        ]
+
+    async def nothing() -> list[TenantProfile]:
+        return []
+
+    async def check() -> None:
+        directory = TenantDirectory(loaded)
+        assert (await tenant_for_host("demo.example.org", directory, default="ipe"))[0] == "demo"
+        assert (await tenant_for_host("DEMO.example.org:8443", directory, default="ipe"))[0] == "demo"
+        with pytest.raises(UnknownHost):
+            await tenant_for_host("elsewhere.example", directory, default="ipe")
+        with pytest.raises(UnknownHost):
+            await tenant_for_host(None, directory, default="ipe")
+        with pytest.raises(TenantSuspendedProblem):
+            await tenant_for_host("off.org", directory, default="ipe")
+        # A portal that knows no tenant yet (before the registry's first event) serves its default one.
+        assert await tenant_for_host("anything.example", TenantDirectory(nothing), default="x") == ("x", None)
+
+    asyncio.run(check())
     assert host_name("[::1]:8000") == "[::1]"
     assert host_name("127.0.0.1:8000") == "127.0.0.1"
 

@@ -119,6 +119,7 @@ async def site(tmp_path: Path, records: Records) -> AsyncIterator[httpx.AsyncCli
         log_json=False,
     )
     portal = bootstrap(settings, InProcessTransport(), token_verifier=ISSUER.verifier)
+    await portal.runtime.migrate()  # the site reads its copy of the tenant registry
 
     async def stubbed() -> AsyncIterator[httpx.AsyncClient]:
         async with httpx.AsyncClient(transport=httpx.MockTransport(records.handle)) as client:

@@ -113,6 +113,7 @@ async def site(tmp_path: Path, issuer: TokenIssuer, stub: Stub) -> AsyncIterator
         log_json=False,
     )
     portal = bootstrap(settings, InProcessTransport(), token_verifier=issuer.verifier)
+    await portal.runtime.migrate()  # the site reads its copy of the tenant registry
 
     async def stubbed() -> AsyncIterator[httpx.AsyncClient]:
         async with httpx.AsyncClient(transport=httpx.MockTransport(stub.handle)) as client:

@@ -1,4 +1,4 @@
-"""`python -m bluemap_records serve|migrate|create-user|import`."""
+"""`python -m bluemap_records serve|migrate|create-user|import|tenants`."""
 
 import argparse
 import asyncio
@@ -8,7 +8,11 @@ from bluemap_records.bootstrap import bootstrap
 from bluemap_records.identity.schemas import UserCreate
 from bluemap_records.identity.service import create_user
 from bluemap_records.imports.cli import run_import
+from bluemap_records.tenants.cli import run_tenants
+from bluemap_records.tenants.service import require_active
+from bluemap_shared.auth import PLATFORM_OPERATOR
 from bluemap_shared.cli import service_main
+from bluemap_shared.problems import Problem
 
 
 async def _create_user(argv: list[str]) -> None:
@@ -16,7 +20,9 @@ async def _create_user(argv: list[str]) -> None:
     parser.add_argument("--tenant", required=True)
     parser.add_argument("--email", required=True)
     parser.add_argument("--password", required=True)
-    parser.add_argument("--role", action="append", required=True, choices=["admin", "reviewer", "enterprise"])
+    parser.add_argument(
+        "--role", action="append", required=True, choices=["admin", "reviewer", "enterprise", PLATFORM_OPERATOR]
+    )
     parser.add_argument("--enterprise-id")
     parser.add_argument("--name", default="")
     args = parser.parse_args(argv)
@@ -29,9 +35,16 @@ async def _create_user(argv: list[str]) -> None:
         enterprise_id=args.enterprise_id,
         display_name=args.name,
     )
-    async with service.runtime.sessionmaker() as session, session.begin():
-        user = await create_user(session, service.passwords, args.tenant, data)
-    await service.runtime.engine.dispose()
+    try:
+        async with service.runtime.sessionmaker() as session, session.begin():
+            # Tenants exist only in the registry: `tenants create` first, never one made up by a typo here.
+            await require_active(session, args.tenant)
+            user = await create_user(session, service.passwords, args.tenant, data)
+    except Problem as exc:
+        print(f"{exc.title}: {exc.detail}", file=sys.stderr)
+        sys.exit(2)
+    finally:
+        await service.runtime.engine.dispose()
     print(user.id)
 
 
@@ -40,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     if args[:1] == ["create-user"]:
         asyncio.run(_create_user(args[1:]))
         return
+    if args[:1] == ["tenants"]:
+        sys.exit(asyncio.run(run_tenants(args[1:])))
     if args[:1] == ["import"]:
         sys.exit(asyncio.run(run_import(args[1:])))
     service_main("records", bootstrap, args)

@@ -16,11 +16,14 @@ from bluemap_records.imports.jobs import ImportJobs
 from bluemap_records.records.endpoints import router as records_router
 from bluemap_records.records.handlers import register_handlers
 from bluemap_records.settings import RecordsSettings
+from bluemap_records.tenants.endpoints import router as tenants_router
+from bluemap_records.tenants.service import registry_loader
 from bluemap_shared.auth import StaticJwks, TokenVerifier
 from bluemap_shared.cli import transport_for
 from bluemap_shared.http import create_service_app
 from bluemap_shared.messaging.transport import Transport
 from bluemap_shared.runtime import ServiceRuntime
+from bluemap_shared.tenants import TenantDirectory
 
 NAME = "records"
 LOGIN_FAILURES_SWEEP_SECONDS = 3600.0
@@ -55,6 +58,8 @@ def bootstrap(
         transport or transport_for(settings, f"bluemap-{NAME}"),
         token_verifier=verifier,
     )
+    # Records owns the registry: its directory reads the registry, not a copy.
+    runtime.tenants = TenantDirectory(registry_loader(runtime.sessionmaker), ttl=settings.tenant_cache_seconds)
     register_handlers(runtime.consumer)
     imports = ImportJobs(runtime.sessionmaker)
     runtime.background.append(imports.run)
@@ -72,8 +77,8 @@ def bootstrap(
         runtime,
         title="Blue Map records service",
         description="Enterprise directory, government records about enterprises, bulk import, and the built-in "
-        "identity provider.",
-        routers=[identity_router, enterprises_router, records_router, imports_router],
+        "identity provider with its tenant registry.",
+        routers=[identity_router, tenants_router, enterprises_router, records_router, imports_router],
     )
     app.state.signing_key = signing_key
     app.state.import_jobs = imports

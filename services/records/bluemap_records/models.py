@@ -4,6 +4,7 @@ from bluemap_records.enterprises.models import Enterprise, EnterpriseEmailChange
 from bluemap_records.identity.models import LoginFailures, User
 from bluemap_records.imports.models import ImportRejection, RecordImport
 from bluemap_records.records.models import Record, RecordRevision, RecordStatusChange
+from bluemap_records.tenants.models import Tenant
 from bluemap_shared.messaging.models import MESSAGING_TABLES
 
 TABLES = (
@@ -16,6 +17,7 @@ TABLES = (
     ImportRejection.__table__,  # type: ignore[attr-defined]
     User.__table__,  # type: ignore[attr-defined]
     LoginFailures.__table__,  # type: ignore[attr-defined]
+    Tenant.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )
 # Tables whose rows name no tenant (offboarding leaves them; they expire on their own).

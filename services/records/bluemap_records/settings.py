@@ -16,7 +16,6 @@ class RecordsSettings(ServiceSettings):
     port: int = 8101
     jwt_private_key_file: Path | None = None
     token_lifetime_seconds: int = 3600
-    default_tenant: str = "ipe"
     import_max_upload_bytes: int = Field(default=2 * GIB, gt=0, description="Largest import file accepted")
     import_batch_size: int = Field(default=5000, ge=1, le=50_000, description="Rows per import transaction")
     import_sync_rows: int = Field(

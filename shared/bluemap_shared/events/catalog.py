@@ -104,6 +104,67 @@ class RecordPublished(IntegrationEvent):
         return str(self.record_id)
 
 
+# --- Tenants (records owns the registry; every service keeps a copy of the settings it reads) ---
+
+TENANT_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+HOSTNAME_PATTERN = r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+TenantStatus = Literal["active", "suspended"]
+
+
+class TenantProfile(BaseModel):
+    """A tenant's settings as every service reads them: names, hosts, language, mail sender, brand, status."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str = Field(pattern=TENANT_ID_PATTERN)
+    name_zh: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+    hostnames: list[Annotated[str, Field(pattern=HOSTNAME_PATTERN, max_length=253)]] = Field(
+        default_factory=list, description="Hosts the public site answers for this tenant (lower case, no port)"
+    )
+    default_language: Literal["zh", "en"] = "zh"
+    mail_sender_name: str = Field(min_length=1, max_length=200)
+    mail_sender_address: EmailAddress
+    staff_email: EmailAddress | None = Field(default=None, description="Where unanswered Live Chat questions go")
+    logo_url: str | None = Field(default=None, max_length=2000)
+    brand_colour: str = Field(default="#0b5cab", pattern=r"^#[0-9a-fA-F]{6}$")
+    status: TenantStatus = "active"
+    version: int = Field(ge=1, description="Grows with each change: a copy never goes back to an older one")
+
+
+@register
+class TenantConfigured(IntegrationEvent):
+    """A tenant was created, edited or resumed; carries all of its settings (event-carried state)."""
+
+    event_type = "org.bluemap.records.tenant-configured.v1"
+    topic = RECORDS_TOPIC
+
+    tenant: TenantProfile
+    configured_at: datetime
+
+    def subject(self) -> str:
+        return self.tenant.tenant_id
+
+
+@register
+class TenantSuspended(IntegrationEvent):
+    """The platform operator suspended a tenant: its site and API answer 503 until it is configured again."""
+
+    event_type = "org.bluemap.records.tenant-suspended.v1"
+    topic = RECORDS_TOPIC
+
+    tenant_id: str = Field(pattern=TENANT_ID_PATTERN)
+    version: int = Field(ge=1)
+    reason: str = Field(default="", max_length=2000)
+    suspended_at: datetime
+
+    def subject(self) -> str:
+        return self.tenant_id
+
+
+# --- End of tenants ---
+
+
 @register
 class EnterpriseUpdated(IntegrationEvent):
     """An enterprise's directory entry changed (names, region, registered emails, status)."""

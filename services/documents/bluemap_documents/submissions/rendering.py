@@ -18,11 +18,13 @@ from zoneinfo import ZoneInfo
 import qrcode
 import qrcode.constants
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 from weasyprint import HTML
 
 from bluemap_shared.events.catalog import ExplanationSubmitted
 
 TEMPLATE = "public_explanation.html"
+DEFAULT_BRAND_COLOUR = "#1d4f91"
 
 _warm = False
 _warm_lock = threading.Lock()
@@ -45,7 +47,8 @@ RECORD_TYPE_LABELS: dict[str, tuple[str, str]] = {
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "企业环境信息公开说明",
-        "subtitle": "蔚蓝地图数据库 · 公开说明与整改情况",
+        "site": "蔚蓝地图",
+        "subtitle": "{site}数据库 · 公开说明与整改情况",
         "number": "文件编号",
         "enterprise": "企业名称",
         "enterprise_en": "英文名称",
@@ -80,7 +83,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Public Explanation of Environmental Records",
-        "subtitle": "Blue Map Database · public explanations and corrective actions",
+        "site": "Blue Map",
+        "subtitle": "{site} Database · public explanations and corrective actions",
         "number": "Document No.",
         "enterprise": "Enterprise",
         "enterprise_en": "English name",
@@ -169,6 +173,17 @@ class PublicExplanation:
     verification_code: str
     verify_url: str
     timezone: ZoneInfo
+    # The tenant's name in the document's language and its brand colour; the platform's when None.
+    site_name: str | None = None
+    brand_colour: str | None = None
+
+
+def css_string(text: str) -> Markup:
+    """text inside a CSS string of the <style> element: all but letters, digits and spaces as CSS escapes.
+
+    A tenant's name is data; in raw <style> text HTML escaping means nothing, CSS escaping does.
+    """
+    return Markup("".join(c if c.isalnum() or c == " " else f"\\{ord(c):06x}" for c in text))  # noqa: S704
 
 
 def _local(value: datetime, timezone: ZoneInfo) -> str:
@@ -181,6 +196,7 @@ def public_explanation_html(event: ExplanationSubmitted, document: PublicExplana
     """The document as HTML, in the submission's language."""
     language = event.language
     labels = LABELS[language]
+    labels = {**labels, "subtitle": labels["subtitle"].replace("{site}", document.site_name or labels["site"])}
     records: list[dict[str, Any]] = []
     for item in event.explanations:
         type_labels = RECORD_TYPE_LABELS.get(item.record_type)
@@ -218,6 +234,8 @@ def public_explanation_html(event: ExplanationSubmitted, document: PublicExplana
         qr_code=qr_svg_data_uri(document.verify_url),
         page_qr_code=qr_png_data_uri(document.verify_url),
         page_code=" ".join(textwrap.wrap(document.verification_code, 16)),
+        brand_colour=document.brand_colour or DEFAULT_BRAND_COLOUR,
+        subtitle_css=css_string(labels["subtitle"]),
     )
 
 

@@ -29,7 +29,7 @@ from bluemap_documents.submissions.repository import SubmissionRepository
 from bluemap_documents.submissions.schemas import VerificationPublic
 from bluemap_shared.auth import Principal, may_read_enterprise
 from bluemap_shared.db import utcnow
-from bluemap_shared.events.catalog import ExplanationSubmitted, PdfRendered, PdfSigned, ScanWarning
+from bluemap_shared.events.catalog import ExplanationSubmitted, PdfRendered, PdfSigned, ScanWarning, TenantProfile
 from bluemap_shared.events.envelope import current_traceparent
 from bluemap_shared.messaging import emit
 from bluemap_shared.problems import Conflict, InvalidInput, NotFound
@@ -82,8 +82,11 @@ class RenderedSubmission:
     pdf: RenderedPdf
 
 
-async def render_pdf(renderer: PdfRenderer, settings: DocumentsSettings, submission: Submission) -> RenderedSubmission:
-    """Number, verification code and PDF of a submission; touches neither database nor storage."""
+async def render_pdf(
+    renderer: PdfRenderer, settings: DocumentsSettings, submission: Submission, tenant: TenantProfile | None = None
+) -> RenderedSubmission:
+    """Number, verification code and PDF of a submission, headed with its tenant's name (the platform's for a
+    tenant not known here); touches neither database nor storage."""
     event = ExplanationSubmitted.model_validate(submission.event)
     number = document_number(
         submission.tenant_id, submission.id, submission.submitted_at.astimezone(settings.timezone).date()
@@ -97,6 +100,8 @@ async def render_pdf(renderer: PdfRenderer, settings: DocumentsSettings, submiss
             verification_code=code,
             verify_url=f"{settings.public_base_url.rstrip('/')}/verify/{code}",
             timezone=settings.timezone,
+            site_name=(tenant.name_zh if event.language == "zh" else tenant.name_en) if tenant else None,
+            brand_colour=tenant.brand_colour if tenant else None,
         ),
     )
     return RenderedSubmission(

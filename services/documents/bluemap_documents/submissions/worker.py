@@ -16,6 +16,7 @@ from bluemap_documents.submissions.rendering import PdfRenderer
 from bluemap_documents.submissions.repository import SubmissionRepository
 from bluemap_shared.db import SessionMaker, utcnow
 from bluemap_shared.storage import ObjectStorage
+from bluemap_shared.tenants import TenantDirectory
 from bluemap_shared.tracing import continued, untraced
 
 log = structlog.get_logger()
@@ -33,8 +34,11 @@ class RenderWorker:
         *,
         render_time: Histogram | None = None,
         tracer_provider: TracerProvider | None = None,
+        tenants: TenantDirectory | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        # The tenants' names for the PDF's heading (this service's copy of the registry, cached).
+        self._tenants = tenants
         self._render_time = render_time
         self._storage = storage
         self._settings = settings
@@ -90,7 +94,8 @@ class RenderWorker:
                 return False
             with continued(self._tracer_provider, "render pdf", submission.traceparent):
                 started = time.perf_counter()
-                rendered = await service.render_pdf(self._renderer, self._settings, submission)
+                tenant = await self._tenants.get(tenant_id) if self._tenants is not None else None
+                rendered = await service.render_pdf(self._renderer, self._settings, submission, tenant)
                 digest, key = await store_generated_pdf(self._storage, tenant_id, rendered.pdf.data)
                 if self._render_time is not None:
                     self._render_time.observe(time.perf_counter() - started)

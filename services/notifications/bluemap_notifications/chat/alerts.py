@@ -32,10 +32,7 @@ class UnansweredAlerts:
         self._poll_interval = poll_interval
 
     async def run(self) -> None:
-        """Look for unanswered questions until cancelled; without a staff address there is no one to tell."""
-        if not self._staff_email:
-            log.info("chat.alerts_disabled", reason="no staff_email")
-            return
+        """Look for unanswered questions until cancelled: to each tenant's staff address, else the platform's."""
         while True:
             try:
                 await self.run_due()
@@ -45,8 +42,6 @@ class UnansweredAlerts:
 
     async def run_due(self) -> int:
         """Queue the emails of every conversation waiting too long now; return how many were queued."""
-        if not self._staff_email:
-            return 0
         async with self._sessionmaker() as session, session.begin():
             queued = await alert_unanswered(
                 session,

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bluemap_notifications.chat.models import AuthorRole, ChatMessage, Conversation
 from bluemap_notifications.chat.repository import ChatRepository
 from bluemap_notifications.contacts.service import get_contact, require_enterprise
+from bluemap_notifications.emails.branding import tenant_profiles
 from bluemap_notifications.emails.models import Email
 from bluemap_notifications.emails.rendering import CLOSING_EN, CLOSING_ZH, Section, compose
 from bluemap_notifications.emails.service import queue_to_addresses
@@ -156,13 +157,18 @@ async def alert_unanswered(
                 closing=CLOSING_EN,
             ),
         )
+        # The tenant's staff address, else the platform's; with neither there is no one to tell.
+        profile = (await tenant_profiles(session, [conversation.tenant_id])).get(conversation.tenant_id)
+        recipient = (profile.staff_email if profile else None) or staff_email
+        if not recipient:
+            continue
         email = await queue_to_addresses(
             session,
             tenant_id=conversation.tenant_id,
             purpose=CHAT_UNANSWERED,
             cause_id=conversation.awaiting_id,
             rendered=rendered,
-            recipients=[staff_email],
+            recipients=[recipient],
             enterprise_id=None,
         )
         if email is not None:

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_notifications.emails import service
 from bluemap_notifications.emails.attachments import AttachmentFetcher
+from bluemap_notifications.emails.branding import sender_of
 from bluemap_notifications.emails.delivery import (
     AttachmentContent,
     RetryPolicy,
@@ -23,6 +24,7 @@ from bluemap_notifications.emails.models import Email, EmailAttachment, EmailSta
 from bluemap_notifications.emails.repository import EmailRepository
 from bluemap_shared.db import SessionMaker, utcnow
 from bluemap_shared.failpoints import failpoint
+from bluemap_shared.tenants import TenantDirectory
 from bluemap_shared.tracing import continued, untraced
 
 log = structlog.get_logger()
@@ -55,6 +57,7 @@ class EmailDispatcher:
         concurrency: int = 1,
         fetcher: AttachmentFetcher | None = None,
         tracer_provider: TracerProvider | None = None,
+        tenants: TenantDirectory | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
@@ -64,7 +67,9 @@ class EmailDispatcher:
         self._concurrency = concurrency
         self._mailer = mailer
         self._fetcher = fetcher or AttachmentFetcher()
+        # The platform's sender: for a tenant whose settings have not reached this service (yet).
         self._mail_from = mail_from
+        self._tenants = tenants
         self._policy = policy
         self._poll_interval = poll_interval
         self._batch_size = batch_size
@@ -119,7 +124,8 @@ class EmailDispatcher:
             attachments = list(await service.attachments_of(session, email))
             try:
                 contents = await self._prepare(session, email, attachments)
-                message = build_message(email, mail_from=self._mail_from, now=utcnow(), attachments=contents)
+                mail_from = await sender_of(self._tenants, email.tenant_id, self._mail_from)
+                message = build_message(email, mail_from=mail_from, now=utcnow(), attachments=contents)
             except Undeliverable as exc:
                 self._failed(session, email, attachments, exc.reason, permanent=exc.permanent)
                 return

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_notifications.contacts.service import get_contact
 from bluemap_notifications.deadlines.models import DeadlineReminder, TrackedRecord
+from bluemap_notifications.emails.branding import brand
 from bluemap_notifications.emails.delivery import RetryPolicy, make_message_id
 from bluemap_notifications.emails.models import Email, EmailAttachment, EmailStatus
 from bluemap_notifications.emails.rendering import (
@@ -60,6 +61,7 @@ RECORD_LIFECYCLE = "record-lifecycle"
 
 async def _add(session: AsyncSession, email: Email, attachments: Sequence[EmailAttachment] = ()) -> Email | None:
     """Insert the email (and its attachments) unless one exists for the same purpose and cause."""
+    await brand(session, [email])
     if not await EmailRepository(session).add_if_new(email):
         log.info("email.duplicate_skipped", purpose=email.purpose, cause_event_id=str(email.cause_event_id))
         return None
@@ -102,6 +104,7 @@ def new_email(
 
 async def add_new(session: AsyncSession, emails: Sequence[Email]) -> list[Email]:
     """Insert the emails in one statement, but those queued already for their purpose and cause; the inserted."""
+    await brand(session, emails)
     inserted = await EmailRepository(session).add_many_if_new(emails)
     for email in emails:
         if email.id in inserted:

@@ -3,7 +3,7 @@
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +16,7 @@ from bluemap_portal.site.i18n import LANGUAGES, translations
 from bluemap_portal.site.page_cache import PageCache, hear_every_writer, invalidate_on_writes
 from bluemap_portal.site.pages import router
 from bluemap_portal.site.rendering import PACKAGE, error_page, module_folders
+from bluemap_portal.tenancy import TenantGate, current_profile
 from bluemap_shared.problems import Problem
 from bluemap_shared.runtime import ServiceRuntime
 
@@ -80,6 +81,9 @@ def create_site(runtime: ServiceRuntime) -> FastAPI:
     if isinstance(settings, PortalSettings):
         cache = PageCache(settings.page_cache_seconds, shared_seconds=settings.page_cache_shared_seconds)
     site.state.page_cache = cache
+    # Another replica's tenant change reaches this one as a notice dropping every page: re-read the tenants too,
+    # or pages rendered from the old settings would be kept for page_cache_shared_seconds.
+    cache.on_drop_everything.append(runtime.tenants.invalidate)
     engine = runtime.engine.sync_engine
     invalidate_on_writes(cache, engine)
     if cache.enabled and engine.dialect.name == "postgresql":
@@ -91,6 +95,15 @@ def create_site(runtime: ServiceRuntime) -> FastAPI:
     for lang in LANGUAGES:
         translations(lang)  # a broken catalog fails the start, not the first visitor
     site.include_router(router)
+
+    @site.get("/brand.css", include_in_schema=False)
+    async def brand_css(request: Request) -> Response:
+        """The tenant's brand colour as a CSS variable (an inline style would need the CSP to allow it)."""
+        profile = current_profile(request)
+        colour = profile.brand_colour if profile is not None else "inherit"  # validated #rrggbb by the registry
+        headers = {"Cache-Control": "public, max-age=86400"}
+        return Response(f":root {{ --brand: {colour}; }}\n", media_type="text/css", headers=headers)
+
     site.include_router(feeds_router)
     site.include_router(exports_router)
     static_folders = [p for p in module_folders("static") if p.is_dir()]
@@ -101,6 +114,7 @@ def create_site(runtime: ServiceRuntime) -> FastAPI:
     )
 
     site.add_middleware(CachedPages)
+    site.add_middleware(TenantGate)  # outside the cache: an unknown host or a suspended tenant never reaches a page
     site.add_middleware(SecurityHeaders)  # added last: outermost, it also covers the cached pages
 
     @site.exception_handler(StarletteHTTPException)

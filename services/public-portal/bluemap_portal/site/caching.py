@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from bluemap_portal.settings import PortalSettings
 from bluemap_portal.site.page_cache import Page, PageCache
 from bluemap_portal.site.rendering import cache_key, remember_language, render_fragment
-from bluemap_portal.tenancy import current_tenant
+from bluemap_portal.tenancy import resolved_tenant
 from bluemap_portal.workspace.session import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -128,7 +128,8 @@ def cached_public_page(request: Request) -> Response | None:
     session cookie; else None. Answered before routing: routing and dependencies took two thirds of a
     cached page's CPU."""
     cache: PageCache = request.app.state.page_cache
-    if not cache.enabled or SESSION_COOKIE in request.cookies:
+    tenant_id = resolved_tenant(request)  # None for static assets, which the gate lets by
+    if not cache.enabled or SESSION_COOKIE in request.cookies or tenant_id is None:
         return None
-    page = cache.fresh(cache_key(request, current_tenant(request), "page"))
+    page = cache.fresh(cache_key(request, tenant_id, "page"))
     return None if page is None else page_response(request, page)

@@ -26,7 +26,7 @@ from bluemap_portal.settings import PortalSettings, SettingsDep
 from bluemap_portal.site.caching import cached_page
 from bluemap_portal.site.i18n import HTML_LANG, N_, document_label, format_date, gettext, status_label
 from bluemap_portal.site.page_cache import directory_tag, enterprise_tag, records_tag
-from bluemap_portal.site.rendering import SITE_NAME, link_builder, page_language
+from bluemap_portal.site.rendering import link_builder, page_language, site_name
 from bluemap_portal.tenancy import TenantDep
 from bluemap_shared.runtime import SessionDep
 
@@ -287,13 +287,13 @@ async def _enterprise_feed(
     return atom_response(
         atom_feed(
             feed_id=tag_uri(settings.feed_tag_authority, tenant_id, "feeds", "enterprises", enterprise_id, lang),
-            title=f"{name} · {gettext(lang, SITE_NAME)}",
+            title=f"{name} · {site_name(request, lang)}",
             subtitle=gettext(lang, N_("Government records, public explanations and documents, newest first.")),
             lang=lang,
             self_url=make.url(f"{path}/feed.atom"),
             page_url=make.url(path),
             site_url=make.url("/"),
-            author=gettext(lang, SITE_NAME),
+            author=site_name(request, lang),
             entries=entries,
             updated=enterprise.updated_at,
         )
@@ -342,13 +342,13 @@ async def _category_feed(
     return atom_response(
         atom_feed(
             feed_id=tag_uri(settings.feed_tag_authority, tenant_id, "feeds", "categories", code, lang),
-            title=f"{label} · {gettext(lang, SITE_NAME)}",
+            title=f"{label} · {site_name(request, lang)}",
             subtitle=gettext(lang, N_("The latest of this category across every enterprise.")),
             lang=lang,
             self_url=make.url(f"{path}/feed.atom"),
             page_url=make.url(path),
             site_url=make.url("/"),
-            author=gettext(lang, SITE_NAME),
+            author=site_name(request, lang),
             entries=entries,
         )
     )

@@ -148,6 +148,9 @@ class PageCache:
         self._touched: dict[str, int] = {}  # tag -> generation of its latest invalidation
         self._floor = 0  # renders started before this generation are not kept
         self._validators: OrderedDict[Hashable, _Validators] = OrderedDict()
+        # Called when every page drops (a commit that named no tags: a tenant's settings changed, for one),
+        # so what pages read besides the data (the tenant directory) is read again before pages are.
+        self.on_drop_everything: list[Callable[[], None]] = []
 
     @property
     def enabled(self) -> bool:
@@ -169,6 +172,8 @@ class PageCache:
         """Drop the pages with any of the tags (every page for None): the data they show changed."""
         self.generation += 1
         if tags is None:
+            for listener in self.on_drop_everything:
+                listener()
             self._floor = self.generation
             self._touched.clear()
             self._entries.clear()

@@ -40,6 +40,7 @@ from bluemap_portal.site.i18n import (
     translations,
 )
 from bluemap_portal.site.paging import page_window
+from bluemap_portal.tenancy import current_profile
 
 PACKAGE = Path(__file__).resolve().parents[1]
 SITE_NAME = N_("Blue Map · Enterprise Environmental Disclosure")
@@ -217,6 +218,20 @@ def link_builder(request: Request, lang: str) -> Callable[..., str]:
     return href
 
 
+def site_name(request: Request, lang: str) -> str:
+    """The tenant's display name in lang; the platform's while the portal knows no tenant."""
+    profile = current_profile(request)
+    if profile is None:
+        return translations(lang).gettext(SITE_NAME)
+    return profile.name_zh if lang == "zh" else profile.name_en
+
+
+def brand_stylesheet(request: Request) -> str | None:
+    """The tenant's colours (/brand.css, named by the colour so caches keep it), None while no tenant is known."""
+    profile = current_profile(request)
+    return None if profile is None else f"{root_path(request)}/brand.css?c={profile.brand_colour[1:].lower()}"
+
+
 def page_context(request: Request, **extra: Any) -> dict[str, Any]:
     """What every page template needs: language, links that keep it, formatting helpers."""
     lang = page_language(request)
@@ -234,7 +249,9 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
         # Forms carry the language as links do (GET forms drop the query of their action).
         "keep_lang": lang != DEFAULT_LANGUAGE or chosen_language(request.query_params.get("lang")) is not None,
         "html_lang": HTML_LANG[lang],
-        "site_name": SITE_NAME,
+        # The tenant's own name, text (escaped like any data): never through _(), which marks its result safe.
+        "site_name": site_name(request, lang),
+        "brand_css": brand_stylesheet(request),
         "href": href,
         "static": static,
         # The switch always names the language, so ?lang=zh also overrides a sticky English cookie.

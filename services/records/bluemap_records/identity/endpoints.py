@@ -9,8 +9,9 @@ from bluemap_records.identity.keys import SigningKey
 from bluemap_records.identity.passwords import PasswordHashing
 from bluemap_records.identity.schemas import TokenResponse, UserCreate, UserPublic
 from bluemap_records.settings import RecordsSettings
-from bluemap_shared.auth import Admin, CurrentPrincipal
+from bluemap_shared.auth import PLATFORM_OPERATOR, Admin, CurrentPrincipal
 from bluemap_shared.client_ip import ClientIp
+from bluemap_shared.problems import Forbidden
 from bluemap_shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["identity"])
@@ -29,8 +30,12 @@ def _passwords(request: Request) -> PasswordHashing:
     response_model=TokenResponse,
     responses={
         401: {"description": "Wrong email or password"},
+        422: {"description": "No tenant named"},
         429: {"description": "Too many failed logins of this account or address of late; wait Retry-After seconds"},
-        503: {"description": "Too many logins waiting for password verification; retry after Retry-After seconds"},
+        503: {
+            "description": "Too many logins waiting for password verification (retry after Retry-After seconds), "
+            "or the tenant is suspended"
+        },
     },
 )
 async def token(
@@ -39,22 +44,26 @@ async def token(
     client_ip: ClientIp,
     username: Annotated[str, Form(description="The user's email", max_length=320)],
     password: Annotated[str, Form(max_length=200)],
-    tenant: Annotated[str | None, Form(max_length=64)] = None,
+    tenant: Annotated[str, Form(max_length=64, description="The tenant signed in to (the portal: its host's)")],
 ) -> TokenResponse:
     """OAuth 2.0 password grant: a signed access token that every service verifies on its own.
 
     Failed logins slow the next ones, per account and per client address (429 with Retry-After).
+    A suspended tenant's users are refused (503).
     """
     settings: RecordsSettings = runtime.settings  # type: ignore[assignment]
     user = await service.login(
         runtime.sessionmaker,
         _passwords(request),
         service.LoginThrottle.of(settings),
-        tenant or settings.default_tenant,
+        tenant,
         username,
         password,
         client_ip,
     )
+    if PLATFORM_OPERATOR not in user.roles:
+        # The platform operator signs in to resume its own tenant too; everyone else of a suspended one waits.
+        await runtime.tenants.check_active(tenant)
     access_token = service.issue_token(
         _key(request),
         user,
@@ -79,7 +88,9 @@ async def me(principal: CurrentPrincipal) -> dict[str, Any]:
 
 @router.post("/v1/users", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
 async def create_user(request: Request, data: UserCreate, session: SessionDep, principal: Admin) -> UserPublic:
-    """Create a login in the admin's tenant."""
+    """Create a login in the admin's tenant; only a platform operator makes another one."""
+    if PLATFORM_OPERATOR in data.roles and PLATFORM_OPERATOR not in principal.roles:
+        raise Forbidden("Only a platform operator makes another platform operator.")
     return UserPublic.model_validate(await service.create_user(session, _passwords(request), principal.tenant_id, data))
 
 

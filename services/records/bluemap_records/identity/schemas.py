@@ -12,7 +12,7 @@ class UserCreate(BaseModel):
     email: EmailStr
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
     display_name: str = Field(default="", max_length=200)
-    roles: list[Literal["admin", "reviewer", "enterprise"]] = Field(min_length=1)
+    roles: list[Literal["admin", "reviewer", "enterprise", "platform-operator"]] = Field(min_length=1)
     enterprise_id: UUID | None = None
     locale: Literal["zh", "en"] = "zh"
 
