@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bluemap_shared.problems import Forbidden, Unauthorized
+from bluemap_shared.revocation import refuse_revoked
 
 ADMIN = "admin"
 REVIEWER = "reviewer"
@@ -32,6 +33,8 @@ class Principal:
     name: str = ""
     locale: str = "zh"
     email: str = ""
+    # The login session the token belongs to (claim `sid`): logout or a disabled account revokes it.
+    session_id: str | None = None
 
     @property
     def is_operator(self) -> bool:
@@ -69,6 +72,7 @@ class TokenClaims(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     locale: str | None = Field(default=None, max_length=16)
     email: str | None = Field(default=None, max_length=320)
+    sid: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class KeySource(Protocol):
@@ -157,6 +161,7 @@ class TokenVerifier:
             name=valid.name or "",
             locale=valid.locale or "zh",
             email=valid.email or "",
+            session_id=valid.sid,
         )
 
 
@@ -166,11 +171,12 @@ _bearer = HTTPBearer(auto_error=False)
 async def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
-    """The caller, from the Authorization header; 401 without a valid token."""
+    """The caller, from the Authorization header; 401 without a valid token or when its session has ended."""
     if credentials is None:
         raise Unauthorized("A bearer token is required.")
     verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify(credentials.credentials)
+    principal = await verifier.verify(credentials.credentials)
+    return await refuse_revoked(request.app.state.runtime.sessionmaker, principal)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

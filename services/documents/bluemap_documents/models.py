@@ -5,6 +5,7 @@ from bluemap_documents.documents.models import Document
 from bluemap_documents.review.models import ReviewDecision
 from bluemap_documents.submissions.models import Submission
 from bluemap_shared.messaging.models import MESSAGING_TABLES
+from bluemap_shared.revocation import RevokedSession
 
 TABLES = (
     Document.__table__,  # type: ignore[attr-defined]
@@ -12,5 +13,6 @@ TABLES = (
     KnownRecord.__table__,  # type: ignore[attr-defined]
     Submission.__table__,  # type: ignore[attr-defined]
     ReviewDecision.__table__,  # type: ignore[attr-defined]
+    RevokedSession.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )

@@ -7,6 +7,7 @@ from bluemap_notifications.digests.models import DigestItem, RecordDigest
 from bluemap_notifications.emails.models import Email, EmailAttachment
 from bluemap_notifications.follows.models import Follow
 from bluemap_shared.messaging.models import MESSAGING_TABLES
+from bluemap_shared.revocation import RevokedSession
 
 TABLES = (
     Email.__table__,  # type: ignore[attr-defined]
@@ -19,5 +20,6 @@ TABLES = (
     ChatMessage.__table__,  # type: ignore[attr-defined]
     RecordDigest.__table__,  # type: ignore[attr-defined]
     DigestItem.__table__,  # type: ignore[attr-defined]
+    RevokedSession.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )

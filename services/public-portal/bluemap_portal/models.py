@@ -5,6 +5,7 @@ from bluemap_portal.enterprises.models import PortalEnterprise
 from bluemap_portal.explanations.models import PortalExplanation
 from bluemap_portal.records.models import PortalRecord
 from bluemap_shared.messaging.models import MESSAGING_TABLES
+from bluemap_shared.revocation import RevokedSession
 
 TABLES = (
     PortalEnterprise.__table__,  # type: ignore[attr-defined]
@@ -12,5 +13,6 @@ TABLES = (
     PortalExplanation.__table__,  # type: ignore[attr-defined]
     PortalDocument.__table__,  # type: ignore[attr-defined]
     PortalRenderedPdf.__table__,  # type: ignore[attr-defined]
+    RevokedSession.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )

@@ -1,10 +1,11 @@
 """Every table of the records database (what its migrations manage)."""
 
 from bluemap_records.enterprises.models import Enterprise, EnterpriseEmailChange
-from bluemap_records.identity.models import LoginFailures, User
+from bluemap_records.identity.models import LoginFailures, PasswordToken, User, UserSession
 from bluemap_records.imports.models import ImportRejection, RecordImport
 from bluemap_records.records.models import Record, RecordRevision, RecordStatusChange
 from bluemap_shared.messaging.models import MESSAGING_TABLES
+from bluemap_shared.revocation import RevokedSession
 
 TABLES = (
     Enterprise.__table__,  # type: ignore[attr-defined]
@@ -16,5 +17,8 @@ TABLES = (
     ImportRejection.__table__,  # type: ignore[attr-defined]
     User.__table__,  # type: ignore[attr-defined]
     LoginFailures.__table__,  # type: ignore[attr-defined]
+    UserSession.__table__,  # type: ignore[attr-defined]
+    PasswordToken.__table__,  # type: ignore[attr-defined]
+    RevokedSession.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )
