@@ -109,7 +109,12 @@ async def change_password(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/v1/auth/password-reset", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/v1/auth/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
+    responses={202: {"description": "Accepted: a link is mailed if the address is an active user's (no body)"}},
+)
 async def request_password_reset(data: PasswordResetRequest, session: SessionDep, runtime: RuntimeDep) -> Response:
     """Mail a reset link to the address when it is an active user's; the answer is the same either way."""
     settings: RecordsSettings = runtime.settings  # type: ignore[assignment]
