@@ -177,7 +177,7 @@ async def test_the_invitation_page_sets_a_password_and_puts_refusals_next_to_the
 ) -> None:
     form = await site.get("/set-password", params={"token": "fresh-token-0123456789", "lang": "en"})
     assert form.status_code == 200
-    assert form.headers["referrer-policy"] == "no-referrer"
+    assert form.headers["referrer-policy"] == "same-origin"
     assert 'value="fresh-token-0123456789"' in form.text
     csrf = csrf_of(form.text)
     fields = {"token": "fresh-token-0123456789", "csrf_token": csrf}

@@ -24,7 +24,9 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD = 200
 MAX_EMAIL = 320
 MAX_TOKEN = 200
-NO_REFERRER = {"Referrer-Policy": "no-referrer"}
+# The token is in the link pages' address: it must not leave in a Referer header. Not no-referrer: Chromium then
+# sends `Origin: null` with the page's form, which the CSRF check refuses.
+SAME_ORIGIN_REFERRER = {"Referrer-Policy": "same-origin"}
 LinkKind = Literal["invite", "reset"]
 
 TOO_SHORT = N_("A password needs at least %(count)s characters.")
@@ -66,8 +68,7 @@ def _field_errors(problem: ApiProblem, fields: dict[str, str]) -> dict[str, Mess
 
 
 def _private(response: Response) -> Response:
-    # The token is in the page's address: it must not leave in a Referer header.
-    response.headers.update(NO_REFERRER)
+    response.headers.update(SAME_ORIGIN_REFERRER)
     return response
 
 
