@@ -176,7 +176,7 @@ async def current_principal(
         raise Unauthorized("A bearer token is required.")
     verifier: TokenVerifier = request.app.state.token_verifier
     principal = await verifier.verify(credentials.credentials)
-    return await refuse_revoked(request.app.state.runtime.sessionmaker, principal)
+    return await refuse_revoked(request.app.state.runtime.engine, principal)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -11,11 +11,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_shared.db import SessionMaker, UTCDateTime, insert_for, utcnow
+from bluemap_shared.db import UTCDateTime, insert_for, utcnow
 from bluemap_shared.events.catalog import SessionsRevoked
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.messaging import EventConsumer
@@ -67,15 +68,19 @@ async def revoke_sessions(
     await session.exec(delete(RevokedSession).where(col(RevokedSession.expires_at) < utcnow()))
 
 
-async def is_revoked(sessionmaker: SessionMaker, session_id: str) -> bool:
-    async with sessionmaker() as session:
-        found = await session.exec(select(RevokedSession.session_id).where(RevokedSession.session_id == session_id))
+# A Core statement on a bare connection: an ORM session around this one read cost twice as much CPU.
+_REVOKED = select(RevokedSession.session_id).where(col(RevokedSession.session_id) == bindparam("sid"))  # type: ignore[arg-type]
+
+
+async def is_revoked(engine: AsyncEngine, session_id: str) -> bool:
+    async with engine.connect() as connection:
+        found = await connection.execute(_REVOKED, {"sid": session_id})
         return found.first() is not None
 
 
-async def refuse_revoked(sessionmaker: SessionMaker, principal: "Principal") -> "Principal":
+async def refuse_revoked(engine: AsyncEngine, principal: "Principal") -> "Principal":
     """The principal, unless its session was ended (401). Tokens without a session (another issuer's) pass."""
-    if principal.session_id and await is_revoked(sessionmaker, principal.session_id):
+    if principal.session_id and await is_revoked(engine, principal.session_id):
         raise SessionRevoked("This session has ended; please sign in again.")
     return principal
 

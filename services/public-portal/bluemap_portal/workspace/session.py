@@ -87,7 +87,7 @@ async def verify_token(request: Request, token: str) -> SignedIn | None:
     runtime = request.app.state.runtime
     verifier: TokenVerifier = runtime.token_verifier
     try:
-        principal = await refuse_revoked(runtime.sessionmaker, await verifier.verify(token))
+        principal = await refuse_revoked(runtime.engine, await verifier.verify(token))
     except Unauthorized:
         return None
     # The signature was just checked; the email claim is only shown, never trusted for access.
