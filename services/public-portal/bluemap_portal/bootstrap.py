@@ -20,6 +20,7 @@ from bluemap_shared.http import StrictTransportSecurity, create_service_app
 from bluemap_shared.messaging.transport import Transport
 from bluemap_shared.revocation import follow_revocations
 from bluemap_shared.runtime import ServiceRuntime
+from bluemap_shared.tracing import instrument_app
 
 NAME = "public-portal"
 
@@ -65,4 +66,5 @@ def bootstrap(
     site.add_middleware(BodyLimit, settings=settings)
     if settings.strict_transport_security:
         site.add_middleware(StrictTransportSecurity)
+    instrument_app(site, runtime.tracer_provider)
     return PortalService(runtime=runtime, app=app, site=site)

@@ -30,6 +30,7 @@ from bluemap_documents.submissions.schemas import VerificationPublic
 from bluemap_shared.auth import Principal, may_read_enterprise
 from bluemap_shared.db import utcnow
 from bluemap_shared.events.catalog import ExplanationSubmitted, PdfRendered, PdfSigned
+from bluemap_shared.events.envelope import current_traceparent
 from bluemap_shared.messaging import emit
 from bluemap_shared.problems import Conflict, InvalidInput, NotFound
 from bluemap_shared.storage import ObjectStorage
@@ -61,6 +62,7 @@ async def receive_submission(session: AsyncSession, tenant_id: str, event: Expla
             "render_attempts": 0,
             "next_render_at": utcnow(),
             "updated_at": utcnow(),
+            "traceparent": current_traceparent.get(),
         }
     )
     if not inserted:

@@ -40,7 +40,7 @@ from bluemap_shared.events.catalog import (
     PdfRendered,
     UserInvited,
 )
-from bluemap_shared.events.envelope import Envelope
+from bluemap_shared.events.envelope import Envelope, current_traceparent
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging import emit
 from bluemap_shared.problems import NotFound
@@ -98,6 +98,7 @@ def new_email(
         body_text=rendered.body_text,
         body_html=rendered.body_html,
         message_id=make_message_id(email_id),
+        traceparent=current_traceparent.get(),
     )
 
 

@@ -13,6 +13,8 @@ from starlette.background import BackgroundTask
 
 from bluemap_portal.settings import PortalSettings, current_settings
 from bluemap_shared.problems import PROBLEM_JSON, TYPE_BASE
+from bluemap_shared.runtime import get_runtime
+from bluemap_shared.tracing import instrument_client
 
 log = structlog.get_logger()
 
@@ -223,6 +225,7 @@ async def http_client(request: Request) -> AsyncIterator[httpx.AsyncClient]:
     """One connection pool per request; closed after the response went out (file downloads stream through it)."""
     settings = current_settings(request)
     async with httpx.AsyncClient(timeout=settings.api_timeout_seconds) as client:
+        instrument_client(client, get_runtime(request).tracer_provider)
         yield client
 
 

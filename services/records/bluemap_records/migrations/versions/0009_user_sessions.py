@@ -2,8 +2,8 @@
 
 Logins (the sid of their tokens), mailed links that set a password, and the sessions whose tokens are refused.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-08 01:10:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import bluemap_shared.db
 
-revision: str = '0008'
-down_revision: str | None = '0007'
+revision: str = '0009'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,8 +2,8 @@
 
 Sessions records revoked (SessionsRevoked): their tokens are refused.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-08 01:10:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import bluemap_shared.db
 
-revision: str = '0004'
-down_revision: str | None = '0003'
+revision: str = '0008'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,8 +2,8 @@
 
 Sessions records revoked (SessionsRevoked): their tokens are refused.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-08 01:10:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import bluemap_shared.db
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = '0005'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
