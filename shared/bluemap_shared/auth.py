@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bluemap_shared.problems import Forbidden, Unauthorized
+from bluemap_shared.revocation import refuse_revoked
 
 ADMIN = "admin"
 REVIEWER = "reviewer"
@@ -34,6 +35,8 @@ class Principal:
     name: str = ""
     locale: str = "zh"
     email: str = ""
+    # The login session the token belongs to (claim `sid`): logout or a disabled account revokes it.
+    session_id: str | None = None
 
     @property
     def is_operator(self) -> bool:
@@ -71,6 +74,7 @@ class TokenClaims(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     locale: str | None = Field(default=None, max_length=16)
     email: str | None = Field(default=None, max_length=320)
+    sid: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class KeySource(Protocol):
@@ -159,6 +163,7 @@ class TokenVerifier:
             name=valid.name or "",
             locale=valid.locale or "zh",
             email=valid.email or "",
+            session_id=valid.sid,
         )
 
 
@@ -168,7 +173,7 @@ _bearer = HTTPBearer(auto_error=False)
 async def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
-    """The caller, from the Authorization header; 401 without a valid token."""
+    """The caller, from the Authorization header; 401 without a valid token or when its session has ended."""
     if credentials is None:
         raise Unauthorized("A bearer token is required.")
     verifier: TokenVerifier = request.app.state.token_verifier
@@ -177,7 +182,7 @@ async def current_principal(
     if tenants is not None and PLATFORM_OPERATOR not in principal.roles:
         # A suspended tenant's tokens stay valid in form; the platform operator may still act (resume it).
         await tenants.check_active(principal.tenant_id)
-    return principal
+    return await refuse_revoked(request.app.state.runtime.engine, principal)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

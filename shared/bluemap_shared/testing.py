@@ -97,7 +97,13 @@ class TokenIssuer:
         )
 
     def token(
-        self, tenant_id: str, roles: list[str], enterprise_id: UUID | None = None, subject: str = "", email: str = ""
+        self,
+        tenant_id: str,
+        roles: list[str],
+        enterprise_id: UUID | None = None,
+        subject: str = "",
+        email: str = "",
+        session_id: str = "",
     ) -> str:
         now = int(time.time())
         claims = {
@@ -112,6 +118,8 @@ class TokenIssuer:
         }
         if email:
             claims["email"] = email
+        if session_id:
+            claims["sid"] = session_id
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 
     def headers(

@@ -24,6 +24,7 @@ from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.cli import transport_for
 from bluemap_shared.http import create_service_app
 from bluemap_shared.messaging.transport import Transport
+from bluemap_shared.revocation import follow_revocations
 from bluemap_shared.runtime import ServiceRuntime
 from bluemap_shared.storage import FilesystemStorage, ObjectStorage, S3Storage
 from bluemap_shared.tenants import keep_tenant_copy
@@ -73,6 +74,7 @@ def bootstrap(
         transport or transport_for(settings, f"bluemap-{NAME}"),
         token_verifier=token_verifier,
     )
+    follow_revocations(runtime.consumer)
     runtime.readiness["storage"] = storage.ping
     runtime.readiness["cjk-font"] = CjkFontCheck()
     if isinstance(storage, S3Storage):

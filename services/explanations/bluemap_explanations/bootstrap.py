@@ -18,6 +18,7 @@ from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.cli import transport_for
 from bluemap_shared.http import create_service_app
 from bluemap_shared.messaging.transport import Transport
+from bluemap_shared.revocation import follow_revocations
 from bluemap_shared.runtime import ServiceRuntime
 from bluemap_shared.tenants import keep_tenant_copy
 
@@ -45,6 +46,7 @@ def bootstrap(
         transport or transport_for(settings, f"bluemap-{NAME}"),
         token_verifier=token_verifier,
     )
+    follow_revocations(runtime.consumer)
     register_record_handlers(runtime.consumer)
     keep_tenant_copy(runtime.consumer, runtime.tenants)
     register_explanation_handlers(runtime.consumer)

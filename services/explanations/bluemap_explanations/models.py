@@ -6,6 +6,7 @@ from bluemap_explanations.records.models import ExplainableRecord, KnownEnterpri
 from bluemap_explanations.review.models import ReviewDecision
 from bluemap_explanations.submissions.models import Submission, SubmissionItem
 from bluemap_shared.messaging.models import MESSAGING_TABLES
+from bluemap_shared.revocation import RevokedSession
 from bluemap_shared.tenants import TENANT_TABLES
 
 TABLES = (
@@ -18,6 +19,7 @@ TABLES = (
     Submission.__table__,  # type: ignore[attr-defined]
     SubmissionItem.__table__,  # type: ignore[attr-defined]
     ReviewDecision.__table__,  # type: ignore[attr-defined]
+    RevokedSession.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
     *TENANT_TABLES,
 )

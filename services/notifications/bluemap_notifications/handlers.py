@@ -25,11 +25,13 @@ from bluemap_shared.events.catalog import (
     ExplanationPublished,
     ExplanationRejected,
     ExplanationSubmitted,
+    PasswordResetRequested,
     PdfRendered,
     RecordPublished,
     RecordRetracted,
     RecordStatusChanged,
     RecordUpdated,
+    UserInvited,
     WebhookSubscriptionDisabled,
 )
 from bluemap_shared.events.envelope import Envelope
@@ -87,6 +89,16 @@ def register_handlers(
         """Mail the confirmation link to the new address, and tell the replaced one."""
         if await emails.queue_email_change(session, envelope, portal_base_url=portal_base_url):
             on_commit(session, wake_dispatcher)
+
+    @consumer.on(UserInvited)
+    async def on_user_invited(session: AsyncSession, envelope: Envelope[UserInvited]) -> None:
+        """Mail the invitee the link that sets their password."""
+        queued(session, await emails.queue_user_invitation(session, envelope, portal_base_url=portal_base_url))
+
+    @consumer.on(PasswordResetRequested)
+    async def on_password_reset_requested(session: AsyncSession, envelope: Envelope[PasswordResetRequested]) -> None:
+        """Mail the reset link to the account's address."""
+        queued(session, await emails.queue_password_reset(session, envelope, portal_base_url=portal_base_url))
 
     @consumer.on_batch(RecordPublished)
     async def on_records_published(session: AsyncSession, envelopes: list[Envelope[RecordPublished]]) -> None:

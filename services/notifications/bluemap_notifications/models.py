@@ -8,6 +8,7 @@ from bluemap_notifications.emails.models import Email, EmailAttachment
 from bluemap_notifications.follows.models import Follow
 from bluemap_notifications.webhooks.models import WEBHOOK_TABLES
 from bluemap_shared.messaging.models import MESSAGING_TABLES
+from bluemap_shared.revocation import RevokedSession
 from bluemap_shared.tenants import TENANT_TABLES
 
 TABLES = (
@@ -22,6 +23,7 @@ TABLES = (
     RecordDigest.__table__,  # type: ignore[attr-defined]
     DigestItem.__table__,  # type: ignore[attr-defined]
     *WEBHOOK_TABLES,
+    RevokedSession.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
     *TENANT_TABLES,
 )

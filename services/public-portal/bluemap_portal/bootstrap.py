@@ -17,12 +17,14 @@ from bluemap_portal.opendata.endpoints import router as open_data_router
 from bluemap_portal.projections import register_handlers
 from bluemap_portal.settings import PortalSettings
 from bluemap_portal.site.app import create_site
+from bluemap_portal.site.page_cache import touch_no_pages
 from bluemap_portal.workspace.app import install_workspace
 from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.body_limit import BodyLimit
 from bluemap_shared.cli import transport_for
 from bluemap_shared.http import StrictTransportSecurity, create_service_app
 from bluemap_shared.messaging.transport import Transport
+from bluemap_shared.revocation import follow_revocations
 from bluemap_shared.runtime import ServiceRuntime
 from bluemap_shared.tenants import keep_tenant_copy
 from bluemap_shared.tracing import instrument_app
@@ -53,6 +55,7 @@ def bootstrap(
         transport or transport_for(settings, f"bluemap-{NAME}"),
         token_verifier=token_verifier,
     )
+    follow_revocations(runtime.consumer, on_write=touch_no_pages)
     register_handlers(runtime.consumer)
     keep_tenant_copy(runtime.consumer, runtime.tenants)
     app = create_service_app(

@@ -13,6 +13,7 @@ from bluemap_portal.history.models import (
 )
 from bluemap_portal.records.models import PortalRecord
 from bluemap_shared.messaging.models import MESSAGING_TABLES
+from bluemap_shared.revocation import RevokedSession
 from bluemap_shared.tenants import TENANT_TABLES
 
 TABLES = (
@@ -27,6 +28,7 @@ TABLES = (
     HistoryNode.__table__,  # type: ignore[attr-defined]
     HistoryHead.__table__,  # type: ignore[attr-defined]
     HistorySigningKey.__table__,  # type: ignore[attr-defined]
+    RevokedSession.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
     *TENANT_TABLES,
 )

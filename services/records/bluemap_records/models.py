@@ -1,11 +1,12 @@
 """Every table of the records database (what its migrations manage)."""
 
 from bluemap_records.enterprises.models import Enterprise, EnterpriseEmailChange
-from bluemap_records.identity.models import LoginFailures, User
+from bluemap_records.identity.models import LoginFailures, PasswordToken, User, UserSession
 from bluemap_records.imports.models import ImportRejection, RecordImport
 from bluemap_records.records.models import Record, RecordRevision, RecordStatusChange
 from bluemap_records.tenants.models import Tenant
 from bluemap_shared.messaging.models import MESSAGING_TABLES
+from bluemap_shared.revocation import RevokedSession
 
 TABLES = (
     Enterprise.__table__,  # type: ignore[attr-defined]
@@ -18,6 +19,9 @@ TABLES = (
     User.__table__,  # type: ignore[attr-defined]
     LoginFailures.__table__,  # type: ignore[attr-defined]
     Tenant.__table__,  # type: ignore[attr-defined]
+    UserSession.__table__,  # type: ignore[attr-defined]
+    PasswordToken.__table__,  # type: ignore[attr-defined]
+    RevokedSession.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )
 # Tables whose rows name no tenant (offboarding leaves them; they expire on their own).

@@ -16,6 +16,10 @@ class RecordsSettings(ServiceSettings):
     port: int = 8101
     jwt_private_key_file: Path | None = None
     token_lifetime_seconds: int = 3600
+    invitation_lifetime_seconds: int = Field(
+        default=7 * 24 * 3600, gt=0, description="How long an invitation link works"
+    )
+    password_reset_lifetime_seconds: int = Field(default=3600, gt=0, description="How long a password reset link works")
     import_max_upload_bytes: int = Field(default=2 * GIB, gt=0, description="Largest import file accepted")
     import_batch_size: int = Field(default=5000, ge=1, le=50_000, description="Rows per import transaction")
     import_sync_rows: int = Field(

@@ -601,3 +601,68 @@ class WebhookSubscriptionDisabled(IntegrationEvent):
 
     def subject(self) -> str:
         return str(self.subscription_id)
+
+
+# Users' lifecycle (records, the identity provider).
+@register
+class UserInvited(IntegrationEvent):
+    """An admin invited someone; the invitee sets a password by the mailed link.
+
+    Carries a secret: whoever holds password_token can set the user's password until expires_at, once.
+    Only a hash of it is kept by records; notifications puts it in the link mailed to email.
+    """
+
+    event_type = "org.bluemap.records.user-invited.v1"
+    topic = RECORDS_TOPIC
+
+    user_id: UUID
+    email: EmailAddress
+    display_name: str = ""
+    roles: list[str]
+    password_token: str = Field(description="Single-use secret of the link: {portal}/set-password?token=...")
+    expires_at: datetime
+    locale: Literal["zh", "en"] = "zh"
+    invited_by: str
+
+    def subject(self) -> str:
+        return str(self.user_id)
+
+
+@register
+class PasswordResetRequested(IntegrationEvent):
+    """Someone asked to reset a user's password; the link goes to the user's address only.
+
+    Carries a secret as UserInvited does: {portal}/reset-password?token=..., until expires_at, once.
+    """
+
+    event_type = "org.bluemap.records.password-reset-requested.v1"
+    topic = RECORDS_TOPIC
+
+    user_id: UUID
+    email: EmailAddress
+    display_name: str = ""
+    password_token: str = Field(description="Single-use secret of the link: {portal}/reset-password?token=...")
+    expires_at: datetime
+    locale: Literal["zh", "en"] = "zh"
+
+    def subject(self) -> str:
+        return str(self.user_id)
+
+
+@register
+class SessionsRevoked(IntegrationEvent):
+    """Sessions of a user ended (logout, account disabled, role or password changed): refuse their tokens."""
+
+    event_type = "org.bluemap.records.sessions-revoked.v1"
+    topic = RECORDS_TOPIC
+
+    user_id: UUID
+    session_ids: list[str] = Field(description="The `sid` claims whose tokens every service must refuse")
+    reason: Literal["logout", "disabled", "role-changed", "password-changed", "password-reset"]
+    revoked_at: datetime
+    expires_at: datetime = Field(
+        description="When the last of these tokens expires anyway; the list may drop them then"
+    )
+
+    def subject(self) -> str:
+        return str(self.user_id)

@@ -16,8 +16,10 @@ from bluemap_shared.events.catalog import (
     EnterpriseEmailChangeRequested,
     ExplanationPublished,
     ExplanationRejected,
+    PasswordResetRequested,
     PdfRendered,
     RecordPublished,
+    UserInvited,
 )
 
 SEPARATOR = "-" * 40
@@ -830,6 +832,92 @@ def render_email_change_notice(event: EnterpriseEmailChangeRequested, *, portal_
                 "If your enterprise did not ask for this, sign in to your workspace or contact us through Live Chat."
             ],
             links=[("Your workspace", workspace)],
+            closing=CLOSING_EN,
+        ),
+    )
+
+
+def password_link_url(portal_base_url: str, page: str, token: str, *, lang: str = "zh") -> str:
+    """The portal page (set-password, reset-password) that takes the mailed token."""
+    query = {"token": token} | ({"lang": lang} if lang != "zh" else {})
+    return f"{portal_base_url.rstrip('/')}/{page}?{urlencode(query)}"
+
+
+ROLE_NAMES = {
+    "admin": ("管理员", "administrator"),
+    "reviewer": ("审核员", "reviewer"),
+    "enterprise": ("企业用户", "enterprise user"),
+}
+
+
+def render_user_invited(event: UserInvited, *, portal_base_url: str) -> RenderedEmail:
+    """Invite someone to the platform: a link to set their password, valid until expires_at, once."""
+    to = Addressee(event.display_name or None)
+    roles_zh = "、".join(ROLE_NAMES.get(r, (r, r))[0] for r in event.roles)
+    roles_en = ", ".join(ROLE_NAMES.get(r, (r, r))[1] for r in event.roles)
+    return compose(
+        _subject("邀请您设置账户密码", "you are invited: set your password"),
+        Section(
+            "zh",
+            _greeting_zh(to),
+            intro=["您受邀使用蔚蓝地图平台。请打开以下链接设置密码，完成账户开通。"],
+            fields=[("登录邮箱", str(event.email)), ("角色", roles_zh)],
+            asks=[f"链接在{_zh_instant(event.expires_at)}前有效，仅可使用一次。", "如果您不认识此邀请，请忽略本邮件。"],
+            links=[("设置密码", password_link_url(portal_base_url, "set-password", event.password_token))],
+            closing=CLOSING_ZH,
+        ),
+        Section(
+            "en",
+            _greeting_en(to),
+            intro=["You are invited to the Blue Map platform. Open the link below to set your password."],
+            fields=[("Login email", str(event.email)), ("Role", roles_en)],
+            asks=[
+                f"The link works once, until {_en_instant(event.expires_at)}.",
+                "If you do not expect this invitation, ignore this message.",
+            ],
+            links=[
+                (
+                    "Set your password",
+                    password_link_url(portal_base_url, "set-password", event.password_token, lang="en"),
+                )
+            ],
+            closing=CLOSING_EN,
+        ),
+    )
+
+
+def render_password_reset(event: PasswordResetRequested, *, portal_base_url: str) -> RenderedEmail:
+    """The link to choose a new password, valid until expires_at, once."""
+    to = Addressee(event.display_name or None)
+    return compose(
+        _subject("重置密码", "reset your password"),
+        Section(
+            "zh",
+            _greeting_zh(to),
+            intro=[f"有人为账户 {event.email} 申请了重置密码。请打开以下链接设置新密码。"],
+            asks=[
+                f"链接在{_zh_instant(event.expires_at)}前有效，仅可使用一次。",
+                "如果这不是您申请的，请忽略本邮件，您的密码不会改变。",
+            ],
+            links=[("重置密码", password_link_url(portal_base_url, "reset-password", event.password_token))],
+            closing=CLOSING_ZH,
+        ),
+        Section(
+            "en",
+            _greeting_en(to),
+            intro=[
+                f"Someone asked to reset the password of the account {event.email}. Open the link to choose a new one."
+            ],
+            asks=[
+                f"The link works once, until {_en_instant(event.expires_at)}.",
+                "If you did not ask for this, ignore this message: your password does not change.",
+            ],
+            links=[
+                (
+                    "Reset your password",
+                    password_link_url(portal_base_url, "reset-password", event.password_token, lang="en"),
+                )
+            ],
             closing=CLOSING_EN,
         ),
     )

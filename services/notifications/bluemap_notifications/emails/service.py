@@ -25,7 +25,9 @@ from bluemap_notifications.emails.rendering import (
     render_explanation_pdf,
     render_explanation_published,
     render_explanation_rejected,
+    render_password_reset,
     render_record_lifecycle,
+    render_user_invited,
 )
 from bluemap_notifications.emails.repository import EmailRepository
 from bluemap_shared.events.catalog import (
@@ -36,9 +38,11 @@ from bluemap_shared.events.catalog import (
     EnterpriseEmailChangeRequested,
     ExplanationPublished,
     ExplanationRejected,
+    PasswordResetRequested,
     PdfRendered,
     RecordRetracted,
     RecordStatusChanged,
+    UserInvited,
 )
 from bluemap_shared.events.envelope import Envelope, current_traceparent
 from bluemap_shared.ids import uuid7
@@ -57,6 +61,9 @@ DEADLINE_REMINDER = "deadline-reminder"
 EMAIL_CHANGE_VERIFICATION = "email-change-verification"
 EMAIL_CHANGE_NOTICE = "email-change-notice"
 RECORD_LIFECYCLE = "record-lifecycle"
+
+USER_INVITATION = "user-invitation"
+PASSWORD_RESET = "password-reset"
 
 
 async def _add(session: AsyncSession, email: Email, attachments: Sequence[EmailAttachment] = ()) -> Email | None:
@@ -364,6 +371,36 @@ async def queue_email_change(
         )
         queued.append(notice)
     return [email for email in queued if email is not None]
+
+
+async def queue_user_invitation(
+    session: AsyncSession, envelope: Envelope[UserInvited], *, portal_base_url: str
+) -> Email | None:
+    """Queue the invitation with its set-password link to the invitee; once per event."""
+    return await queue_to_addresses(
+        session,
+        tenant_id=envelope.tenant_id,
+        purpose=USER_INVITATION,
+        cause_id=envelope.id,
+        rendered=render_user_invited(envelope.data, portal_base_url=portal_base_url),
+        recipients=[str(envelope.data.email)],
+        enterprise_id=None,
+    )
+
+
+async def queue_password_reset(
+    session: AsyncSession, envelope: Envelope[PasswordResetRequested], *, portal_base_url: str
+) -> Email | None:
+    """Queue the reset link to the account's own address; once per event."""
+    return await queue_to_addresses(
+        session,
+        tenant_id=envelope.tenant_id,
+        purpose=PASSWORD_RESET,
+        cause_id=envelope.id,
+        rendered=render_password_reset(envelope.data, portal_base_url=portal_base_url),
+        recipients=[str(envelope.data.email)],
+        enterprise_id=None,
+    )
 
 
 async def address(session: AsyncSession, email: Email) -> bool:

@@ -32,6 +32,7 @@ from bluemap_portal.workspace.session import (
 HTML = "text/html; charset=utf-8"
 # Where a public page takes the signed-in visitor's pieces; in the anonymous page they stay empty comments.
 PERSONAL_HEADER = b"<!--bluemap:personal-header-->"
+PERSONAL_HEADER_END = b"<!--/bluemap:personal-header-->"
 PERSONAL_ACTIONS = b"<!--bluemap:personal-actions-->"
 VARY = "Accept-Language, Cookie"
 
@@ -86,10 +87,7 @@ def personal_response(
 ) -> HTMLResponse:
     """The cached public page with the signed-in visitor's header (and actions) put in: private, not stored."""
     token = csrf_token(request)
-    header = render_fragment(
-        request, "workspace/account_tools.html", user=user, csrf_field=CSRF_FIELD, csrf_token=token
-    )
-    body = page.body.replace(PERSONAL_HEADER, header.encode(), 1)
+    body = with_personal_header(request, page.body, user)
     if actions is not None:
         name, context = actions
         personal = render_fragment(request, name, user=user, csrf_field=CSRF_FIELD, csrf_token=token, **context)
@@ -98,6 +96,30 @@ def personal_response(
     remember_language(request, response)
     store_csrf_cookie(request, response)
     return response
+
+
+def with_personal_header(request: Request, body: bytes, user: SignedIn) -> bytes:
+    """body with the signed-in visitor's links (home, change password, Log out) in place of the Log in link."""
+    start = body.find(PERSONAL_HEADER)
+    end = body.find(PERSONAL_HEADER_END, start)
+    if start < 0 or end < 0:
+        return body
+    header = render_fragment(
+        request, "workspace/account_tools.html", user=user, csrf_field=CSRF_FIELD, csrf_token=csrf_token(request)
+    )
+    return body[:start] + header.encode() + body[end + len(PERSONAL_HEADER_END) :]
+
+
+def personal_page(request: Request, response: HTMLResponse, user: SignedIn | None) -> HTMLResponse:
+    """An uncached public page as a signed-in visitor sees it (their links in the header): private, not stored."""
+    if user is None:
+        return response
+    body = with_personal_header(request, bytes(response.body), user)
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "cache-control")}
+    personal = HTMLResponse(body, status_code=response.status_code, headers=headers)
+    personal.headers["Cache-Control"] = "no-store"
+    store_csrf_cookie(request, personal)
+    return personal
 
 
 async def cached_page(

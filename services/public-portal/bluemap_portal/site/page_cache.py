@@ -101,6 +101,15 @@ def touch_pages(
         tags.add(history_tag(tenant_id))
 
 
+# A tag no page carries: a transaction that says only this changes no page (ended sessions, ...).
+NO_PAGE_TAG = "no-page"
+
+
+def touch_no_pages(session: Session | AsyncSession) -> None:
+    """Say this transaction writes nothing a page shows, so committing it drops no page."""
+    session.info.setdefault(_TOUCHED, set()).add(NO_PAGE_TAG)
+
+
 def etag_of(body: bytes) -> str:
     """A strong validator of a page's bytes: it changes exactly when the page does."""
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'

@@ -17,7 +17,7 @@ from bluemap_portal.records.schemas import RecordFilter
 from bluemap_portal.records.service import PUBLIC_STATUSES
 from bluemap_portal.regions import region_choices
 from bluemap_portal.settings import PortalSettings, SettingsDep
-from bluemap_portal.site.caching import cached_page
+from bluemap_portal.site.caching import cached_page, personal_page
 from bluemap_portal.site.i18n import N_
 from bluemap_portal.site.page_cache import directory_tag, enterprise_tag, recent_tag, records_tag
 from bluemap_portal.site.paging import MAX_PAGE, Paging, count_limit
@@ -31,6 +31,7 @@ from bluemap_portal.site.rendering import (
 )
 from bluemap_portal.site.views import enterprise_view, listed_record_view
 from bluemap_portal.tenancy import TenantDep
+from bluemap_portal.workspace.session import OptionalSession
 from bluemap_shared.problems import InvalidInput, NotFound
 from bluemap_shared.runtime import ServiceRuntime, SessionDep
 
@@ -257,6 +258,7 @@ async def _category_page(
 @router.api_route("/documents", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def documents_page(
     request: Request,
+    user: OptionalSession,
     session: SessionDep,
     tenant_id: TenantDep,
     settings: SettingsDep,
@@ -277,7 +279,7 @@ async def documents_page(
         page_size=settings.page_size,
         documents_public_base_url=settings.documents_public_base_url,
     )
-    return render(
+    page_body = render(
         request,
         "documents.html",
         documents=listing.documents,
@@ -290,24 +292,30 @@ async def documents_page(
         regions=region_choices(await service.region_codes(session, tenant_id), page_language(request)),
         years=await categories.document_years(session, tenant_id),
     )
+    return personal_page(request, page_body, user)
 
 
 @router.api_route("/verify", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def verify_form(
-    request: Request, session: SessionDep, tenant_id: TenantDep, settings: SettingsDep, code: str | None = None
+    request: Request,
+    user: OptionalSession,
+    session: SessionDep,
+    tenant_id: TenantDep,
+    settings: SettingsDep,
+    code: str | None = None,
 ) -> HTMLResponse:
     """The form to enter a verification code; with ?code= (the form's submission), the answer."""
     if code is None or not code.strip():
-        return _verify_page(request, code="", result=None)
-    return await _verify(request, session, tenant_id, settings, code)
+        return personal_page(request, _verify_page(request, code="", result=None), user)
+    return personal_page(request, await _verify(request, session, tenant_id, settings, code), user)
 
 
 @router.api_route("/verify/{code}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def verify_page(
-    request: Request, code: str, session: SessionDep, tenant_id: TenantDep, settings: SettingsDep
+    request: Request, code: str, user: OptionalSession, session: SessionDep, tenant_id: TenantDep, settings: SettingsDep
 ) -> HTMLResponse:
     """Whether a verification code (the QR code on a public explanation links here) matches a document."""
-    return await _verify(request, session, tenant_id, settings, code)
+    return personal_page(request, await _verify(request, session, tenant_id, settings, code), user)
 
 
 async def _verify(

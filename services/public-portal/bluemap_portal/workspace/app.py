@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bluemap_portal.site.i18n import N_
-from bluemap_portal.workspace import auth, chat, disclosure, email_change, following, pages
+from bluemap_portal.workspace import auth, chat, disclosure, email_change, following, pages, passwords
 from bluemap_portal.workspace.backend import ApiProblem, BackendUnavailable, SessionExpired
 from bluemap_portal.workspace.messages import CSRF_REFUSED, UNAVAILABLE, Message, problem_message
 from bluemap_portal.workspace.rendering import render_page
@@ -46,6 +46,7 @@ def _local_referer(request: Request) -> str | None:
 def install_workspace(site: FastAPI) -> None:
     """Login and logout, and the enterprise workspace at /workspace, on the site app."""
     site.include_router(auth.router)
+    site.include_router(passwords.router)
     site.include_router(disclosure.router)
     site.include_router(pages.router)
     site.include_router(email_change.router)

@@ -1,17 +1,22 @@
 """Login and logout: the portal asks the records service for a token and keeps it in an HttpOnly cookie."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
+import jwt
+import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bluemap_portal.site.i18n import N_
+from bluemap_portal.site.page_cache import touch_no_pages
 from bluemap_portal.tenancy import TenantDep
-from bluemap_portal.workspace.backend import ApiProblem
+from bluemap_portal.workspace.backend import ApiProblem, Backend, BackendUnavailable, SessionExpired
 from bluemap_portal.workspace.messages import Message, problem_message
 from bluemap_portal.workspace.rendering import render_page, see_other
 from bluemap_portal.workspace.session import (
     AnonymousBackend,
+    OptionalBackend,
     OptionalSession,
     SignedIn,
     check_csrf,
@@ -22,6 +27,10 @@ from bluemap_portal.workspace.session import (
     store_csrf_cookie,
     verify_token,
 )
+from bluemap_shared.db import utcnow
+from bluemap_shared.revocation import revoke_sessions
+
+log = structlog.get_logger()
 
 router = APIRouter()
 
@@ -51,6 +60,7 @@ async def login_form(request: Request, user: OptionalSession, next: str | None =
         username="",
         errors={},
         logged_out=bool(request.query_params.get("logged_out")),
+        password_set=bool(request.query_params.get("password_set")),
     )
 
 
@@ -127,15 +137,46 @@ def _login_page(
         username=username,
         errors=errors,
         logged_out=False,
+        password_set=False,
     )
     response.headers.update(headers or {})
     return response
 
 
 @router.post("/logout")
-async def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """End the session: the cookies go; the token simply expires."""
+async def logout(
+    request: Request,
+    user: OptionalSession,
+    backend: OptionalBackend,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """End the session server-side: records revokes it for every service, and this portal refuses it at once."""
     check_csrf(request, csrf_token)
+    if user is not None:
+        await end_session(request, user, backend)
     response = see_other(request, "/login", logged_out="1")
     clear_session(request, response)
     return response
+
+
+async def end_session(request: Request, user: SignedIn, backend: Backend) -> None:
+    """Revoke the user's session at records (SessionsRevoked tells every service) and in the portal's own list.
+
+    The portal's own row makes the cookie unusable here at once, also while records is unreachable: then the
+    other services learn of it only when the user's token expires.
+    """
+    try:
+        await backend.call("records", "POST", "/v1/auth/logout")
+    except (ApiProblem, SessionExpired, BackendUnavailable) as exc:
+        log.warning("portal.logout_not_revoked_at_records", error=type(exc).__name__)
+    session_id = user.principal.session_id
+    if session_id is None:
+        return
+    runtime = request.app.state.runtime
+    expires = jwt.decode(user.token, options={"verify_signature": False}).get("exp")
+    expires_at = datetime.fromtimestamp(int(expires), UTC) if isinstance(expires, int) else utcnow()
+    async with runtime.sessionmaker() as session, session.begin():
+        await revoke_sessions(
+            session, user.principal.tenant_id, user.principal.subject, [session_id], expires_at=expires_at
+        )
+        touch_no_pages(session)

@@ -14,6 +14,7 @@ from bluemap_portal.settings import PortalSettings, current_settings
 from bluemap_portal.workspace.backend import Backend, HttpClientDep, client_ip
 from bluemap_shared.auth import ENTERPRISE, Principal, TokenVerifier
 from bluemap_shared.problems import Unauthorized
+from bluemap_shared.revocation import refuse_revoked
 
 SESSION_COOKIE = "bluemap_session"
 CSRF_COOKIE = "bluemap_csrf"
@@ -83,9 +84,10 @@ def clear_session(request: Request, response: Response) -> None:
 
 async def verify_token(request: Request, token: str) -> SignedIn | None:
     """The user a token describes, when its signature, issuer, audience and expiry check out."""
-    verifier: TokenVerifier = request.app.state.runtime.token_verifier
+    runtime = request.app.state.runtime
+    verifier: TokenVerifier = runtime.token_verifier
     try:
-        principal = await verifier.verify(token)
+        principal = await refuse_revoked(runtime.engine, await verifier.verify(token))
     except Unauthorized:
         return None
     # The signature was just checked; the email claim is only shown, never trusted for access.

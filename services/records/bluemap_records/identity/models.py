@@ -1,6 +1,7 @@
 """Users of the built-in identity provider."""
 
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import JSON, Column, UniqueConstraint
@@ -41,3 +42,37 @@ class LoginFailures(SQLModel, table=True):
     failures: int = 0
     last_failed_at: datetime = Field(sa_type=UTCDateTime)
     blocked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class UserSession(SQLModel, table=True):
+    """One login: its tokens carry the id as `sid`; revoked at logout, when the user is disabled or changed."""
+
+    __tablename__ = "user_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    tenant_id: str = Field(max_length=64)
+    user_id: UUID = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PasswordTokenPurpose(StrEnum):
+    INVITE = "invite"
+    RESET = "reset"
+
+
+class PasswordToken(SQLModel, table=True):
+    """A mailed link that sets a user's password (invitation, reset): expiring, single-use, kept as a hash only."""
+
+    __tablename__ = "password_tokens"
+
+    id: UUID = Field(default_factory=uuid7, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    user_id: UUID = Field(foreign_key="users.id", index=True)
+    purpose: str = Field(max_length=16)
+    # sha256 hex of the token: 256 random bits need no salt, and a leaked table opens no link.
+    token_sha256: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -48,7 +48,7 @@ class PasswordHashing:
             await self._run(self._hasher.verify, password_hash or self._dummy_hash, password)
         except (VerificationError, InvalidHashError):
             return False
-        return password_hash is not None
+        return bool(password_hash)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

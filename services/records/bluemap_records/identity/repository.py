@@ -2,12 +2,13 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import case, delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_records.identity.models import LoginFailures, User
+from bluemap_records.identity.models import LoginFailures, PasswordToken, User, UserSession
 from bluemap_shared.db import insert_for
 
 
@@ -19,8 +20,84 @@ class UserRepository:
         result = await self.session.exec(select(User).where(User.tenant_id == tenant_id, User.email == email.lower()))
         return result.first()
 
+    async def get(self, tenant_id: str, user_id: UUID, *, lock: bool = False) -> User | None:
+        query = select(User).where(User.tenant_id == tenant_id, User.id == user_id)
+        result = await self.session.exec(query.with_for_update() if lock else query)
+        return result.first()
+
+    async def list(self, tenant_id: str, *, limit: int, offset: int) -> Sequence[User]:
+        result = await self.session.exec(
+            select(User).where(User.tenant_id == tenant_id).order_by(col(User.email)).limit(limit).offset(offset)
+        )
+        return result.all()
+
     def add(self, user: User) -> None:
         self.session.add(user)
+
+
+class UserSessionRepository:
+    """Logins (sessions) of users; a token's `sid` names one."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, user_session: UserSession) -> None:
+        self.session.add(user_session)
+
+    async def get(self, session_id: str) -> UserSession | None:
+        result = await self.session.exec(select(UserSession).where(UserSession.id == session_id))
+        return result.first()
+
+    async def live(self, tenant_id: str, user_id: UUID, now: datetime) -> Sequence[UserSession]:
+        """The user's sessions neither revoked nor expired."""
+        result = await self.session.exec(
+            select(UserSession).where(
+                UserSession.tenant_id == tenant_id,
+                UserSession.user_id == user_id,
+                col(UserSession.revoked_at).is_(None),
+                col(UserSession.expires_at) > now,
+            )
+        )
+        return result.all()
+
+    async def forget_expired(self, before: datetime) -> None:
+        await self.session.exec(delete(UserSession).where(col(UserSession.expires_at) < before))
+
+
+class PasswordTokenRepository:
+    """Mailed password links; looked up by the hash of the token, the only thing kept of it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, token: PasswordToken) -> None:
+        self.session.add(token)
+
+    async def by_hash(self, token_sha256: str) -> PasswordToken | None:
+        result = await self.session.exec(select(PasswordToken).where(PasswordToken.token_sha256 == token_sha256))
+        return result.first()
+
+    async def count_since(self, tenant_id: str, user_id: UUID, since: datetime) -> int:
+        result = await self.session.exec(
+            select(func.count()).where(
+                PasswordToken.tenant_id == tenant_id,
+                PasswordToken.user_id == user_id,
+                col(PasswordToken.created_at) >= since,
+            )
+        )
+        return int(result.one())
+
+    async def spend_unused(self, tenant_id: str, user_id: UUID, now: datetime) -> None:
+        """Every link of the user still unused stops working (a newer one, or the password was set)."""
+        await self.session.exec(
+            update(PasswordToken)
+            .where(
+                col(PasswordToken.tenant_id) == tenant_id,
+                col(PasswordToken.user_id) == user_id,
+                col(PasswordToken.used_at).is_(None),
+            )
+            .values(used_at=now)
+        )
 
 
 class LoginFailuresRepository:

@@ -6,7 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, field_validator
 
-from bluemap_records.identity.schemas import MIN_PASSWORD_LENGTH
+from bluemap_records.identity.policy import checked_password
+from bluemap_records.identity.schemas import NewPassword
 from bluemap_shared.events.catalog import HOSTNAME_PATTERN, TENANT_ID_PATTERN, TenantStatus
 
 
@@ -31,9 +32,14 @@ class FirstAdmin(BaseModel):
     """The tenant's first admin login, created with it."""
 
     email: EmailStr
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
+    password: str = NewPassword
     display_name: str = Field(default="", max_length=200)
     locale: Literal["zh", "en"] = "zh"
+
+    @field_validator("password")
+    @classmethod
+    def _policy(cls, value: str) -> str:
+        return checked_password(value)
 
 
 class TenantSettingsIn(BaseModel):
