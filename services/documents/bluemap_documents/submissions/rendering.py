@@ -17,6 +17,7 @@ import qrcode
 import qrcode.constants
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 
 from bluemap_shared.events.catalog import ExplanationSubmitted
 
@@ -24,6 +25,7 @@ TEMPLATE = "public_explanation.html"
 
 _warm = False
 _warm_lock = threading.Lock()
+_fonts = threading.local()
 
 # The records service owns record types; these labels only decorate the printed headings.
 RECORD_TYPE_LABELS: dict[str, tuple[str, str]] = {
@@ -213,8 +215,22 @@ class RenderedPdf:
     pages: int
 
 
+def _font_configuration() -> FontConfiguration:
+    """This thread's fontconfig and Pango font map, kept from one render to the next.
+
+    Without it each render builds its own (WeasyPrint's default): fontconfig loaded again, and every
+    font the document uses opened and measured again. Per thread, since Pango's font maps are not
+    shared safely between threads; a rendering process has one, recycled with it.
+    """
+    fonts: FontConfiguration | None = getattr(_fonts, "configuration", None)
+    if fonts is None:
+        fonts = _fonts.configuration = FontConfiguration()
+    return fonts
+
+
 def _layout_and_write(html: str) -> RenderedPdf:
-    document = HTML(string=html).render()
+    fonts = _font_configuration()
+    document = HTML(string=html).render(font_config=fonts)
     return RenderedPdf(data=document.write_pdf(), pages=len(document.pages))
 
 
