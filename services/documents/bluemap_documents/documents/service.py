@@ -181,7 +181,11 @@ async def store_document(
 async def store_generated_pdf(storage: ObjectStorage, data: bytes) -> tuple[str, str]:
     """Put a PDF this service made; returns (sha256, key)."""
     digest = hashlib.sha256(data).hexdigest()
-    key = await put_object(storage, digest, lambda: io.BytesIO(data), length=len(data), content_type=PDF)
+    key = storage_key(digest)
+    with storage_errors("put"):
+        # No look first (put_object's exists): a rendered PDF carries its submission's number and code,
+        # so its bytes are new but for a retried render, whose second put of the same bytes is harmless.
+        await storage.put(key, io.BytesIO(data), length=len(data), content_type=PDF, sha256=digest)
     return digest, key
 
 
