@@ -6,7 +6,7 @@ import gc
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
@@ -293,6 +293,9 @@ class PdfRenderer:
         self.niceness = niceness
         self._slots = asyncio.Semaphore(concurrency)
         self._pool: ProcessPoolExecutor | None = None
+        # Threads of its own, not the loop's default executor: each thread that renders keeps its fonts
+        # (~50 MB), so at most `concurrency` threads may ever render.
+        self._threads: ThreadPoolExecutor | None = None
 
     def open(self) -> None:
         """Start the rendering processes (no-op for threads); render() does it on first use too."""
@@ -313,15 +316,22 @@ class PdfRenderer:
             self._pool.submit(int)  # spawns each process now, not on the first submission's clock
 
     def close(self) -> None:
-        """Stop the rendering processes; renders under way are abandoned (their leases expire and retry)."""
+        """Stop the rendering processes or threads; renders under way are abandoned (their leases expire and retry)."""
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=False, cancel_futures=True)
 
     async def render(self, event: ExplanationSubmitted, document: PublicExplanation) -> RenderedPdf:
         async with self._slots:
             if self.isolation == "thread":
-                return await asyncio.to_thread(render_public_explanation, event, document)
+                if self._threads is None:
+                    self._threads = ThreadPoolExecutor(self.concurrency, thread_name_prefix="render")
+                return await asyncio.get_running_loop().run_in_executor(
+                    self._threads, render_public_explanation, event, document
+                )
             self.open()
             assert self._pool is not None
             pool = self._pool
