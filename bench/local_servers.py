@@ -1,5 +1,6 @@
 """The local servers of `deploy/local/servers.sh` and fresh databases on them, for the benchmarks."""
 
+import os
 import re
 import shlex
 import subprocess
@@ -11,7 +12,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def server_env() -> dict[str, str]:
-    """The local servers' settings, as `deploy/local/servers.sh env` prints them (started if need be)."""
+    """The local servers' settings, as `deploy/local/servers.sh env` prints them (started if need be).
+
+    With BLUEMAP_TEST_SERVERS=external, as for the tests, the BLUEMAP_* variables already name running
+    servers (another checkout's): they are used as they are and nothing is started.
+    """
+    if os.environ.get("BLUEMAP_TEST_SERVERS") == "external":
+        return {name: value for name, value in os.environ.items() if name.startswith("BLUEMAP_")}
     script = REPO / "deploy" / "local" / "servers.sh"
     subprocess.run(["bash", str(script), "start"], check=True, capture_output=True)
     out = subprocess.run(["bash", str(script), "env"], check=True, capture_output=True, text=True).stdout

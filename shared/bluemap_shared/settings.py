@@ -32,6 +32,9 @@ class ServiceSettings(BaseSettings):
     database_pool_recycle_seconds: int = Field(
         default=1800, ge=-1, description="Reopen older connections (-1 never), for proxies that drop idle ones"
     )
+    # Closed connections are replaced at checkout for free; a ping per checkout also catches those a
+    # network path lost without a word, for three round trips a transaction.
+    database_pool_pre_ping: bool = False
     data_dir: Path = Path("var/data")
     transport: Literal["inprocess", "kafka"] = "inprocess"
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -153,6 +156,7 @@ class ServiceSettings(BaseSettings):
             max_overflow=self.database_pool_max_overflow,
             timeout_seconds=self.database_pool_timeout_seconds,
             recycle_seconds=self.database_pool_recycle_seconds,
+            pre_ping=self.database_pool_pre_ping,
         )
 
     def sqlite_url(self, service: str) -> str:

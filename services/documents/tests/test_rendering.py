@@ -1,11 +1,14 @@
 """Unit tests of the public explanation template and renderer (WeasyPrint with the Noto CJK fonts)."""
 
+import asyncio
 import base64
 import io
 import multiprocessing
 import os
 import re
 import signal
+import threading
+import time
 from concurrent.futures.process import BrokenProcessPool
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -14,9 +17,11 @@ import pytest
 from documents_testing import ENTERPRISE_NAME, VIOLATION, pdf_text, submitted
 from pypdf import PdfReader
 
+from bluemap_documents.submissions import rendering
 from bluemap_documents.submissions.rendering import (
     PdfRenderer,
     PublicExplanation,
+    RenderedPdf,
     html_to_pdf,
     public_explanation_html,
     qr_svg_data_uri,
@@ -93,3 +98,22 @@ async def test_the_renderer_renders_in_niced_child_processes_and_recovers_when_o
     finally:
         renderer.close()
     assert renderer._pool is None
+
+
+async def test_threads_render_on_at_most_concurrency_threads_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each thread that renders keeps its fonts: renders must not spread over the loop's default executor.
+    seen: set[str] = set()
+
+    def render(event: object, document: object) -> RenderedPdf:
+        seen.add(threading.current_thread().name)
+        time.sleep(0.01)
+        return RenderedPdf(data=b"%PDF-", pages=1)
+
+    monkeypatch.setattr(rendering, "render_public_explanation", render)
+    renderer = PdfRenderer(concurrency=2)
+    try:
+        await asyncio.gather(*(renderer.render(submitted(uuid4()), DOCUMENT) for _ in range(8)))
+    finally:
+        renderer.close()
+    assert 1 <= len(seen) <= 2
+    assert all(name.startswith("render") for name in seen), seen

@@ -187,7 +187,11 @@ async def store_document(
 async def store_generated_pdf(storage: ObjectStorage, tenant_id: str, data: bytes) -> tuple[str, str]:
     """Put a PDF this service made for tenant_id; returns (sha256, key)."""
     digest = hashlib.sha256(data).hexdigest()
-    key = await put_object(storage, tenant_id, digest, lambda: io.BytesIO(data), length=len(data), content_type=PDF)
+    key = storage_key(tenant_id, digest)
+    with storage_errors("put"):
+        # No look first (put_object's exists): a rendered PDF carries its submission's number and code,
+        # so its bytes are new but for a retried render, whose second put of the same bytes is harmless.
+        await storage.put(key, io.BytesIO(data), length=len(data), content_type=PDF, sha256=digest)
     return digest, key
 
 

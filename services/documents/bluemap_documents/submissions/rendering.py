@@ -8,7 +8,7 @@ import multiprocessing
 import os
 import textwrap
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +20,7 @@ import qrcode.constants
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 
 from bluemap_shared.events.catalog import ExplanationSubmitted
 
@@ -28,6 +29,7 @@ DEFAULT_BRAND_COLOUR = "#1d4f91"
 
 _warm = False
 _warm_lock = threading.Lock()
+_fonts = threading.local()
 
 # The records service owns record types; these labels only decorate the printed headings.
 RECORD_TYPE_LABELS: dict[str, tuple[str, str]] = {
@@ -245,8 +247,22 @@ class RenderedPdf:
     pages: int
 
 
+def _font_configuration() -> FontConfiguration:
+    """This thread's fontconfig and Pango font map, kept from one render to the next.
+
+    Without it each render builds its own (WeasyPrint's default): fontconfig loaded again, and every
+    font the document uses opened and measured again. Per thread, since Pango's font maps are not
+    shared safely between threads; a rendering process has one, recycled with it.
+    """
+    fonts: FontConfiguration | None = getattr(_fonts, "configuration", None)
+    if fonts is None:
+        fonts = _fonts.configuration = FontConfiguration()
+    return fonts
+
+
 def _layout_and_write(html: str) -> RenderedPdf:
-    document = HTML(string=html).render()
+    fonts = _font_configuration()
+    document = HTML(string=html).render(font_config=fonts)
     return RenderedPdf(data=document.write_pdf(), pages=len(document.pages))
 
 
@@ -309,6 +325,9 @@ class PdfRenderer:
         self.niceness = niceness
         self._slots = asyncio.Semaphore(concurrency)
         self._pool: ProcessPoolExecutor | None = None
+        # Threads of its own, not the loop's default executor: each thread that renders keeps its fonts
+        # (~50 MB), so at most `concurrency` threads may ever render.
+        self._threads: ThreadPoolExecutor | None = None
 
     def open(self) -> None:
         """Start the rendering processes (no-op for threads); render() does it on first use too."""
@@ -329,15 +348,22 @@ class PdfRenderer:
             self._pool.submit(int)  # spawns each process now, not on the first submission's clock
 
     def close(self) -> None:
-        """Stop the rendering processes; renders under way are abandoned (their leases expire and retry)."""
+        """Stop the rendering processes or threads; renders under way are abandoned (their leases expire and retry)."""
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=False, cancel_futures=True)
 
     async def render(self, event: ExplanationSubmitted, document: PublicExplanation) -> RenderedPdf:
         async with self._slots:
             if self.isolation == "thread":
-                return await asyncio.to_thread(render_public_explanation, event, document)
+                if self._threads is None:
+                    self._threads = ThreadPoolExecutor(self.concurrency, thread_name_prefix="render")
+                return await asyncio.get_running_loop().run_in_executor(
+                    self._threads, render_public_explanation, event, document
+                )
             self.open()
             assert self._pool is not None
             pool = self._pool

@@ -82,21 +82,25 @@ class EmailDispatcher:
 
     async def run(self) -> None:
         """Send until cancelled."""
-        while True:
-            self._wakeup.clear()
-            try:
-                claimed = await self.dispatch_due()
-            except Exception:
-                log.exception("email.dispatch_failed")
-                claimed = 0
-            if claimed:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
+        try:
+            while True:
+                self._wakeup.clear()
+                try:
+                    claimed = await self.dispatch_due()
+                except Exception:
+                    log.exception("email.dispatch_failed")
+                    claimed = 0
+                if claimed:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
+        finally:
+            await self._fetcher.aclose()
 
     async def dispatch_due(self) -> int:
         """Attempt up to batch_size due emails, `concurrency` at a time, each in its own transaction; how many."""
         budget = iter(range(self._batch_size))
+        found = asyncio.Event()
 
         async def one_at_a_time() -> int:
             attempted = 0
@@ -106,13 +110,29 @@ class EmailDispatcher:
                     emails = await EmailRepository(session).claim_due(utcnow(), limit=1)
                     if not emails:
                         break
+                    found.set()
                     await self._attempt(session, emails[0])
                 attempted += 1
             return attempted
 
         if self._concurrency == 1:
             return await one_at_a_time()
-        return sum(await asyncio.gather(*(one_at_a_time() for _ in range(self._concurrency))))
+        # The other workers start once the first one found an email: a look that finds nothing (every
+        # poll and wake-up at rest) costs one transaction, not one per worker.
+        first = asyncio.ensure_future(one_at_a_time())
+        try:
+            looking = asyncio.ensure_future(found.wait())
+            try:
+                await asyncio.wait([first, looking], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                looking.cancel()
+            if not found.is_set():
+                return await first
+            others = await asyncio.gather(*(one_at_a_time() for _ in range(self._concurrency - 1)))
+            return await first + sum(others)
+        except BaseException:
+            first.cancel()  # as gather would: cancelled or failed, the first worker does not run on alone
+            raise
 
     async def _attempt(self, session: AsyncSession, email: Email) -> None:
         with (
