@@ -110,10 +110,11 @@ def child(phase: str, dsn: str, url: str) -> dict[str, float]:
         if status != 0:
             raise SystemExit(f"{phase} failed: {status}")
         size = sum(p.stat().st_size for p in Path(into).rglob("*.gz"))
+        peak_kib = int((Path(into) / "peak_rss_kib").read_text())
     return {
         "wall_s": round(wall, 2),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
         "gzip_bytes": size,
     }
 
@@ -126,11 +127,11 @@ async def main() -> None:
     parser.add_argument("--url")
     parser.add_argument("--into", type=Path)
     args = parser.parse_args()
-    if args.phase == "baseline":
-        await baseline(args.dsn, args.into)
-        return
-    if args.phase == "build":
-        await build(args.url, args.into)
+    if args.phase:
+        await (baseline(args.dsn, args.into) if args.phase == "baseline" else build(args.url, args.into))
+        # This process's own high-water mark: ru_maxrss would count the forked parent's pages too.
+        hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM"))
+        (args.into / "peak_rss_kib").write_text(hwm.split()[1])
         return
     admin = admin_dsn()
     name = f"bench_open_data_{uuid.uuid4().hex[:8]}"
