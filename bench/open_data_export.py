@@ -129,9 +129,6 @@ async def main() -> None:
     args = parser.parse_args()
     if args.phase:
         await (baseline(args.dsn, args.into) if args.phase == "baseline" else build(args.url, args.into))
-        # This process's own high-water mark: ru_maxrss would count the forked parent's pages too.
-        hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM"))
-        (args.into / "peak_rss_kib").write_text(hwm.split()[1])
         return
     admin = admin_dsn()
     name = f"bench_open_data_{uuid.uuid4().hex[:8]}"
@@ -161,6 +158,14 @@ async def main() -> None:
         await drop_database(admin, name)
 
 
+def record_peak_rss(into: Path) -> None:
+    """This process's own high-water mark: ru_maxrss would count the forked parent's pages too."""
+    hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM"))
+    (into / "peak_rss_kib").write_text(hwm.split()[1])
+
+
 if __name__ == "__main__":
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     asyncio.run(main())
+    if "--phase" in sys.argv:
+        record_peak_rss(Path(sys.argv[sys.argv.index("--into") + 1]))
