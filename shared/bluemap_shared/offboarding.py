@@ -39,21 +39,31 @@ class TenantDataHook(Protocol):
 
 @dataclass
 class TenantData:
-    """A service's tenant-scoped tables (in foreign-key order, parents first) and hooks."""
+    """A service's tenant-scoped tables (in foreign-key order, parents first), their tenant column, and hooks."""
 
     tables: Sequence[Table]
     hooks: list[TenantDataHook] = field(default_factory=list)
+    tenant_columns: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, tables: Sequence[Table], *, tenant_free: Sequence[str] = ()) -> "TenantData":
-        """The tables among `tables` with tenant rows; refuses one without tenant_id that is not declared free."""
+    def of(
+        cls, tables: Sequence[Table], *, tenant_free: Sequence[str] = (), tenant_columns: dict[str, str] | None = None
+    ) -> "TenantData":
+        """The tables among `tables` with tenant rows; refuses one without tenant_id not declared otherwise.
+
+        tenant_columns names the column that holds the tenant where it is not tenant_id (the registry's id).
+        """
+        columns = dict(tenant_columns or {})
         scoped = []
         for table in _parents_first(tables):
-            if "tenant_id" in table.c:
+            if columns.get(table.name, "tenant_id") in table.c:
                 scoped.append(table)
             elif table.name not in tenant_free:
                 raise ValueError(f"{table.name} has no tenant_id column: offboarding could not find a tenant's rows")
-        return cls(scoped)
+        return cls(scoped, tenant_columns=columns)
+
+    def tenant_column(self, table: Table) -> Any:
+        return table.c[self.tenant_columns.get(table.name, "tenant_id")]
 
 
 def _parents_first(tables: Sequence[Table]) -> list[Table]:
@@ -80,7 +90,7 @@ async def export_tenant(sessionmaker: SessionMaker, data: TenantData, tenant_id:
             count = 0
             path = into / f"{table.name}.jsonl"
             with path.open("w", encoding="utf-8") as out:
-                result = await connection.stream(select(table).where(table.c.tenant_id == tenant_id))
+                result = await connection.stream(select(table).where(data.tenant_column(table) == tenant_id))
                 async for row in result.mappings():
                     out.write(json.dumps(dict(row), default=_json_default, ensure_ascii=False) + "\n")
                     count += 1
@@ -100,7 +110,7 @@ async def delete_tenant(sessionmaker: SessionMaker, data: TenantData, tenant_id:
         while True:
             async with sessionmaker() as session, session.begin():
                 connection = await session.connection()
-                batch = select(*key).where(table.c.tenant_id == tenant_id).limit(DELETE_BATCH)
+                batch = select(*key).where(data.tenant_column(table) == tenant_id).limit(DELETE_BATCH)
                 target = key[0] if len(key) == 1 else tuple_(*key)
                 deleted = (await connection.execute(delete(table).where(target.in_(batch)))).rowcount or 0
             counts[table.name] += deleted
@@ -118,7 +128,9 @@ async def remaining_rows(sessionmaker: SessionMaker, data: TenantData, tenant_id
         connection = await session.connection()
         return {
             table.name: (
-                await connection.execute(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id))
+                await connection.execute(
+                    select(func.count()).select_from(table).where(data.tenant_column(table) == tenant_id)
+                )
             ).scalar_one()
             for table in data.tables
         }

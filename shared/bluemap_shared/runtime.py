@@ -298,7 +298,11 @@ class ServiceRuntime:
 def tenant_data_of(package: str) -> TenantData:
     """The tenant-scoped tables of a service package (its models' TABLES, less its TENANT_FREE ones)."""
     models = importlib.import_module(f"{package}.models")
-    return TenantData.of(models.TABLES, tenant_free=getattr(models, "TENANT_FREE", ()))
+    return TenantData.of(
+        models.TABLES,
+        tenant_free=getattr(models, "TENANT_FREE", ()),
+        tenant_columns=getattr(models, "TENANT_COLUMNS", None),
+    )
 
 
 def messaging_retention(settings: ServiceSettings) -> list[RetentionPolicy]:

@@ -26,3 +26,5 @@ TABLES = (
 )
 # Tables whose rows name no tenant (offboarding leaves them; they expire on their own).
 TENANT_FREE = (LoginFailures.__tablename__,)
+# The registry's own row of a tenant is keyed by its id; offboarding deletes it with the rest.
+TENANT_COLUMNS = {"tenants": "id"}
