@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from bluemap_portal.categories.endpoints import router as categories_router
 from bluemap_portal.console.app import install_console
+from bluemap_portal.dashboard.endpoints import router as responsiveness_router
 from bluemap_portal.documents.endpoints import router as verification_router
 from bluemap_portal.enterprises.endpoints import router as enterprises_router
 from bluemap_portal.projections import register_handlers
@@ -53,7 +54,7 @@ def bootstrap(
             "Public, read-only API of enterprises, the government records about them, their published "
             "explanations and documents, category pages and document verification; no login."
         ),
-        routers=[enterprises_router, categories_router, verification_router],
+        routers=[enterprises_router, categories_router, verification_router, responsiveness_router],
     )
     site = create_site(runtime)
     # Signed-in pages on the same site: login, the enterprise workspace and the reviewers' console.
