@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Date, and_, case, cast, func, literal, select
+from sqlalchemy import Date, Select, and_, case, cast, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -64,18 +64,23 @@ def _month(dialect: str, instant: Any) -> ColumnElement[Any]:
     return func.strftime("%Y-%m", instant, "+8 hours")
 
 
-async def histogram(
-    connection: AsyncConnection, scope: Scope, breakdown: str | None, today: date
-) -> list[HistogramRow]:
-    """Records grouped by breakdown and outcome; percentiles come from the counts, so any dialect works."""
-    dialect = connection.dialect.name
+def histogram_query(dialect: str, scope: Scope, breakdowns: Sequence[str | None], today: date) -> Select[Any]:
+    """The scope's records grouped by each breakdown's key and outcome, with their counts.
+
+    Several breakdowns are grouping sets of one scan (PostgreSQL): column key_<i> holds breakdown i's key,
+    and the bitmask "set" tells which breakdown a row belongs to (bit len-1-i clear for breakdown i).
+    """
+    first_where = [explanations.c.tenant_id == scope.tenant_id]
+    if scope.enterprise_id is not None:
+        # One enterprise's explanations through its index, not every explanation of the tenant.
+        first_where.append(explanations.c.enterprise_id == scope.enterprise_id)
     first = (
         select(
             explanations.c.record_id,
             func.min(explanations.c.published_at).label("at"),
             func.min(explanations.c.submitted_at).label("sent_at"),
         )
-        .where(explanations.c.tenant_id == scope.tenant_id)
+        .where(*first_where)
         .group_by(explanations.c.record_id)
         .subquery("first")
     )
@@ -97,13 +102,20 @@ async def histogram(
         "region": func.substr(enterprises.c.region_code, 1, 2),
         "month": _month(dialect, records.c.published_at),
     }
-    key = keys[breakdown].label("key")
+    key_columns = [keys[b].label(f"key_{i}") for i, b in enumerate(breakdowns)]
     days = (explained_on.c.ordinal - published_on.c.ordinal).label("days")
     review_days = (explained_on.c.ordinal - sent_on.c.ordinal).label("review_days")
     overdue_flag = case((overdue, 1), else_=0).label("overdue")
     explained_flag = case((explained, 1), else_=0).label("explained")
+    outcome = (explained_flag, overdue_flag, days, review_days)
+    columns: list[Any] = [*key_columns, *outcome, func.count().label("n")]
+    if len(key_columns) > 1:
+        columns.append(func.grouping(*key_columns).label("set"))
+        grouping: list[Any] = [func.grouping_sets(*(tuple_(k, *outcome) for k in key_columns))]
+    else:
+        grouping = [*key_columns, *outcome]
     query = (
-        select(key, explained_flag, overdue_flag, days, review_days, func.count().label("n"))
+        select(*columns)
         .select_from(records)
         .outerjoin(
             enterprises,
@@ -118,7 +130,7 @@ async def histogram(
             records.c.status.in_(EXPLAINABLE_STATUSES),
             records.c.retracted_at.is_(None),
         )
-        .group_by(key, explained_flag, overdue_flag, days, review_days)
+        .group_by(*grouping)
     )
     if scope.enterprise_id is not None:
         query = query.where(records.c.enterprise_id == scope.enterprise_id)
@@ -126,15 +138,36 @@ async def histogram(
         query = query.where(records.c.record_type == scope.record_type)
     if scope.region is not None:
         query = query.where(enterprises.c.region_code.startswith(scope.region, autoescape=True))
-    rows: Sequence[Any] = (await connection.execute(query)).all()
-    return [
-        HistogramRow(
-            key=None if row.key is None else str(row.key),
-            explained=bool(row.explained),
-            overdue=bool(row.overdue),
-            days=row.days,
-            review_days=row.review_days,
-            count=row.n,
-        )
-        for row in rows
-    ]
+    return query
+
+
+def _row(row: Any, key: Any) -> HistogramRow:
+    return HistogramRow(
+        key=None if key is None else str(key),
+        explained=bool(row.explained),
+        overdue=bool(row.overdue),
+        days=row.days,
+        review_days=row.review_days,
+        count=row.n,
+    )
+
+
+async def histogram(
+    connection: AsyncConnection, scope: Scope, breakdown: str | None, today: date
+) -> list[HistogramRow]:
+    """Records grouped by breakdown and outcome; percentiles come from the counts, so any dialect works."""
+    query = histogram_query(connection.dialect.name, scope, [breakdown], today)
+    return [_row(row, row.key_0) for row in (await connection.execute(query)).all()]
+
+
+async def histograms(connection: AsyncConnection, scope: Scope, today: date) -> dict[str, list[HistogramRow]]:
+    """Every breakdown's histogram: on PostgreSQL in one scan (grouping sets), elsewhere one query each."""
+    if connection.dialect.name != "postgresql":
+        return {b: await histogram(connection, scope, b, today) for b in BREAKDOWNS}
+    query = histogram_query(connection.dialect.name, scope, BREAKDOWNS, today)
+    found: dict[str, list[HistogramRow]] = {b: [] for b in BREAKDOWNS}
+    last = len(BREAKDOWNS) - 1
+    for row in (await connection.execute(query)).all():
+        index = next(i for i in range(len(BREAKDOWNS)) if not row.set & (1 << (last - i)))
+        found[BREAKDOWNS[index]].append(_row(row, row[index]))
+    return found

@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bluemap_portal.dashboard.repository import BREAKDOWNS, HistogramRow, Scope, histogram
+from bluemap_portal.dashboard.repository import HistogramRow, Scope, histogram, histograms
 from bluemap_portal.dashboard.schemas import GroupStatistics, Responsiveness
 
 
@@ -68,10 +68,10 @@ async def overall(connection: AsyncConnection, scope: Scope, today: date) -> Gro
 
 async def responsiveness(connection: AsyncConnection, scope: Scope, today: date) -> Responsiveness:
     """The whole scope's figures and each breakdown's (type, province, month of publication)."""
-    histograms = {b: await histogram(connection, scope, b, today) for b in BREAKDOWNS}
-    breakdowns = {b: grouped(rows) for b, rows in histograms.items()}
+    found = await histograms(connection, scope, today)
+    breakdowns = {b: grouped(rows) for b, rows in found.items()}
     # The whole is the sum of any breakdown's histogram: no extra query.
-    total = histograms["record_type"]
+    total = found["record_type"]
     return Responsiveness(
         today=today,
         enterprise_id=scope.enterprise_id,
