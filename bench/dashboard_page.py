@@ -155,14 +155,17 @@ async def main() -> None:
                         )
                     else:
                         enterprise = f"/enterprises/{uuid.UUID(bytes=bytes.fromhex(await enterprise_id(bench_dsn)))}"
-                        results["enterprise page (baseline)"] = await timed(args.samples, await get(enterprise), warmup=3)
+                        results["enterprise page (baseline)"] = await timed(
+                            args.samples, await get(enterprise), warmup=3
+                        )
                         results["dashboard page"] = await timed(args.samples, await get("/dashboard"), warmup=2)
                         results["dashboard CSV"] = await timed(args.samples, await get("/dashboard.csv"), warmup=2)
                         results["dashboard page, one province (61)"] = await timed(
                             args.samples, await get("/dashboard?region=61"), warmup=2
                         )
         base = percentile(results["bare SELECT of the aggregate (baseline)"], 0.99)
-        print(f"\n{args.records:,} records, {args.records // 100:,} enterprises; {platform.processor() or platform.machine()}")
+        machine = platform.processor() or platform.machine()
+        print(f"\n{args.records:,} records, {args.records // 100:,} enterprises; {machine}, {os.cpu_count()} CPUs")
         print("| request | p50 ms | p99 ms | p99 / bare SELECT p99 |")
         print("|---|---:|---:|---:|")
         for kind, values in results.items():
