@@ -183,6 +183,8 @@ async def test_the_disclosure_workflow_end_to_end(explanations: Running, issuer:
     [published] = await outbox(explanations, tenant, ExplanationPublished.event_type)
     assert published["explanation_id"] == approve_id
     assert published["submission_id"] == sent["id"]
+    # When it was sent: the portal's responsiveness dashboard counts the operator's review time from it.
+    assert datetime.fromisoformat(published["submitted_at"]) == datetime.fromisoformat(sent["submitted_at"])
     assert (published["record_id"], published["enterprise_id"]) == (str(first), str(who.id))
     assert (published["violation"], published["reviewed_by"], published["comment"]) == (
         COMPLETE["violation"],

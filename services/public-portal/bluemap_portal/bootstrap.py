@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from bluemap_portal.categories.endpoints import router as categories_router
 from bluemap_portal.console.app import install_console
+from bluemap_portal.dashboard.endpoints import router as responsiveness_router
 from bluemap_portal.documents.endpoints import router as verification_router
 from bluemap_portal.enterprises.endpoints import router as enterprises_router
 from bluemap_portal.history.endpoints import router as history_router
@@ -65,7 +66,7 @@ def bootstrap(
             "Public, read-only API of enterprises, the government records about them, their published "
             "explanations and documents, category pages and document verification; no login."
         ),
-        routers=[enterprises_router, categories_router, verification_router, history_router],
+        routers=[enterprises_router, categories_router, verification_router, history_router, responsiveness_router],
     )
     secret = settings.history_key_secret.get_secret_value() if settings.history_key_secret else None
     history = HeadPublisher(

@@ -1,5 +1,6 @@
 """Every table of the public portal database (what its migrations manage)."""
 
+from bluemap_portal.dashboard.models import PortalWorkingDay
 from bluemap_portal.documents.models import PortalDocument, PortalRenderedPdf
 from bluemap_portal.enterprises.models import PortalEnterprise
 from bluemap_portal.explanations.models import PortalExplanation
@@ -29,6 +30,10 @@ TABLES = (
     HistoryHead.__table__,  # type: ignore[attr-defined]
     HistorySigningKey.__table__,  # type: ignore[attr-defined]
     RevokedSession.__table__,  # type: ignore[attr-defined]
+
+    PortalWorkingDay.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
     *TENANT_TABLES,
 )
+# China's working-day calendar is the country's: no tenant's rows to export or offboard.
+TENANT_FREE = (PortalWorkingDay.__tablename__,)

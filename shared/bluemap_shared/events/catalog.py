@@ -393,6 +393,8 @@ class ExplanationPublished(IntegrationEvent):
     reviewed_by: str
     comment: str | None = None
     published_at: datetime
+    # When the enterprise sent the explanation for review: the operator's review time is published_at - this.
+    submitted_at: datetime | None = None
 
     def subject(self) -> str:
         return str(self.explanation_id)

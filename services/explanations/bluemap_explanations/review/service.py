@@ -99,6 +99,7 @@ async def decide(
                 reviewed_by=reviewed_by,
                 comment=comment,
                 published_at=now,
+                submitted_at=submission.submitted_at,
             ),
             tenant_id=tenant_id,
         )

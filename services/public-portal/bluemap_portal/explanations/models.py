@@ -31,3 +31,6 @@ class PortalExplanation(SQLModel, table=True):
     corrective_actions: str = Field(sa_column=Column(Text, nullable=False))
     monitoring: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     published_at: datetime = Field(sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="When the enterprise sent it for review; None before v1.1"
+    )

@@ -27,6 +27,7 @@ async def project_published(session: AsyncSession, tenant_id: str, event: Explan
             "corrective_actions": event.corrective_actions,
             "monitoring": event.monitoring.model_dump(mode="json") if event.monitoring else None,
             "published_at": event.published_at,
+            "submitted_at": event.submitted_at,
         }
     )
 

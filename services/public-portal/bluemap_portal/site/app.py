@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bluemap_portal.settings import PortalSettings
 from bluemap_portal.site.caching import cached_public_page
+from bluemap_portal.site.dashboard import router as dashboard_router
 from bluemap_portal.site.exports import router as exports_router
 from bluemap_portal.site.feeds import router as feeds_router
 from bluemap_portal.site.i18n import LANGUAGES, translations
@@ -106,6 +107,7 @@ def create_site(runtime: ServiceRuntime) -> FastAPI:
 
     site.include_router(feeds_router)
     site.include_router(exports_router)
+    site.include_router(dashboard_router)
     static_folders = [p for p in module_folders("static") if p.is_dir()]
     site.mount(
         "/static",

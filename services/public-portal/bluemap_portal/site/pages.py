@@ -9,6 +9,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_portal.categories import service as categories
 from bluemap_portal.clock import china_today
+from bluemap_portal.dashboard.repository import Scope
+from bluemap_portal.dashboard.service import overall
 from bluemap_portal.documents import service as documents
 from bluemap_portal.enterprises import service
 from bluemap_portal.enterprises.repository import page_rows
@@ -158,6 +160,7 @@ async def _enterprise_page(request: Request, key: UUID, tenant_id: str, settings
     async with runtime.engine.connect() as connection:
         reading = await connection.execution_options(isolation_level="AUTOCOMMIT")
         rows = await page_rows(reading, tenant_id, key, today=china_today())
+        answered = await overall(reading, Scope(tenant_id, enterprise_id=key), china_today()) if rows else None
     if rows is None:
         raise NotFound("No such enterprise.")
     lang = page_language(request)
@@ -171,6 +174,8 @@ async def _enterprise_page(request: Request, key: UUID, tenant_id: str, settings
             groups=detail.groups,
             record_total=detail.record_total,
             feed_url=href(f"/enterprises/{key}/feed.atom"),
+            responsiveness=answered,
+            dashboard_url=href("/dashboard", enterprise=str(key)),
         )
     )
 

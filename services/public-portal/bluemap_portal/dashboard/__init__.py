@@ -1,0 +1,1 @@
+"""Responsiveness: how quickly enterprises explain their records and the operator reviews."""
