@@ -30,7 +30,6 @@ TABLES = (
     HistoryHead.__table__,  # type: ignore[attr-defined]
     HistorySigningKey.__table__,  # type: ignore[attr-defined]
     RevokedSession.__table__,  # type: ignore[attr-defined]
-
     PortalWorkingDay.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
     *TENANT_TABLES,
