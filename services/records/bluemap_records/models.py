@@ -24,5 +24,6 @@ TABLES = (
     RevokedSession.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )
-# Tables whose rows name no tenant (offboarding leaves them; they expire on their own).
-TENANT_FREE = (LoginFailures.__tablename__,)
+# Tables whose rows name no tenant (offboarding leaves them; they expire on their own). The registry's row is
+# the tenant itself (keyed by id): offboarding the tenant's data leaves it, the platform operator suspends it.
+TENANT_FREE = (LoginFailures.__tablename__, Tenant.__tablename__)
