@@ -38,7 +38,15 @@ ADMIN = ("admin@ipe.example.org", "bluemap-admin-demo")
 OTHER_TENANT = "acme"
 OTHER_ADMIN = ("admin@acme.example.org", "Acme-console-admin-2026")
 SCREENSHOTS = REPO / "docs" / "screenshots" / "console"
-ADMIN_PAGES = ("/console/enterprises", "/console/records", "/console/imports", "/console/users", "/console/commitments")
+ADMIN_PAGES = (
+    "/console/enterprises",
+    "/console/records",
+    "/console/imports",
+    "/console/users",
+    "/console/commitments",
+    "/console/tenant-settings",
+)
+OPERATOR = ("operator@bluemap.example.org", "bluemap-operator-demo")
 SERVICES = ("records", "explanations", "documents", "notifications", "public-portal")
 
 
@@ -271,12 +279,23 @@ class ConsoleWalk:
 
 
 TEXT = {
-    "zh": {"done_resolve": "记录已标记为已解决", "rejected": "被拒绝的行", "since": "自", "denied": "仅供本机构管理员"},
+    "zh": {
+        "done_resolve": "记录已标记为已解决",
+        "rejected": "被拒绝的行",
+        "since": "自",
+        "denied": "仅供本机构管理员",
+        "created": "租户已创建",
+        "suspended": "该租户已暂停",
+        "resumed": "租户已恢复启用",
+    },
     "en": {
         "done_resolve": "The record was resolved",
         "rejected": "Rejected rows",
         "since": "Since",
         "denied": "for the tenant",
+        "created": "The tenant was created",
+        "suspended": "This tenant is suspended",
+        "resumed": "The tenant is active again",
     },
 }
 
@@ -337,6 +356,9 @@ async def test_the_admin_imports_a_bad_row_resolves_a_record_with_a_reason_and_t
         await walk.check("users")
         await walk.open("/console/commitments")
         await walk.check("commitments")
+        await walk.open("/console/tenant-settings")
+        assert await page.locator("#f-hostnames").count() == 0  # hostnames are the platform operator's
+        await walk.check("tenant-settings")
 
         # Resolve the explained record after a third-party audit, with the reason the public will read.
         reason = f"第三方审核确认已整改 / third-party audit confirmed the fix ({lang})"
@@ -387,6 +409,58 @@ async def test_the_reviewer_sees_review_and_chat_only(
             assert response.status == 403, path
             assert TEXT[lang]["denied"] in await page.content()
         await walk.check("admin-page-refused")
+        assert walk.violations == [], walk.violations
+    finally:
+        await context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_platform_operator_creates_suspends_and_resumes_a_tenant(
+    walkthrough_browser: Any, embedded: Embedded, axe_source: str, lang: str
+) -> None:
+    t = TEXT[lang]
+    tenant_id = f"browser-{lang}"
+    admin_email, admin_password = f"admin@{tenant_id}.example.org", "Browser-tenant-admin-2026"
+    context = await walkthrough_browser.new_context(
+        bypass_csp=True, viewport={"width": 1280, "height": 900}, locale="zh-CN" if lang == "zh" else "en-US"
+    )
+    try:
+        page = await context.new_page()
+        walk = ConsoleWalk(page, embedded, axe_source, "operator", lang)
+        await walk.log_in(*OPERATOR)
+        assert "/console/tenants" in page.url  # the platform operator lands on the tenants
+        await walk.open("/console/tenants")
+        # Its only console link: the queue, chat and a tenant's admin pages are the tenants' own staff's.
+        assert await page.locator("nav.console-nav a").count() == 1
+        assert await page.locator('nav.console-nav a[href^="/console/tenants"]').count() == 1
+        await walk.check("tenants")
+        await walk.click(page.locator("main a[href^='/console/tenants/new']"))
+        await walk.check("tenant-new")
+        for field, value in (
+            ("#f-id", tenant_id),
+            ("#f-name_zh", f"浏览器测试机构{lang}"),
+            ("#f-name_en", f"Browser test {lang}"),
+            ("#f-mail_sender_name", "Browser test"),
+            ("#f-mail_sender_address", f"noreply@{tenant_id}.example.org"),
+            ("#f-hostnames", f"{tenant_id}.example.org"),
+            ("#f-first_admin_email", admin_email),
+            ("#f-first_admin_password", admin_password),
+        ):
+            await page.fill(field, value)
+        await walk.click(page.locator("main form.stacked button[type=submit]"))
+        assert page.url.split("?")[0].endswith(f"/console/tenants/{tenant_id}")
+        assert t["created"] in await page.content()
+        await walk.check("tenant")
+        assert await token(embedded, admin_email, admin_password, tenant=tenant_id)  # its first admin signs in
+
+        await page.fill("#f-reason", "browser test")
+        await walk.click(page.locator("form[action*='/suspend'] button[type=submit]"))
+        assert t["suspended"] in await page.content()
+        await walk.click(page.locator("form[action*='/resume'] button[type=submit]"))
+        assert t["resumed"] in await page.content()
+        await walk.open("/console/tenants")
+        assert await page.locator(f"a[href^='/console/tenants/{tenant_id}']").count() == 1
         assert walk.violations == [], walk.violations
     finally:
         await context.close()
