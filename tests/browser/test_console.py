@@ -37,6 +37,7 @@ __all__ = ["embedded", "walkthrough_browser"]  # fixtures the tests below use
 ADMIN = ("admin@ipe.example.org", "bluemap-admin-demo")
 OTHER_TENANT = "acme"
 OTHER_ADMIN = ("admin@acme.example.org", "Acme-console-admin-2026")
+OTHER_TENANT_NAME = "顶峰监督站"
 SCREENSHOTS = REPO / "docs" / "screenshots" / "console"
 ADMIN_PAGES = (
     "/console/enterprises",
@@ -51,12 +52,14 @@ SERVICES = ("records", "explanations", "documents", "notifications", "public-por
 
 
 def create_admin_of_another_tenant(embedded: Embedded) -> None:
-    """`python -m bluemap_records create-user` on the embedded default's records database: a tenant of its own."""
+    """`python -m bluemap_records tenants create` on the embedded default's records database, with its admin."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLUEMAP_RECORDS_")}
     env["BLUEMAP_RECORDS_DATA_DIR"] = str(embedded.data_dir)
     email, password = OTHER_ADMIN
-    command = [sys.executable, "-m", "bluemap_records", "create-user", "--tenant", OTHER_TENANT]
-    command += ["--email", email, "--password", password, "--role", "admin", "--name", "Acme admin"]
+    command = [sys.executable, "-m", "bluemap_records", "tenants", "create", OTHER_TENANT]
+    command += ["--name-zh", OTHER_TENANT_NAME, "--name-en", "Acme", "--mail-sender-name", "Acme"]
+    command += ["--mail-sender-address", "noreply@acme.example.org"]
+    command += ["--admin-email", email, "--admin-password", password, "--admin-name", "Acme admin"]
     subprocess.run(command, check=True, env=env, cwd=REPO, timeout=120, capture_output=True)
 
 
@@ -148,7 +151,16 @@ async def test_every_console_page_keeps_two_tenants_apart(embedded: Embedded) ->
     acme_import_page = await acme.get(f"/console/imports/{acme_import}")
     assert "USCC" in acme_import_page.text or "uscc" in acme_import_page.text  # the bad row, with its column
     assert (await acme.get(f"/console/imports/{acme_import}/errors.csv")).status_code == 200
-    acme_secrets = (name, uscc, acme_enterprise, acme_record, acme_import, "顶点化工泄漏事故", OTHER_ADMIN[0])
+    acme_secrets = (
+        name,
+        uscc,
+        acme_enterprise,
+        acme_record,
+        acme_import,
+        "顶点化工泄漏事故",
+        OTHER_ADMIN[0],
+        OTHER_TENANT_NAME,
+    )
 
     async with httpx.AsyncClient(timeout=30) as client:
         found = await client.get(
@@ -196,6 +208,7 @@ async def test_every_console_page_keeps_two_tenants_apart(embedded: Embedded) ->
     assert "顶点化工泄漏事故" in still.text
     assert "跨机构" not in still.text
     assert name in (await acme.get(f"/console/enterprises/{acme_enterprise}")).text
+    assert OTHER_TENANT_NAME in (await acme.get("/console/tenant-settings")).text  # each admin its own tenant
     # Reviewers see review and chat only.
     for path in ADMIN_PAGES:
         assert (await reviewer.get(path)).status_code == 403, path
