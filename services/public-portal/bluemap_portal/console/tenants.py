@@ -77,7 +77,7 @@ def _body(values: dict[str, str]) -> dict[str, Any]:
 
 
 def _hostnames(value: str) -> list[str]:
-    """One hostname a line (or separated by spaces or commas)."""
+    """One hostname per line (or separated by spaces or commas)."""
     return [host for host in value.replace(",", " ").split() if host]
 
 
