@@ -37,18 +37,29 @@ __all__ = ["embedded", "walkthrough_browser"]  # fixtures the tests below use
 ADMIN = ("admin@ipe.example.org", "bluemap-admin-demo")
 OTHER_TENANT = "acme"
 OTHER_ADMIN = ("admin@acme.example.org", "Acme-console-admin-2026")
+OTHER_TENANT_NAME = "顶峰监督站"
 SCREENSHOTS = REPO / "docs" / "screenshots" / "console"
-ADMIN_PAGES = ("/console/enterprises", "/console/records", "/console/imports", "/console/users", "/console/commitments")
+ADMIN_PAGES = (
+    "/console/enterprises",
+    "/console/records",
+    "/console/imports",
+    "/console/users",
+    "/console/commitments",
+    "/console/tenant-settings",
+)
+OPERATOR = ("operator@bluemap.example.org", "bluemap-operator-demo")
 SERVICES = ("records", "explanations", "documents", "notifications", "public-portal")
 
 
 def create_admin_of_another_tenant(embedded: Embedded) -> None:
-    """`python -m bluemap_records create-user` on the embedded default's records database: a tenant of its own."""
+    """`python -m bluemap_records tenants create` on the embedded default's records database, with its admin."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLUEMAP_RECORDS_")}
     env["BLUEMAP_RECORDS_DATA_DIR"] = str(embedded.data_dir)
     email, password = OTHER_ADMIN
-    command = [sys.executable, "-m", "bluemap_records", "create-user", "--tenant", OTHER_TENANT]
-    command += ["--email", email, "--password", password, "--role", "admin", "--name", "Acme admin"]
+    command = [sys.executable, "-m", "bluemap_records", "tenants", "create", OTHER_TENANT]
+    command += ["--name-zh", OTHER_TENANT_NAME, "--name-en", "Acme", "--mail-sender-name", "Acme"]
+    command += ["--mail-sender-address", "noreply@acme.example.org"]
+    command += ["--admin-email", email, "--admin-password", password, "--admin-name", "Acme admin"]
     subprocess.run(command, check=True, env=env, cwd=REPO, timeout=120, capture_output=True)
 
 
@@ -140,7 +151,16 @@ async def test_every_console_page_keeps_two_tenants_apart(embedded: Embedded) ->
     acme_import_page = await acme.get(f"/console/imports/{acme_import}")
     assert "USCC" in acme_import_page.text or "uscc" in acme_import_page.text  # the bad row, with its column
     assert (await acme.get(f"/console/imports/{acme_import}/errors.csv")).status_code == 200
-    acme_secrets = (name, uscc, acme_enterprise, acme_record, acme_import, "顶点化工泄漏事故", OTHER_ADMIN[0])
+    acme_secrets = (
+        name,
+        uscc,
+        acme_enterprise,
+        acme_record,
+        acme_import,
+        "顶点化工泄漏事故",
+        OTHER_ADMIN[0],
+        OTHER_TENANT_NAME,
+    )
 
     async with httpx.AsyncClient(timeout=30) as client:
         found = await client.get(
@@ -188,6 +208,7 @@ async def test_every_console_page_keeps_two_tenants_apart(embedded: Embedded) ->
     assert "顶点化工泄漏事故" in still.text
     assert "跨机构" not in still.text
     assert name in (await acme.get(f"/console/enterprises/{acme_enterprise}")).text
+    assert OTHER_TENANT_NAME in (await acme.get("/console/tenant-settings")).text  # each admin its own tenant
     # Reviewers see review and chat only.
     for path in ADMIN_PAGES:
         assert (await reviewer.get(path)).status_code == 403, path
@@ -271,12 +292,23 @@ class ConsoleWalk:
 
 
 TEXT = {
-    "zh": {"done_resolve": "记录已标记为已解决", "rejected": "被拒绝的行", "since": "自", "denied": "仅供本机构管理员"},
+    "zh": {
+        "done_resolve": "记录已标记为已解决",
+        "rejected": "被拒绝的行",
+        "since": "自",
+        "denied": "仅供本机构管理员",
+        "created": "租户已创建",
+        "suspended": "该租户已暂停",
+        "resumed": "租户已恢复启用",
+    },
     "en": {
         "done_resolve": "The record was resolved",
         "rejected": "Rejected rows",
         "since": "Since",
         "denied": "for the tenant",
+        "created": "The tenant was created",
+        "suspended": "This tenant is suspended",
+        "resumed": "The tenant is active again",
     },
 }
 
@@ -337,6 +369,9 @@ async def test_the_admin_imports_a_bad_row_resolves_a_record_with_a_reason_and_t
         await walk.check("users")
         await walk.open("/console/commitments")
         await walk.check("commitments")
+        await walk.open("/console/tenant-settings")
+        assert await page.locator("#f-hostnames").count() == 0  # hostnames are the platform operator's
+        await walk.check("tenant-settings")
 
         # Resolve the explained record after a third-party audit, with the reason the public will read.
         reason = f"第三方审核确认已整改 / third-party audit confirmed the fix ({lang})"
@@ -387,6 +422,58 @@ async def test_the_reviewer_sees_review_and_chat_only(
             assert response.status == 403, path
             assert TEXT[lang]["denied"] in await page.content()
         await walk.check("admin-page-refused")
+        assert walk.violations == [], walk.violations
+    finally:
+        await context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_platform_operator_creates_suspends_and_resumes_a_tenant(
+    walkthrough_browser: Any, embedded: Embedded, axe_source: str, lang: str
+) -> None:
+    t = TEXT[lang]
+    tenant_id = f"browser-{lang}"
+    admin_email, admin_password = f"admin@{tenant_id}.example.org", "Browser-tenant-admin-2026"
+    context = await walkthrough_browser.new_context(
+        bypass_csp=True, viewport={"width": 1280, "height": 900}, locale="zh-CN" if lang == "zh" else "en-US"
+    )
+    try:
+        page = await context.new_page()
+        walk = ConsoleWalk(page, embedded, axe_source, "operator", lang)
+        await walk.log_in(*OPERATOR)
+        assert "/console/tenants" in page.url  # the platform operator lands on the tenants
+        await walk.open("/console/tenants")
+        # Its only console link: the queue, chat and a tenant's admin pages are the tenants' own staff's.
+        assert await page.locator("nav.console-nav a").count() == 1
+        assert await page.locator('nav.console-nav a[href^="/console/tenants"]').count() == 1
+        await walk.check("tenants")
+        await walk.click(page.locator("main a[href^='/console/tenants/new']"))
+        await walk.check("tenant-new")
+        for field, value in (
+            ("#f-id", tenant_id),
+            ("#f-name_zh", f"浏览器测试机构{lang}"),
+            ("#f-name_en", f"Browser test {lang}"),
+            ("#f-mail_sender_name", "Browser test"),
+            ("#f-mail_sender_address", f"noreply@{tenant_id}.example.org"),
+            ("#f-hostnames", f"{tenant_id}.example.org"),
+            ("#f-first_admin_email", admin_email),
+            ("#f-first_admin_password", admin_password),
+        ):
+            await page.fill(field, value)
+        await walk.click(page.locator("main form.stacked button[type=submit]"))
+        assert page.url.split("?")[0].endswith(f"/console/tenants/{tenant_id}")
+        assert t["created"] in await page.content()
+        await walk.check("tenant")
+        assert await token(embedded, admin_email, admin_password, tenant=tenant_id)  # its first admin signs in
+
+        await page.fill("#f-reason", "browser test")
+        await walk.click(page.locator("form[action*='/suspend'] button[type=submit]"))
+        assert t["suspended"] in await page.content()
+        await walk.click(page.locator("form[action*='/resume'] button[type=submit]"))
+        assert t["resumed"] in await page.content()
+        await walk.open("/console/tenants")
+        assert await page.locator(f"a[href^='/console/tenants/{tenant_id}']").count() == 1
         assert walk.violations == [], walk.violations
     finally:
         await context.close()

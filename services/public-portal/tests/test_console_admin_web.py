@@ -15,7 +15,7 @@ import pytest
 from test_workspace_web import Stub, csrf_of, issuer, problem, site, stub
 
 from bluemap_portal.workspace.session import SESSION_COOKIE
-from bluemap_shared.auth import ADMIN, REVIEWER
+from bluemap_shared.auth import ADMIN, PLATFORM_OPERATOR, REVIEWER
 from bluemap_shared.testing import TokenIssuer
 
 __all__ = ["issuer", "site", "stub"]  # fixtures of the workspace's web tests, shared
@@ -24,7 +24,14 @@ ENTERPRISE_ID = str(uuid4())
 RECORD_ID = str(uuid4())
 IMPORT_ID = str(uuid4())
 USER_ID = str(uuid4())
-ADMIN_PAGES = ("/console/enterprises", "/console/records", "/console/imports", "/console/users", "/console/commitments")
+ADMIN_PAGES = (
+    "/console/enterprises",
+    "/console/records",
+    "/console/imports",
+    "/console/users",
+    "/console/commitments",
+    "/console/tenant-settings",
+)
 
 
 def enterprise() -> dict[str, Any]:
@@ -100,6 +107,26 @@ class Chunks(httpx.AsyncByteStream):
         yield self.data
 
 
+def a_tenant(tenant_id: str = "ipe", status: str = "active") -> dict[str, Any]:
+    return {
+        "id": tenant_id,
+        "name_zh": "蔚蓝地图",
+        "name_en": "Blue Map",
+        "hostnames": [f"{tenant_id}.example.org"],
+        "default_language": "zh",
+        "mail_sender_name": "Blue Map",
+        "mail_sender_address": f"noreply@{tenant_id}.example.org",
+        "staff_email": None,
+        "logo_url": None,
+        "brand_colour": "#0b5cab",
+        "status": status,
+        "suspended_reason": "unpaid <b>" if status == "suspended" else None,
+        "version": 1,
+        "created_at": "2020-01-01T00:00:00Z",
+        "updated_at": "2020-01-02T00:00:00Z",
+    }
+
+
 def ok(body: Any, status: int = 200) -> Any:
     return lambda request: httpx.Response(status, json=body)
 
@@ -142,6 +169,7 @@ def admin_stub(stub: Stub) -> Stub:
              "answer": "accepted", "responded_by": "user-1", "responded_at": "2020-02-01T00:00:00Z",
              "client_ip": "10.0.0.1"}]),
     )  # fmt: skip
+    stub.on("GET", "/records/v1/tenants/ipe", ok(a_tenant()))
     return stub
 
 
@@ -412,3 +440,116 @@ async def test_a_new_commitment_version_is_published_in_both_languages_and_answe
         "zh": "新的承诺",
         "en": "New",
     }
+
+
+async def test_the_tenant_admin_edits_its_own_settings_but_not_its_hostnames(
+    site: httpx.AsyncClient, issuer: TokenIssuer, admin_stub: Stub
+) -> None:
+    sign_in(site, issuer, ADMIN)
+    page = await site.get("/console/tenant-settings?lang=en")
+    assert page.status_code == 200
+    assert 'value="Blue Map"' in page.text
+    assert "<li>ipe.example.org</li>" in page.text
+    assert 'name="hostnames"' not in page.text
+    assert "/console/tenants" not in page.text  # the platform operator's pages are not linked for an admin
+    token = csrf_of(page.text)
+    admin_stub.on("PATCH", "/records/v1/tenants/ipe", ok(a_tenant()))
+    form = {
+        "name_zh": "蔚蓝", "name_en": "Blue", "default_language": "en", "mail_sender_name": "Blue",
+        "mail_sender_address": "mail@ipe.example.org", "staff_email": "", "logo_url": "https://ipe.example.org/l.svg",
+        "brand_colour": "#112233", "hostnames": "evil.example.org", "csrf_token": token,
+    }  # fmt: skip
+    saved = await site.post("/console/tenant-settings", data=form)
+    assert saved.status_code == 303
+    assert saved.headers["location"].startswith("/console/tenant-settings?")
+    assert sent_json(admin_stub, "PATCH", "/records/v1/tenants/ipe") == [
+        {"name_zh": "蔚蓝", "name_en": "Blue", "default_language": "en", "mail_sender_name": "Blue",
+         "mail_sender_address": "mail@ipe.example.org", "staff_email": None,
+         "logo_url": "https://ipe.example.org/l.svg", "brand_colour": "#112233"}
+    ]  # fmt: skip
+    refusal = [{"location": ["body", "brand_colour"], "message": "String should match pattern", "type": "x"}]
+    admin_stub.on("PATCH", "/records/v1/tenants/ipe", lambda r: problem(422, "invalid-input", errors=refusal))
+    refused = await site.post("/console/tenant-settings?lang=en", data=form | {"brand_colour": "blue"})
+    assert refused.status_code == 422
+    assert 'id="f-brand_colour-error"' in refused.text
+    assert 'value="blue"' in refused.text  # what was typed is kept
+    assert (await site.post("/console/tenant-settings", data=form | {"csrf_token": "forged"})).status_code == 403
+
+
+async def test_the_platform_operator_lists_creates_edits_suspends_and_resumes_tenants(
+    site: httpx.AsyncClient, issuer: TokenIssuer, admin_stub: Stub
+) -> None:
+    for path in ("/console/tenants", "/console/tenants/new", "/console/tenants/ipe"):
+        anonymous = await site.get(path)
+        assert anonymous.status_code == 303
+        for role in (ADMIN, REVIEWER):
+            sign_in(site, issuer, role)
+            refused = await site.get(path, params={"lang": "en"})
+            assert refused.status_code == 403, (path, role)
+            assert "platform operator" in refused.text
+            site.cookies.clear()
+    sign_in(site, issuer, PLATFORM_OPERATOR)
+    assert (await site.get("/console/tenant-settings")).status_code == 403
+    admin_stub.on("GET", "/records/v1/tenants", ok([a_tenant(), a_tenant("acme", "suspended")]))
+    listed = await site.get("/console/tenants?lang=en")
+    assert listed.status_code == 200
+    assert 'href="/console/tenants/acme?lang=en"' in listed.text
+    assert "unpaid &lt;b&gt;" in listed.text
+    assert 'href="/console/tenants?lang=en" aria-current="page"' in listed.text
+    assert "/console/enterprises" not in listed.text
+    assert 'href="/console?' not in listed.text
+    token = csrf_of(listed.text)
+
+    new = await site.get("/console/tenants/new?lang=en")
+    assert new.status_code == 200
+    assert 'name="first_admin_password"' in new.text
+    admin_stub.on("POST", "/records/v1/tenants", ok(a_tenant("acme") | {"first_admin_id": str(uuid4())}, 201))
+    form = {
+        "id": "acme", "name_zh": "绿色", "name_en": "Green", "default_language": "zh", "mail_sender_name": "Green",
+        "mail_sender_address": "noreply@acme.example.org", "staff_email": "staff@acme.example.org", "logo_url": "",
+        "brand_colour": "", "hostnames": "acme.example.org\nwww.acme.example.org", "first_admin_email": "a@acme.cn",
+        "first_admin_password": "correct horse battery", "first_admin_display_name": "A", "first_admin_locale": "en",
+        "csrf_token": token,
+    }  # fmt: skip
+    created = await site.post("/console/tenants/new", data=form)
+    assert created.status_code == 303
+    assert created.headers["location"].startswith("/console/tenants/acme?")
+    assert sent_json(admin_stub, "POST", "/records/v1/tenants") == [
+        {"id": "acme", "name_zh": "绿色", "name_en": "Green", "default_language": "zh", "mail_sender_name": "Green",
+         "mail_sender_address": "noreply@acme.example.org", "staff_email": "staff@acme.example.org", "logo_url": None,
+         "hostnames": ["acme.example.org", "www.acme.example.org"],
+         "first_admin": {"email": "a@acme.cn", "password": "correct horse battery", "display_name": "A",
+                         "locale": "en"}}
+    ]  # fmt: skip
+    refusal = [{"location": ["body", "first_admin", "password"], "message": "too common", "type": "value_error"}]
+    admin_stub.on("POST", "/records/v1/tenants", lambda r: problem(422, "invalid-input", errors=refusal))
+    refused = await site.post("/console/tenants/new?lang=en", data=form)
+    assert refused.status_code == 422
+    assert 'id="f-first_admin_password-error"' in refused.text
+    assert "correct horse battery" not in refused.text
+    assert 'value="a@acme.cn"' in refused.text
+    admin_stub.on("POST", "/records/v1/tenants", lambda r: problem(409, "conflict"))
+    taken = await site.post("/console/tenants/new?lang=en", data=form)
+    assert taken.status_code == 409
+    assert "Refused: d" in taken.text
+
+    admin_stub.on("GET", "/records/v1/tenants/acme", ok(a_tenant("acme")))
+    edit = await site.get("/console/tenants/acme?lang=en")
+    assert edit.status_code == 200
+    assert "acme.example.org</textarea>" in edit.text
+    assert "/console/tenants/acme/suspend" in edit.text
+    admin_stub.on("PATCH", "/records/v1/tenants/acme", ok(a_tenant("acme")))
+    saved = await site.post("/console/tenants/acme", data=form | {"hostnames": "new.example.org"})
+    assert saved.status_code == 303
+    assert sent_json(admin_stub, "PATCH", "/records/v1/tenants/acme")[-1]["hostnames"] == ["new.example.org"]
+    admin_stub.on("POST", "/records/v1/tenants/acme/suspend", ok(a_tenant("acme", "suspended")))
+    admin_stub.on("POST", "/records/v1/tenants/acme/resume", ok(a_tenant("acme")))
+    suspended = await site.post("/console/tenants/acme/suspend", data={"reason": "unpaid", "csrf_token": token})
+    assert suspended.status_code == 303
+    assert sent_json(admin_stub, "POST", "/records/v1/tenants/acme/suspend") == [{"reason": "unpaid"}]
+    resumed = await site.post("/console/tenants/acme/resume", data={"csrf_token": token})
+    assert resumed.status_code == 303
+    assert len(sent_json(admin_stub, "POST", "/records/v1/tenants/acme/resume")) == 1
+    admin_stub.on("GET", "/records/v1/tenants/acme", ok(a_tenant("acme", "suspended")))
+    assert "/console/tenants/acme/resume" in (await site.get("/console/tenants/acme")).text
+    assert (await site.post("/console/tenants/acme/resume", data={"csrf_token": "x"})).status_code == 403

@@ -10,8 +10,8 @@ from bluemap_portal.settings import current_settings
 from bluemap_portal.site.i18n import N_
 from bluemap_portal.workspace.backend import ApiProblem, Backend, HttpClientDep, client_ip
 from bluemap_portal.workspace.messages import Message, problem_message
-from bluemap_portal.workspace.session import SignedIn, WrongAccount, require_operator
-from bluemap_shared.auth import ADMIN
+from bluemap_portal.workspace.session import SignedIn, WrongAccount, require_operator, require_user
+from bluemap_shared.auth import ADMIN, PLATFORM_OPERATOR
 
 # Reasons and other free texts of the console's forms; the services check their own limits again.
 MAX_TEXT = 4000
@@ -40,6 +40,28 @@ async def admin_backend(request: Request, client: HttpClientDep, user: AdminSess
 AdminBackend = Annotated[Backend, Depends(admin_backend)]
 
 
+def is_platform_operator(user: SignedIn | None) -> bool:
+    return user is not None and PLATFORM_OPERATOR in user.principal.roles
+
+
+async def require_platform_operator(request: Request) -> SignedIn:
+    """The platform operator, who runs the tenants; anyone else gets a 403."""
+    user = await require_user(request)
+    if not is_platform_operator(user):
+        raise WrongAccount(user, PLATFORM_OPERATOR)
+    return user
+
+
+PlatformOperatorSession = Annotated[SignedIn, Depends(require_platform_operator)]
+
+
+async def platform_operator_backend(request: Request, client: HttpClientDep, user: PlatformOperatorSession) -> Backend:
+    return Backend(current_settings(request), client, token=user.token, client_ip=client_ip(request))
+
+
+PlatformOperatorBackend = Annotated[Backend, Depends(platform_operator_backend)]
+
+
 def text(form: FormData, name: str, limit: int = MAX_TEXT) -> str:
     """A text field, trimmed and cut to limit; "" when absent or a file."""
     value = form.get(name)
@@ -57,14 +79,19 @@ def uuid_or_none(value: str) -> UUID | None:
         return None
 
 
-def field_errors(problem: ApiProblem) -> dict[str, Message]:
-    """The service's refusal by form field: its 422 `errors` (location, message), else one message for the form."""
+def field_errors(problem: ApiProblem, nested: tuple[str, ...] = ()) -> dict[str, Message]:
+    """The service's refusal by form field: its 422 `errors` (location, message), else one message for the form.
+
+    An error inside an object named in nested goes to the field `object_field` (first_admin.email: first_admin_email).
+    """
     found: dict[str, Message] = {}
     for error in problem.extensions.get("errors") or []:
         if not isinstance(error, dict):
             continue
         location = [str(part) for part in error.get("location") or [] if part != "body"]
         name = location[0] if location else "form"
+        if name in nested and len(location) > 1:
+            name = f"{name}_{location[1]}"
         if error.get("type") == "missing":
             found.setdefault(name, Message(N_("Please fill in this field.")))
         else:

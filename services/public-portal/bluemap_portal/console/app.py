@@ -2,12 +2,12 @@
 
 from fastapi import FastAPI
 
-from bluemap_portal.console import commitments, enterprises, imports, records, users
+from bluemap_portal.console import commitments, enterprises, imports, records, tenants, users
 from bluemap_portal.console.pages import router
 
 
 def install_console(site: FastAPI) -> None:
-    """The console at /console: review and chat for reviewers; the tenant admin's pages besides."""
+    """The console at /console: review and chat for reviewers, the tenant admin's pages, the operator's tenants."""
     site.include_router(router)
-    for admin_pages in (enterprises, records, imports, users, commitments):
+    for admin_pages in (enterprises, records, imports, users, commitments, tenants):
         site.include_router(admin_pages.router)

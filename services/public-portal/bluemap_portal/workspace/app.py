@@ -18,6 +18,7 @@ from bluemap_portal.workspace.session import (
     login_url,
     safe_next,
 )
+from bluemap_shared.auth import PLATFORM_OPERATOR
 
 TITLES = {
     400: N_("Bad request"),
@@ -69,6 +70,7 @@ def install_workspace(site: FastAPI) -> None:
         text = {
             "enterprise": N_("This page is for enterprise accounts. You are signed in with another kind of account."),
             "admin": N_("This page is for the tenant's administrators. Reviewers see the review queue and the chat."),
+            PLATFORM_OPERATOR: N_("This page is for the platform operator, who runs the tenants."),
         }.get(
             exc.needed, N_("This page is for the operator's reviewers. You are signed in with another kind of account.")
         )

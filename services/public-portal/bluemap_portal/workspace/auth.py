@@ -27,6 +27,7 @@ from bluemap_portal.workspace.session import (
     store_csrf_cookie,
     verify_token,
 )
+from bluemap_shared.auth import PLATFORM_OPERATOR
 from bluemap_shared.db import utcnow
 from bluemap_shared.revocation import revoke_sessions
 
@@ -43,6 +44,8 @@ def home_of(user: SignedIn) -> str:
     """Where a user lands after login: the workspace for enterprise staff, the console for reviewers."""
     if user.principal.is_operator:
         return "/console"
+    if PLATFORM_OPERATOR in user.principal.roles:
+        return "/console/tenants"
     if user.is_enterprise:
         return "/workspace"
     return "/"
