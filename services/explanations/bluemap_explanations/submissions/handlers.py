@@ -1,9 +1,9 @@
-"""Subscriptions of submissions to the documents service's events."""
+"""Documents' events, applied as steps of the submission's own transition table."""
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_explanations.submissions import service
-from bluemap_shared.events.catalog import DocumentRejected, PdfRendered, PdfSigned
+from bluemap_shared.events.catalog import PdfRendered, PdfSigned
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.messaging.inbox import EventConsumer
 
@@ -18,7 +18,3 @@ def register_handlers(consumer: EventConsumer) -> None:
     @consumer.on(PdfSigned)
     async def on_pdf_signed(session: AsyncSession, envelope: Envelope[PdfSigned]) -> None:
         await service.on_pdf_signed(session, envelope.tenant_id, envelope.data)
-
-    @consumer.on(DocumentRejected)
-    async def on_document_rejected(session: AsyncSession, envelope: Envelope[DocumentRejected]) -> None:
-        await service.on_document_rejected(session, envelope.tenant_id, envelope.data)
