@@ -81,6 +81,8 @@ async def review_submission(
 ) -> Submission:
     """Decide every pending explanation and the signed scan together: published, returned or scan refused."""
     submission = await _locked(session, tenant_id, submission_id)
+    if not any(allows(submission.status, step) for step in (Step.PUBLISH, Step.RETURN, Step.REFUSE_SCAN)):
+        raise ReviewRefused(_why_not(submission.status), submission_status=submission.status)
     submissions = SubmissionRepository(session)
     items = {item.explanation_id: item for item in await submissions.items(tenant_id, [submission.id])}
     pending = {eid for eid, item in items.items() if item.outcome == ItemOutcome.PENDING}
