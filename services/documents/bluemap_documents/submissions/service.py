@@ -16,6 +16,8 @@ from bluemap_documents.documents.pdf_checks import PdfFacts
 from bluemap_documents.documents.repository import DocumentRepository
 from bluemap_documents.documents.service import PDF, record_document, store_document
 from bluemap_documents.documents.uploads import ReceivedUpload
+from bluemap_documents.review.models import Decision, ReviewDecision
+from bluemap_documents.review.repository import ReviewRepository
 from bluemap_documents.settings import DocumentsSettings
 from bluemap_documents.submissions.canonical import (
     VERIFICATION_CODE,
@@ -300,9 +302,24 @@ async def apply_review(session: AsyncSession, tenant_id: str, event: SubmissionR
         return
     if scan.status != DocumentStatus.PENDING:
         return  # a replay: decided already
-    scan.status = DocumentStatus.PUBLISHED if event.outcome == "published" else DocumentStatus.REJECTED
+    published = event.outcome == "published"
+    scan.status = DocumentStatus.PUBLISHED if published else DocumentStatus.REJECTED
     scan.decided_at = event.reviewed_at
     session.add(scan)
+    # The documents' own record of the decision, for the disclosures list and the decision history.
+    rejected_items = [item.comment for item in event.items if item.decision == "rejected" and item.comment]
+    ReviewRepository(session).add(
+        ReviewDecision(
+            tenant_id=tenant_id,
+            document_id=scan.id,
+            enterprise_id=scan.enterprise_id,
+            submission_id=submission.id,
+            decision=Decision.APPROVED if published else Decision.REJECTED,
+            comment=event.scan_comment or event.comment or ("; ".join(rejected_items) or None),
+            reviewed_by=event.reviewed_by,
+            reviewed_at=event.reviewed_at,
+        )
+    )
     await session.flush()
     if event.outcome == "published":
         assert scan.enterprise_id is not None

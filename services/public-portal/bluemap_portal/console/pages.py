@@ -114,17 +114,6 @@ async def _submission_context(backend: Backend, submission_id: UUID) -> dict[str
         }
         for d in history
     ]
-    if submission.get("scan_decision"):
-        decisions.append(
-            {
-                "at": submission["reviewed_at"],
-                "by": submission["reviewed_by"],
-                "decision": submission["scan_decision"],
-                "comment": submission.get("scan_comment"),
-                "what": "document",
-                "item": None,
-            }
-        )
     decisions.sort(key=lambda d: str(d["at"]), reverse=True)
     return {"submission": submission, "scan": scan, "history": decisions}
 
