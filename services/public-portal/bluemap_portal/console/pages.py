@@ -70,6 +70,9 @@ async def queue(
         backend.get("explanations", "/v1/review/submissions", status=statuses, limit=100),
         backend.get("documents", "/v1/review/documents", status=documents, limit=200),
     )
+    if documents == "pending":
+        # Signed scans wait in their submissions: decided there, with the explanations they hold.
+        document_rows = [d for d in document_rows if d["kind"] != "signed-explanation"]
     return render_page(
         request,
         "console/queue.html",
@@ -114,6 +117,19 @@ async def _submission_context(backend: Backend, submission_id: UUID) -> dict[str
         }
         for d in history
     ]
+    decided_scans = {str(d["document_id"]) for d in history}
+    if submission.get("scan_decision") and signed and str(signed["document_id"]) not in decided_scans:
+        # Decided in explanations a moment ago; documents records it when the event reaches it.
+        decisions.append(
+            {
+                "at": submission["reviewed_at"],
+                "by": submission["reviewed_by"],
+                "decision": submission["scan_decision"],
+                "comment": submission.get("scan_comment"),
+                "what": "document",
+                "item": None,
+            }
+        )
     decisions.sort(key=lambda d: str(d["at"]), reverse=True)
     return {"submission": submission, "scan": scan, "history": decisions}
 
