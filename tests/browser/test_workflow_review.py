@@ -146,7 +146,9 @@ async def test_rejected_then_sent_again(walkthrough_browser: Any, embedded: Embe
                 break
             await page.wait_for_timeout(500)
             await page.reload()
-        assert comment in await page.locator("main").inner_text()
+        section = page.locator("details#type-environmental_supervision")
+        await section.locator("summary").click()  # the record returned, and why, beside its explanation
+        assert comment in await section.locator(".notice-error").first.inner_text()
         await shots.take("workspace-returned-with-the-comment")
         await log_out(page)
         second_id, second_code = await send_and_upload(deployment, staff, record_ids, list(steps.EXPLANATIONS[:2]))
