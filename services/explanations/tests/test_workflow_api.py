@@ -652,6 +652,45 @@ async def test_documents_rejections_are_not_our_concern(explanations: Running, i
     assert await submission(explanations, who, sent["id"]) == sent
 
 
+async def test_a_scan_refused_by_documents_before_the_upgrade_still_waits_for_another(
+    explanations: Running, issuer: Issuer, tenant: str
+) -> None:
+    who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
+    reviewer = issuer.headers(tenant, [REVIEWER])
+    sent = await send(explanations, who, [await drafted(explanations, who)])
+    now = await signed_after(explanations, who, sent)
+
+    def refusal(document_id: str) -> DocumentRejected:
+        return DocumentRejected(
+            document_id=UUID(document_id),
+            enterprise_id=who.id,
+            kind="signed-explanation",
+            submission_id=UUID(sent["id"]),
+            filename="盖章版.pdf",
+            comment="未加盖公章",
+            reviewed_by="doc-reviewer",
+            rejected_at=datetime.now(UTC),
+        )
+
+    # A v1 refusal, decided in documents before the upgrade, of the scan in force: waiting for another.
+    await deliver(explanations, tenant, refusal(now["documents"]["signed"]["document_id"]))
+    refused = await submission(explanations, who, sent["id"])
+    assert (refused["status"], refused["documents"]["signed"], refused["scan_comment"]) == (
+        "pdf_rendered",
+        None,
+        "未加盖公章",
+    )
+    assert refused["items"][0]["explanation_status"] == "submitted"
+
+    # Since the upgrade only this service refuses scans; documents' echo of that changes nothing.
+    again = await signed_after(explanations, who, sent)
+    scan_id = again["documents"]["signed"]["document_id"]
+    assert (await review(explanations, reviewer, again, scan=("rejected", "模糊"))).status_code == 200
+    after_review = await submission(explanations, who, sent["id"])
+    await deliver(explanations, tenant, refusal(scan_id))
+    assert await submission(explanations, who, sent["id"]) == after_review
+
+
 async def test_documents_events_about_no_submission_of_ours_are_ignored(
     explanations: Running, issuer: Issuer, tenant: str
 ) -> None:

@@ -37,6 +37,7 @@ from bluemap_explanations.submissions.schemas import (
 )
 from bluemap_shared.db import utcnow
 from bluemap_shared.events.catalog import (
+    DocumentRejected,
     EnterpriseSnapshot,
     ExplanationSubmitted,
     MonitoringDetails,
@@ -282,6 +283,38 @@ async def _signed(session: AsyncSession, submission: Submission) -> None:
         ),
         tenant_id=submission.tenant_id,
     )
+
+
+async def on_legacy_scan_rejected(session: AsyncSession, tenant_id: str, event: DocumentRejected) -> None:
+    """A scan refusal documents decided itself before the upgrade (v1): the step REFUSE_SCAN, if still in force.
+
+    Since the upgrade, scans are refused only by this service's review, whose own DocumentRejected
+    names a scan no longer in force here, so it changes nothing.
+    """
+    if event.submission_id is None or event.kind != "signed-explanation":
+        return
+    submission = await SubmissionRepository(session).get(tenant_id, event.submission_id, lock=True)
+    if submission is None or submission.signed_document_id != event.document_id:
+        return
+    if not allows(submission.status, Step.REFUSE_SCAN):
+        return
+    _apply(
+        submission,
+        {
+            "status": next_status(submission.status, Step.REFUSE_SCAN).value,
+            "signed_document_id": None,
+            "signed_filename": None,
+            "signed_pages": None,
+            "signed_by": None,
+            "signed_at": None,
+            "scan_decision": "rejected",
+            "scan_comment": event.comment,
+        },
+    )
+    await ExplanationRepository(session).move_submitted(
+        tenant_id, submission.id, sources=allowed_from(ExStep.SCAN_REJECTED), target=ExplanationStatus.SUBMITTED
+    )
+    await session.flush()
 
 
 def _apply(submission: Submission, values: dict[str, Any]) -> None:
