@@ -1,10 +1,11 @@
-"""Command line of every service: serve it alone (distributed mode) or migrate its database."""
+"""Command line of every service: serve it alone (distributed mode), migrate its database, replay dead letters."""
 
 import argparse
 import asyncio
 import contextlib
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Callable, Coroutine
 from types import FrameType
@@ -15,11 +16,13 @@ from aiokafka.helpers import create_ssl_context
 from fastapi import FastAPI
 from starlette.routing import Mount
 
+from bluemap_shared.dead_letter_commands import add_dead_letter_commands, run_dead_letter_command
 from bluemap_shared.http import standalone_app
 from bluemap_shared.logging import configure_logging
 from bluemap_shared.messaging.transport import InProcessTransport, KafkaTransport, Transport
 from bluemap_shared.runtime import ServiceRuntime
 from bluemap_shared.settings import ServiceSettings
+from bluemap_shared.tenant_data_commands import add_tenant_data_commands, run_tenant_data_command
 
 
 class Service(Protocol):
@@ -110,6 +113,8 @@ def service_main(
         help="publish this service's outbox only (no HTTP, no consumer); "
         "run it next to `serve` processes started with OUTBOX_RELAY_IN_PROCESS=false",
     )
+    add_dead_letter_commands(commands)
+    add_tenant_data_commands(commands)
     args = parser.parse_args(argv)
 
     service = bootstrap()
@@ -118,6 +123,10 @@ def service_main(
     if args.command == "migrate":
         asyncio.run(service.runtime.migrate())
         return
+    if args.command == "tenant-data":
+        sys.exit(asyncio.run(run_tenant_data_command(service.runtime, args)))
+    if args.command == "dead-letters":
+        sys.exit(asyncio.run(run_dead_letter_command(service.runtime, args)))
     if args.command == "relay":
         asyncio.run(_until_terminated(service.runtime.relay_only(), service.runtime))
         return

@@ -2,6 +2,7 @@
 
 import operator
 from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+@dataclass(frozen=True)
+class PoolSettings:
+    """PostgreSQL connection pool of one process (SQLite opens a connection per session)."""
+
+    size: int = 10
+    max_overflow: int = 10
+    timeout_seconds: float = 30.0
+    recycle_seconds: int = 1800
+
+
+def create_engine(url: str, *, pool: PoolSettings = PoolSettings()) -> AsyncEngine:
     """Engine for asyncpg or aiosqlite; SQLite gets WAL and a busy timeout."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -63,7 +74,14 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=pool.size,
+        max_overflow=pool.max_overflow,
+        pool_timeout=pool.timeout_seconds,
+        pool_recycle=pool.recycle_seconds,
+        pool_pre_ping=True,
+    )
 
 
 SessionMaker = async_sessionmaker[AsyncSession]

@@ -13,11 +13,12 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bluemap_shared.body_limit import BodyLimit
-from bluemap_shared.events.envelope import current_traceparent, new_traceparent
+from bluemap_shared.events.envelope import current_traceparent
 from bluemap_shared.metrics import METRICS_CONTENT_TYPE
 from bluemap_shared.openapi import document_problems
 from bluemap_shared.problems import install_problem_handlers
 from bluemap_shared.runtime import ServiceRuntime, running
+from bluemap_shared.tracing import current_or_new_traceparent, instrument_app
 
 log = structlog.get_logger()
 
@@ -131,10 +132,11 @@ def create_service_app(
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
+    instrument_app(app, runtime.tracer_provider)
 
     @app.middleware("http")
     async def trace_and_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        traceparent = new_traceparent(request.headers.get("traceparent"))
+        traceparent = current_or_new_traceparent(request.headers.get("traceparent"))
         token = current_traceparent.set(traceparent)
         started = time.perf_counter()
         try:

@@ -57,7 +57,9 @@ class ServiceMetrics:
         self.outbox_oldest_age = self.gauge(
             "bluemap_outbox_oldest_unsent_age_seconds", "Age of the oldest unpublished outbox row (0 when none)", ()
         )
-        self.dead_letters = self.gauge("bluemap_dead_letters", "Dead letters kept, by consumer", ("consumer",))
+        self.dead_letters = self.gauge(
+            "bluemap_dead_letters", "Dead letters waiting for a replay, by consumer", ("consumer",)
+        )
 
     def counter(self, name: str, documentation: str, labels: Sequence[str]) -> Counter:
         """The registry's counter of that name, made on first use (so callers need not hold it)."""

@@ -4,13 +4,14 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from alembic import command, context
+import sqlalchemy as sa
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import Table, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from bluemap_shared.db import create_engine
+from bluemap_shared.db import UTCDateTime, create_engine
 
 MIGRATION_LOCK_KEY = 0x626C75656D6170  # "bluemap"; released when the connection closes
 
@@ -65,3 +66,51 @@ def run_env(tables: Iterable[Table]) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def add_dead_letter_replay_columns() -> None:
+    """Migration step every service shares: dead letters record their replays."""
+    with op.batch_alter_table("dead_letters") as batch:
+        batch.add_column(sa.Column("replayed_at", UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("last_replay", sa.Text(), nullable=True))
+
+
+def drop_dead_letter_replay_columns() -> None:
+    """Undo add_dead_letter_replay_columns."""
+    with op.batch_alter_table("dead_letters") as batch:
+        batch.drop_column("last_replay")
+        batch.drop_column("replayed_at")
+
+
+def create_index_concurrently(name: str, table: str, columns: list[str], *, unique: bool = False, **kw: Any) -> None:
+    """An index on a table that already holds rows: CONCURRENTLY on PostgreSQL, so writes go on while it builds.
+
+    PostgreSQL cannot build concurrently inside a transaction, so this step commits the migration's
+    work so far. A build that failed half-way leaves an INVALID index; it is dropped and built again.
+    """
+    if op.get_bind().dialect.name != "postgresql":
+        op.create_index(name, table, columns, unique=unique, **kw)
+        return
+    with op.get_context().autocommit_block():
+        valid = (
+            op.get_bind()
+            .execute(
+                text(
+                    "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = :n"
+                ),
+                {"n": name},
+            )
+            .scalar()
+        )
+        if valid is False:
+            op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)
+        op.create_index(name, table, columns, unique=unique, postgresql_concurrently=True, if_not_exists=True, **kw)
+
+
+def drop_index_concurrently(name: str, table: str) -> None:
+    """Drop an index without blocking the table's writes (CONCURRENTLY on PostgreSQL)."""
+    if op.get_bind().dialect.name != "postgresql":
+        op.drop_index(name, table_name=table)
+        return
+    with op.get_context().autocommit_block():
+        op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)

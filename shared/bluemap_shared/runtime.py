@@ -1,15 +1,18 @@
 """A service's composition root: database, transport, outbox relay, consumer, background loops."""
 
 import asyncio
+import importlib
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import structlog
 from fastapi import Depends, Request
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,13 +22,16 @@ from bluemap_shared.db import SessionMaker, create_engine, create_sessionmaker, 
 from bluemap_shared.events.catalog import TOPICS
 from bluemap_shared.messaging.claimcheck import ClaimChecks
 from bluemap_shared.messaging.inbox import EventConsumer
-from bluemap_shared.messaging.models import DeadLetter, OutboxMessage
+from bluemap_shared.messaging.models import DeadLetter, InboxMessage, OutboxMessage
 from bluemap_shared.messaging.outbox import OutboxRelay
 from bluemap_shared.messaging.transport import Transport, dead_letter_topic
 from bluemap_shared.metrics import ServiceMetrics
 from bluemap_shared.migrations import upgrade_to_head
+from bluemap_shared.offboarding import TenantData
+from bluemap_shared.retention import RetentionLoop, RetentionPolicy, older_than
 from bluemap_shared.settings import ServiceSettings
 from bluemap_shared.storage import S3Storage
+from bluemap_shared.tracing import instrument_engine, tracer_provider
 
 log = structlog.get_logger()
 
@@ -46,6 +52,9 @@ class ServiceRuntime:
     relay: OutboxRelay
     consumer: EventConsumer
     token_verifier: TokenVerifier
+    tracer_provider: TracerProvider
+    retention: RetentionLoop
+    tenant_data: TenantData
     readiness: dict[str, Check] = field(default_factory=dict)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_start: list[Check] = field(default_factory=list)
@@ -69,7 +78,9 @@ class ServiceRuntime:
         token_verifier: TokenVerifier | None = None,
     ) -> "ServiceRuntime":
         url = settings.database_url or settings.sqlite_url(name)
-        engine = create_engine(url)
+        engine = create_engine(url, pool=settings.database_pool())
+        tracing = tracer_provider(name)
+        instrument_engine(engine, tracing)
         metrics = ServiceMetrics(name)
         claim_storage = settings.claim_check_storage()
         claim_checks = (
@@ -103,12 +114,22 @@ class ServiceRuntime:
                 backoff_seconds=settings.consumer_backoff_seconds,
                 metrics=metrics,
                 claim_checks=claim_checks,
+                tracer_provider=tracing,
             ),
+            tracer_provider=tracing,
+            retention=RetentionLoop(
+                sessionmaker,
+                messaging_retention(settings),
+                interval_seconds=settings.retention_interval_seconds,
+                metrics=metrics,
+            ),
+            tenant_data=tenant_data_of(package),
             token_verifier=token_verifier
             or TokenVerifier(
                 HttpJwks(settings.jwks_url), issuer=settings.token_issuer, audience=settings.token_audience
             ),
         )
+        runtime.background.append(runtime.retention.run)
         runtime.readiness["database"] = lambda: ping(engine)
         runtime.readiness["broker"] = transport.ping
         metrics.sample_with(runtime._sample_messaging)
@@ -123,7 +144,7 @@ class ServiceRuntime:
         return self.consumer.metrics
 
     async def _sample_messaging(self) -> None:
-        """Outbox backlog and the age of its oldest row; dead letters kept per consumer."""
+        """Outbox backlog and the age of its oldest row; dead letters waiting (not replayed) per consumer."""
         outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
         letters = DeadLetter.__table__  # type: ignore[attr-defined]
         async with self.engine.connect() as connection:
@@ -133,12 +154,18 @@ class ServiceRuntime:
                 )
             ).one()
             kept = (
-                await connection.execute(select(letters.c.consumer, func.count()).group_by(letters.c.consumer))
+                await connection.execute(
+                    select(letters.c.consumer, func.count())
+                    .where(letters.c.replayed_at.is_(None))
+                    .group_by(letters.c.consumer)
+                )
             ).all()
         self.metrics.outbox_backlog.set(backlog)
         # min() keeps the column's type, so the value comes back aware (UTCDateTime), SQLite included.
         self.metrics.outbox_oldest_age.set((utcnow() - oldest).total_seconds() if oldest is not None else 0)
-        for consumer, count in kept:
+        # Zero when all were replayed, so a replay clears the alert.
+        waiting = {self.consumer.name: 0, **dict(kept)}
+        for consumer, count in waiting.items():
             self.metrics.dead_letters.labels(consumer).set(count)
 
     @property
@@ -261,6 +288,30 @@ class ServiceRuntime:
             except Exception as exc:
                 results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
         return results
+
+
+def tenant_data_of(package: str) -> TenantData:
+    """The tenant-scoped tables of a service package (its models' TABLES, less its TENANT_FREE ones)."""
+    models = importlib.import_module(f"{package}.models")
+    return TenantData.of(models.TABLES, tenant_free=getattr(models, "TENANT_FREE", ()))
+
+
+def messaging_retention(settings: ServiceSettings) -> list[RetentionPolicy]:
+    """The kernel's tables every service has: outbox rows once published, inbox rows, dead letters once replayed."""
+    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    inbox = InboxMessage.__table__  # type: ignore[attr-defined]
+    letters = DeadLetter.__table__  # type: ignore[attr-defined]
+    policies = []
+    if settings.retention_outbox_days is not None:
+        keep = timedelta(days=settings.retention_outbox_days)
+        policies.append(RetentionPolicy("outbox", outbox, keep, older_than(outbox, "published_at")))
+    if settings.retention_inbox_days is not None:
+        keep = timedelta(days=settings.retention_inbox_days)
+        policies.append(RetentionPolicy("inbox", inbox, keep, older_than(inbox, "handled_at")))
+    if settings.retention_dead_letters_days is not None:
+        keep = timedelta(days=settings.retention_dead_letters_days)
+        policies.append(RetentionPolicy("dead_letters", letters, keep, older_than(letters, "replayed_at")))
+    return policies
 
 
 @asynccontextmanager

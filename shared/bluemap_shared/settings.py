@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bluemap_shared.db import DEFAULT_MAX_EVENT_BYTES
+from bluemap_shared.db import DEFAULT_MAX_EVENT_BYTES, PoolSettings
 from bluemap_shared.storage import FilesystemStorage, ObjectStorage, S3Storage
 
 Environment = Literal["development", "test", "production"]
@@ -24,6 +24,14 @@ class ServiceSettings(BaseSettings):
 
     environment: Environment = "development"
     database_url: str = ""
+    # PostgreSQL connections per process: kept open, and opened beyond that under load. Replicas times
+    # (size + overflow) must stay under the server's max_connections (or a PgBouncer's pool).
+    database_pool_size: int = Field(default=10, ge=1)
+    database_pool_max_overflow: int = Field(default=10, ge=0)
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0, description="Wait for a free connection")
+    database_pool_recycle_seconds: int = Field(
+        default=1800, ge=-1, description="Reopen older connections (-1 never), for proxies that drop idle ones"
+    )
     data_dir: Path = Path("var/data")
     transport: Literal["inprocess", "kafka"] = "inprocess"
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -65,6 +73,13 @@ class ServiceSettings(BaseSettings):
     claim_check_s3_secret_key: SecretStr = SecretStr("")
     claim_check_s3_secure: bool = True
     claim_check_s3_region: str = "us-east-1"
+    # Retention, in days (None keeps for ever), run by one replica at a time every retention_interval_seconds.
+    # Inbox rows make redelivery harmless: keep them longer than any redelivery can come (the topics'
+    # retention.ms). Dead letters are deleted once replayed; those waiting for a replay stay.
+    retention_outbox_days: int | None = Field(default=7, ge=1, description="Rows published to the broker")
+    retention_inbox_days: int | None = Field(default=30, ge=1)
+    retention_dead_letters_days: int | None = Field(default=90, ge=1)
+    retention_interval_seconds: float = Field(default=3600, gt=0)
     # Outbox rows a relay claims and publishes in one transaction.
     outbox_batch_size: int = 1000
     # False when `relay` processes of the service publish its outbox (scaled apart from the API, so a
@@ -130,6 +145,14 @@ class ServiceSettings(BaseSettings):
             )
         return None
 
+    def database_pool(self) -> PoolSettings:
+        return PoolSettings(
+            size=self.database_pool_size,
+            max_overflow=self.database_pool_max_overflow,
+            timeout_seconds=self.database_pool_timeout_seconds,
+            recycle_seconds=self.database_pool_recycle_seconds,
+        )
+
     def sqlite_url(self, service: str) -> str:
         """Embedded default: one SQLite file per service under data_dir."""
         return f"sqlite+aiosqlite:///{self.data_dir / service}.db"
@@ -143,6 +166,12 @@ class ServiceSettings(BaseSettings):
             raise ValueError(f"kafka_security_protocol={self.kafka_security_protocol} needs kafka_sasl_username")
         if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
             raise ValueError("kafka_ssl_certfile and kafka_ssl_keyfile go together")
+        inbox_days, topic_ms = self.retention_inbox_days, self.kafka_retention_ms
+        if inbox_days is not None and topic_ms is not None and (topic_ms == -1 or topic_ms >= inbox_days * 86_400_000):
+            raise ValueError(
+                "retention_inbox_days must outlast kafka_retention_ms: an event redelivered after its inbox row "
+                "is gone would be handled twice"
+            )
         return self
 
     @model_validator(mode="after")

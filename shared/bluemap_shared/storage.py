@@ -3,10 +3,12 @@
 import asyncio
 import hashlib
 import io
+import itertools
 import os
 import tempfile
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import quote
@@ -49,6 +51,18 @@ class _VerifyingReader:
             raise StorageIntegrityError(f"SHA-256 {self._digest.hexdigest()} does not match {self._sha256}")
 
 
+# Keys a listing asks the server for at once.
+LIST_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object of a listing: its key and when it was last written."""
+
+    key: str
+    modified: datetime
+
+
 class ObjectStorage(Protocol):
     """Immutable blobs under keys; content addressing is the caller's choice of key."""
 
@@ -63,6 +77,19 @@ class ObjectStorage(Protocol):
         """A URL the client may fetch directly, or None when the service must stream it."""
 
     async def ping(self) -> None: ...
+
+    def list(self, prefix: str = "") -> AsyncIterator[StoredObject]:
+        """Every object whose key starts with prefix, a page at a time."""
+
+    async def delete(self, key: str) -> None:
+        """Remove the object; removing one that is not there is no error."""
+
+
+async def _pages(items: Iterator[StoredObject]) -> AsyncIterator[StoredObject]:
+    """A blocking iterator read LIST_PAGE items at a time in a worker thread."""
+    while page := await asyncio.to_thread(lambda: list(itertools.islice(items, LIST_PAGE))):
+        for item in page:
+            yield item
 
 
 class S3Storage:
@@ -143,6 +170,20 @@ class S3Storage:
     async def ping(self) -> None:
         await asyncio.to_thread(self._client.bucket_exists, self.bucket)
 
+    async def list(self, prefix: str = "") -> AsyncIterator[StoredObject]:
+        listing = self._client.list_objects(self.bucket, prefix=prefix, recursive=True)
+        objects = (StoredObject(o.object_name, o.last_modified or datetime.now(UTC)) for o in listing if o.object_name)
+        async for item in _pages(objects):
+            yield item
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._client.remove_object, self.bucket, key)
+
+    async def content_type(self, key: str) -> str:
+        """The Content-Type the object was stored with (downloads are served with it)."""
+        stat = await asyncio.to_thread(self._client.stat_object, self.bucket, key)
+        return stat.content_type or "application/octet-stream"
+
 
 def _fsync_directory(directory: Path) -> None:
     """Make a rename durable: the directory entry is on disk, not only in the page cache."""
@@ -202,6 +243,23 @@ class FilesystemStorage:
 
     async def download_url(self, key: str, *, filename: str, expires: timedelta) -> str | None:
         return None
+
+    async def list(self, prefix: str = "") -> AsyncIterator[StoredObject]:
+        def walk() -> Iterator[StoredObject]:
+            for directory, _dirs, files in os.walk(self.root):
+                for name in files:
+                    if name.endswith(".partial"):
+                        continue  # a write under way
+                    path = Path(directory, name)
+                    key = path.relative_to(self.root).as_posix()
+                    if key.startswith(prefix):
+                        yield StoredObject(key, datetime.fromtimestamp(path.stat().st_mtime, UTC))
+
+        async for item in _pages(walk()):
+            yield item
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
     async def ping(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -210,3 +210,13 @@ def test_production_kafka_settings_reach_every_service() -> None:
         assert env["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL", name
         assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "bluemap-production-keys", name
         assert env["KAFKA_SSL_CAFILE"]["value"] == "/etc/bluemap/kafka-ca/ca.crt", name
+
+
+def test_production_traces_go_to_the_collector_from_every_pod() -> None:
+    values = yaml.safe_load(VALUE_SETS["production"].read_text())["tracing"]["env"]
+    manifests = validate.render(VALUE_SETS["production"])
+    workloads = {**of_kind(manifests, "Deployment"), **of_kind(manifests, "Job")}
+    assert workloads
+    for name, workload in workloads.items():
+        env = {e["name"]: e.get("value") for e in container_of(workload)["env"]}
+        assert {key: env.get(key) for key in values} == {k: str(v) for k, v in values.items()}, name

@@ -1,6 +1,7 @@
 """Composition root of the documents service."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -8,6 +9,8 @@ from bluemap_documents.directory.handlers import register_handlers as register_d
 from bluemap_documents.disclosures.endpoints import router as disclosures_router
 from bluemap_documents.documents.endpoints import catalogue_router
 from bluemap_documents.documents.endpoints import router as documents_router
+from bluemap_documents.documents.garbage import ObjectCollector
+from bluemap_documents.documents.tenant_objects import TenantObjects
 from bluemap_documents.review.endpoints import router as review_router
 from bluemap_documents.settings import DocumentsSettings
 from bluemap_documents.submissions.endpoints import router as submissions_router
@@ -34,6 +37,7 @@ class DocumentsService:
     storage: ObjectStorage
     renderer: PdfRenderer
     render_worker: RenderWorker
+    objects: ObjectCollector
 
 
 def build_storage(settings: DocumentsSettings) -> ObjectStorage:
@@ -76,9 +80,21 @@ def bootstrap(
         settings.render_concurrency, isolation=settings.render_isolation, niceness=settings.render_niceness
     )
     render_worker = RenderWorker(
-        runtime.sessionmaker, storage, settings, renderer, render_time=register_render_metrics(runtime)
+        runtime.sessionmaker,
+        storage,
+        settings,
+        renderer,
+        render_time=register_render_metrics(runtime),
+        tracer_provider=runtime.tracer_provider,
     )
-    runtime.background.append(render_worker.run)
+    collector = ObjectCollector(
+        runtime.sessionmaker,
+        storage,
+        grace=timedelta(hours=settings.object_gc_grace_hours),
+        interval_seconds=settings.object_gc_interval_seconds,
+    )
+    runtime.background += [render_worker.run, collector.run]
+    runtime.tenant_data.hooks.append(TenantObjects(runtime.sessionmaker, storage))
     register_directory_handlers(runtime.consumer)
     register_submission_handlers(runtime.consumer, render_worker.wake)
     app = create_service_app(
@@ -96,4 +112,11 @@ def bootstrap(
         ],
     )
     app.state.storage = storage
-    return DocumentsService(runtime=runtime, app=app, storage=storage, renderer=renderer, render_worker=render_worker)
+    return DocumentsService(
+        runtime=runtime,
+        app=app,
+        storage=storage,
+        renderer=renderer,
+        render_worker=render_worker,
+        objects=collector,
+    )

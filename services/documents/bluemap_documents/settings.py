@@ -57,6 +57,9 @@ class DocumentsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BLUEMAP_DOCUMENTS_", extra="ignore")
 
     port: int = 8103
+    # Objects no document references are deleted once this old (uploads and renders in flight are younger).
+    object_gc_grace_hours: float = Field(default=24, gt=0)
+    object_gc_interval_seconds: float = Field(default=6 * 3600, gt=0)
     storage_backend: Literal["filesystem", "s3"] = "filesystem"
     storage_path: Path | None = Field(default=None, description="Filesystem backend root; default <data_dir>/objects")
     s3_endpoint: str = "127.0.0.1:9000"

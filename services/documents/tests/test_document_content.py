@@ -82,13 +82,19 @@ def test_sniff_content_type(head: bytes, declared: str | None, expected: str) ->
 
 def test_storage_key_is_content_addressed() -> None:
     digest = hashlib.sha256(b"blue map").hexdigest()
-    assert storage_key(digest) == f"sha256/{digest[:2]}/{digest[2:4]}/{digest}"
+    assert storage_key("ipe", digest) == f"tenants/ipe/sha256/{digest[:2]}/{digest[2:4]}/{digest}"
 
 
 @pytest.mark.parametrize("bad", ["", "abc", "A" * 64, "g" * 64, "../" + "a" * 61, "a" * 65])
 def test_storage_key_refuses_anything_but_a_digest(bad: str) -> None:
     with pytest.raises(ValueError, match="SHA-256"):
-        storage_key(bad)
+        storage_key("ipe", bad)
+
+
+@pytest.mark.parametrize("bad", ["", "..", "a/b", "-x", "ipe/../other", "x" * 65])
+def test_storage_key_refuses_a_tenant_id_that_is_not_one_key_segment(bad: str) -> None:
+    with pytest.raises(ValueError, match="tenant id"):
+        storage_key(bad, hashlib.sha256(b"blue map").hexdigest())
 
 
 def test_content_disposition_carries_utf8_name_and_ascii_fallback() -> None:

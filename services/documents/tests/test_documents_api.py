@@ -62,8 +62,8 @@ async def stored_events(app: Running, tenant: str) -> list[dict[str, Any]]:
         return [orjson.loads(row.payload) for row in rows]
 
 
-def object_path(root: Path, data: bytes) -> Path:
-    return root / storage_key(hashlib.sha256(data).hexdigest())
+def object_path(root: Path, tenant: str, data: bytes) -> Path:
+    return root / storage_key(tenant, hashlib.sha256(data).hexdigest())
 
 
 async def test_upload_then_read_back(fs_documents: Running, issuer: Issuer, tenant: str, objects_root: Path) -> None:
@@ -90,7 +90,7 @@ async def test_upload_then_read_back(fs_documents: Running, issuer: Issuer, tena
         "submission_id": None,
         "pages": 1,  # a PDF, checked like any other
     }
-    assert object_path(objects_root, data).read_bytes() == data
+    assert object_path(objects_root, tenant, data).read_bytes() == data
 
     metadata = await fs_documents.client.get(f"/v1/documents/{created['id']}", headers=staff)
     assert metadata.status_code == 200
@@ -129,10 +129,10 @@ async def test_same_bytes_are_stored_once(
     staff = issuer.staff(tenant, enterprise)
     data = pdf()
     first = await upload(fs_documents, staff, data, filename="a.pdf")
-    inode = object_path(objects_root, data).stat().st_ino
+    inode = object_path(objects_root, tenant, data).stat().st_ino
     second = await upload(fs_documents, issuer.staff(f"{tenant}-x", uuid4()), data, filename="b.pdf")
     # A rewrite would have replaced the file (atomic rename: a new inode).
-    assert object_path(objects_root, data).stat().st_ino == inode
+    assert object_path(objects_root, tenant, data).stat().st_ino == inode
     assert first["id"] != second["id"]
     assert first["sha256"] == second["sha256"]
     assert (first["filename"], second["filename"]) == ("a.pdf", "b.pdf")
@@ -153,7 +153,7 @@ async def test_concurrent_uploads_of_the_same_bytes_all_succeed(
         )
     )
     assert [r.status_code for r in responses] == [201] * 12
-    path = object_path(objects_root, data)
+    path = object_path(objects_root, tenant, data)
     assert path.read_bytes() == data
     assert [p.name for p in path.parent.iterdir()] == [path.name]
 
@@ -180,7 +180,7 @@ async def test_a_pdf_without_category_is_checked_like_a_supporting_one(
         )
         body = assert_problem(response, 422, "pdf-refused")
         assert body["reason"] == reason
-    assert not object_path(objects_root, data).exists()
+    assert not object_path(objects_root, tenant, data).exists()
     assert await stored_events(fs_documents, tenant) == []
 
 
@@ -196,7 +196,7 @@ async def test_over_the_limit_is_413_and_nothing_is_stored(
     )
     problem = assert_problem(response, 413, "payload-too-large")
     assert problem["max_upload_bytes"] == MAX_UPLOAD_BYTES
-    assert not object_path(objects_root, data).exists()
+    assert not object_path(objects_root, tenant, data).exists()
     assert (await fs_documents.client.get("/v1/documents", headers=staff)).json() == []
     assert await stored_events(fs_documents, tenant) == []
 

@@ -39,10 +39,10 @@ def test_0002_keeps_existing_documents_and_gives_them_defaults(tmp_path: Path) -
     engine.dispose()
 
 
-def test_0003_turns_old_submission_statuses_into_a_render_state(tmp_path: Path) -> None:
+def test_0005_turns_old_submission_statuses_into_a_render_state(tmp_path: Path) -> None:
     path = tmp_path / "documents.db"
     config = alembic_config("bluemap_documents", f"sqlite+aiosqlite:///{path}")
-    command.upgrade(config, "0002")
+    command.upgrade(config, "0004")
     engine = sa.create_engine(f"sqlite:///{path}")
     old = {status: uuid4() for status in ("received", "rendered", "signed", "published", "failed")}
     with engine.begin() as connection:
@@ -76,7 +76,7 @@ def test_0003_turns_old_submission_statuses_into_a_render_state(tmp_path: Path) 
         "failed": ("failed", None),
     }
     assert "status" not in columns
-    command.downgrade(config, "0002")
+    command.downgrade(config, "0004")
     with engine.connect() as connection:
         back = {
             status: connection.execute(

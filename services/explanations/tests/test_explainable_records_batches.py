@@ -43,8 +43,10 @@ async def test_a_batch_leaves_the_read_model_the_events_one_by_one_leave(
     assert (first["revision"], first["source_title"]) == (2, "Record 0 revision 2"), "an older revision won"
     assert first["enterprise_name"] == "A v4"
     assert records[scenario.records[6]]["retracted_at"] is not None
-    # Record upserts: runs of 30 published, 10 published, 2 updated, 1 updated, 2 published, and the retraction.
-    assert writes["explainable_records"] == 6, writes
+    assert records[scenario.records[9]]["record_status"] == "resolved", "the lifecycle reaches the workspace"
+    # Record upserts: runs of 30 published, 10 published, 2 updated, 1 updated, 2 published, the retraction and
+    # the status change.
+    assert writes["explainable_records"] == 7, writes
     # Snapshots: four runs of enterprise events, four record runs that wrote a record, D's second tenant.
     assert writes["explanation_enterprises"] == 9, writes
 

@@ -13,7 +13,13 @@ from sqlmodel import select
 from bluemap_explanations.records.models import ExplainableRecord
 from bluemap_explanations.records.repository import KnownEnterpriseRepository
 from bluemap_shared.auth import ADMIN, REVIEWER
-from bluemap_shared.events.catalog import EnterpriseUpdated, ExplanationSaved, RecordRetracted, RecordUpdated
+from bluemap_shared.events.catalog import (
+    EnterpriseUpdated,
+    ExplanationSaved,
+    RecordRetracted,
+    RecordStatusChanged,
+    RecordUpdated,
+)
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging.models import InboxMessage
@@ -60,6 +66,9 @@ async def test_record_published_feeds_the_workspace(explanations: Running, issue
         "status": "draft",
         "review_comment": None,
         "reviewed_at": None,
+        "record_status": None,
+        "status_reason": None,
+        "status_changed_at": None,
     }
 
 
@@ -306,6 +315,44 @@ async def test_record_updates_and_retractions_reach_the_workspace(
         f"/v1/records/{published.record_id}/explanation", json=DRAFT, headers=staff
     )
     assert_problem(response, 404, "not-found")
+
+
+async def test_resolve_and_restore_reach_the_workspace_with_reason_date_and_new_deadline(
+    explanations: Running, issuer: Issuer, tenant: str
+) -> None:
+    enterprise = uuid4()
+    staff = issuer.staff(tenant, enterprise)
+    published = await publish(explanations, tenant, record_published(enterprise))
+    resolved_at = datetime(2020, 5, 1, tzinfo=UTC)
+    restored_at = datetime(2020, 6, 1, tzinfo=UTC)
+    new_due = published.explanation_due_on + timedelta(days=120) if published.explanation_due_on else None
+
+    def moved(status: str, reason: str, at: datetime, due: Any) -> RecordStatusChanged:
+        return RecordStatusChanged(
+            record_id=published.record_id,
+            enterprise_id=enterprise,
+            previous_status="x",
+            status=status,
+            reason=reason,
+            changed_at=at,
+            explanation_due_on=due,
+        )
+
+    restored = moved("restored", "复查发现未整改", restored_at, new_due)
+    for event in (moved("resolved", "第三方审核确认已整改", resolved_at, None), restored):
+        await explanations.service.runtime.consumer.process(envelope(tenant, event).to_message())
+    # The resolve delivered again late (a replay under a new event id) does not undo the restore.
+    late = moved("resolved", "第三方审核确认已整改", resolved_at, None)
+    await explanations.service.runtime.consumer.process(envelope(tenant, late).to_message())
+    [listed] = (await explanations.client.get("/v1/records", headers=staff)).json()
+    assert (listed["record_status"], listed["status_reason"], listed["status_changed_at"]) == (
+        "restored",
+        "复查发现未整改",
+        "2020-06-01T00:00:00Z",
+    )
+    assert listed["explanation_due_on"] == (new_due.isoformat() if new_due else None)
+    # Another tenant's admin sees nothing of it.
+    assert (await explanations.client.get("/v1/records", headers=issuer.headers("other-tenant", [ADMIN]))).json() == []
 
 
 async def test_the_newest_description_of_an_enterprise_wins(explanations: Running, tenant: str) -> None:

@@ -1,4 +1,4 @@
-"""Revision 0004 moves submissions of the old two-machine model, in each of their states, to the one table."""
+"""Revision 0006 moves submissions of the old two-machine model, in each of their states, to the one table."""
 
 import json
 from pathlib import Path
@@ -73,10 +73,10 @@ def _state(connection: sa.Connection, submission_id: UUID) -> tuple[str, list[st
     return status, [r[0] for r in rows], [r[1] for r in rows]
 
 
-def test_0004_moves_each_old_state_to_the_transition_table(tmp_path: Path) -> None:
+def test_0006_moves_each_old_state_to_the_transition_table(tmp_path: Path) -> None:
     path = tmp_path / "explanations.db"
     config = alembic_config("bluemap_explanations", f"sqlite+aiosqlite:///{path}")
-    command.upgrade(config, "0003")
+    command.upgrade(config, "0005")
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
         old = {
@@ -114,7 +114,7 @@ def test_0004_moves_each_old_state_to_the_transition_table(tmp_path: Path) -> No
     }
     assert {status for status, _, _ in moved.values()} <= set(SubmissionStatus)
 
-    command.downgrade(config, "0003")
+    command.downgrade(config, "0005")
     with engine.connect() as connection:
         statuses = {name: _state(connection, submission_id)[0] for name, submission_id in old.items()}
         columns = {c["name"] for c in sa.inspect(connection).get_columns("explanation_submissions")}

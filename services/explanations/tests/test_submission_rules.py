@@ -64,7 +64,7 @@ def test_published_and_returned_are_final(closed: SubmissionStatus) -> None:
 
 
 def test_unknown_status_is_refused() -> None:
-    assert not allows("reviewed", Step.PUBLISH)  # the old model's status, migrated away by 0004
+    assert not allows("reviewed", Step.PUBLISH)  # the old model's status, migrated away by 0006
 
 
 @pytest.mark.parametrize(

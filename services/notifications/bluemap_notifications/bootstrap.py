@@ -16,6 +16,7 @@ from bluemap_notifications.emails.endpoints import router as emails_router
 from bluemap_notifications.emails.metrics import register_email_metrics
 from bluemap_notifications.follows.endpoints import router as follows_router
 from bluemap_notifications.handlers import register_handlers
+from bluemap_notifications.retention import retention_policies
 from bluemap_notifications.settings import NotificationsSettings
 from bluemap_shared.auth import TokenVerifier
 from bluemap_shared.cli import transport_for
@@ -73,6 +74,7 @@ def bootstrap(
         # SQLite has no SKIP LOCKED: two senders there could claim the same email.
         concurrency=settings.send_concurrency if runtime.engine.dialect.name == "postgresql" else 1,
         fetcher=AttachmentFetcher(timeout=settings.attachment_timeout, max_bytes=settings.attachment_max_bytes),
+        tracer_provider=runtime.tracer_provider,
     )
     reminders = ReminderScheduler(
         runtime.sessionmaker,
@@ -119,6 +121,7 @@ def bootstrap(
     async def digest_closer() -> None:
         await digests.run()
 
+    runtime.retention.policies += retention_policies(settings)
     runtime.background += [email_dispatcher, reminder_scheduler, chat_unanswered_alerts, digest_closer]
     app = create_service_app(
         runtime,

@@ -98,10 +98,16 @@ def register_handlers(
     @consumer.on(RecordRetracted)
     async def on_record_retracted(session: AsyncSession, envelope: Envelope[RecordRetracted]) -> None:
         await deadlines.track_retracted(session, envelope.tenant_id, envelope.data)
+        record = await deadlines.get_record(session, envelope.tenant_id, envelope.data.record_id)
+        queued(session, await emails.queue_record_lifecycle(session, envelope, record, portal_base_url=portal_base_url))
 
     @consumer.on(RecordStatusChanged)
     async def on_record_status_changed(session: AsyncSession, envelope: Envelope[RecordStatusChanged]) -> None:
-        await deadlines.track_status_changed(session, envelope.tenant_id, envelope.data)
+        await deadlines.track_status_changed(
+            session, envelope.tenant_id, envelope.data, days_before=reminder_days_before, today=china_today()
+        )
+        record = await deadlines.get_record(session, envelope.tenant_id, envelope.data.record_id)
+        queued(session, await emails.queue_record_lifecycle(session, envelope, record, portal_base_url=portal_base_url))
 
     @consumer.on(ExplanationSubmitted)
     async def on_explanation_submitted(session: AsyncSession, envelope: Envelope[ExplanationSubmitted]) -> None:

@@ -10,6 +10,10 @@ class NotificationsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BLUEMAP_NOTIFICATIONS_", extra="ignore")
 
     port: int = 8104
+    # Retention in days (None keeps for ever): emails sent or given up on and closed digests; chat
+    # messages, and then conversations left without any.
+    retention_emails_days: int | None = Field(default=180, ge=1)
+    retention_chat_days: int | None = Field(default=730, ge=1)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_username: str = ""

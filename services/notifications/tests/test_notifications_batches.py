@@ -60,7 +60,7 @@ async def one_at_a_time(session: AsyncSession, envelope: Envelope[Any]) -> None:
     elif isinstance(event, RecordRetracted):
         await deadlines.track_retracted(session, tenant_id, event)
     elif isinstance(event, RecordStatusChanged):
-        await deadlines.track_status_changed(session, tenant_id, event)
+        await deadlines.track_status_changed(session, tenant_id, event, days_before=DAYS_BEFORE, today=TODAY)
 
 
 async def as_a_run(session: AsyncSession, run: list[Envelope[Any]]) -> None:

@@ -46,6 +46,12 @@ def test_a_record_awaiting_its_explanation_is_reminded_until_the_deadline() -> N
     assert decide(kind=DUE_DAY, due_on=DUE, record=awaiting(), today=date(2024, 5, 18)) is Decision.EXPIRE
 
 
+def test_a_restored_record_owes_an_explanation_again_and_is_reminded_of_its_new_deadline() -> None:
+    restored = awaiting(status="restored")
+    assert decide(kind=AHEAD, due_on=DUE, record=restored, today=date(2024, 5, 14)) is Decision.SEND
+    assert decide(kind=DUE_DAY, due_on=DUE, record=restored, today=DUE) is Decision.SEND
+
+
 def test_on_the_due_day_only_the_due_day_reminder_goes_out() -> None:
     assert decide(kind=AHEAD, due_on=DUE, record=awaiting(), today=DUE) is Decision.EXPIRE
 

@@ -17,6 +17,7 @@ from sqlmodel import select
 from bluemap_notifications.bootstrap import NotificationsService
 from bluemap_notifications.clock import china_today
 from bluemap_notifications.contacts.models import EnterpriseContact
+from bluemap_notifications.deadlines import service as deadlines
 from bluemap_notifications.deadlines.models import DeadlineReminder
 from bluemap_notifications.deadlines.scheduler import ReminderScheduler
 from bluemap_notifications.emails.models import Email, EmailAttachment
@@ -501,8 +502,11 @@ async def test_reminders_go_out_once_while_the_record_awaits_explanation(
     assert "10个工作日" in ahead_text
     assert f"{due.year}年{due.month}月{due.day}日" in ahead_text
     assert ahead.cause_event_id in {r.id for r in rows}
-    for name in ("moved_on", "retracted"):
-        assert len(await mailpit.messages(addresses[name])) == 1, name
+    assert len(await mailpit.messages(addresses["moved_on"])) == 1
+    # The publication, and the word that it was withdrawn (no reminder).
+    retracted_subjects = [m["Subject"] for m in await mailpit.messages(addresses["retracted"])]
+    assert len(retracted_subjects) == 2
+    assert any("withdrawn" in s for s in retracted_subjects)
     assert len(await mailpit.messages(addresses["postponed"])) == 3
 
     by_record: dict[UUID, dict[tuple[str, date], str]] = {}
@@ -518,3 +522,67 @@ async def test_reminders_go_out_once_while_the_record_awaits_explanation(
         ("ahead", later): "queued",
         ("due-day", later): "queued",
     }
+
+
+async def test_resolve_restore_and_retract_each_email_the_enterprise_with_the_reason_and_restore_reminds_anew(
+    start: Start, mailpit: Mailpit
+) -> None:
+    address = unique_address()
+    company = snapshot(uuid4(), [address])
+    today = china_today()
+    record = record_published(company, today - timedelta(days=30))  # its first deadline long gone
+    withdrawn = record_published(company, today + timedelta(days=5))
+    new_due = today + timedelta(days=14)
+    now = datetime.now(UTC)
+
+    def moved(previous: str, status: str, reason: str | None, at: datetime, due: date | None) -> Envelope[Any]:
+        change = RecordStatusChanged(
+            record_id=record.record_id,
+            enterprise_id=company.enterprise_id,
+            previous_status=previous,
+            status=status,
+            reason=reason,
+            changed_at=at,
+            explanation_due_on=due,
+        )
+        return envelope(change)
+
+    async with start(reminder_poll_interval=3600.0) as svc:
+        restored = moved("resolved", "restored", "复查发现未整改 / not fixed", now, new_due)
+        await feed(
+            svc,
+            envelope(record),
+            envelope(withdrawn),
+            moved("under_review", "explained", None, now - timedelta(minutes=2), None),  # no email of its own
+            moved("explained", "resolved", "第三方审核确认已整改", now - timedelta(minutes=1), None),
+            restored,
+            restored,  # redelivered: one email
+            envelope(
+                RecordRetracted(
+                    record_id=withdrawn.record_id,
+                    enterprise_id=company.enterprise_id,
+                    reason="误发布 / published in error",
+                    retracted_at=now,
+                )
+            ),
+        )
+        lifecycle = await eventually(lambda: sent(svc, "record-lifecycle", count=3))
+        async with svc.runtime.sessionmaker() as session:
+            reminders = (
+                await session.exec(select(DeadlineReminder).where(DeadlineReminder.record_id == record.record_id))
+            ).all()
+            tracked = await deadlines.get_record(session, "ipe", record.record_id)
+    assert len(lifecycle) == 3
+    messages = await mailpit.wait_for(address, count=3)  # resolve, restore, retract (publications go in a digest)
+    texts = {m["Subject"]: (await mailpit.message(m["ID"]))["Text"] for m in messages}
+    [resolved_text] = [t for s, t in texts.items() if "resolved" in s]
+    assert "第三方审核确认已整改" in resolved_text
+    [restored_text] = [t for s, t in texts.items() if "restored" in s]
+    assert "复查发现未整改 / not fixed" in restored_text
+    assert f"{new_due.year}年{new_due.month}月{new_due.day}日" in restored_text  # the new deadline
+    [retracted_text] = [t for s, t in texts.items() if "withdrawn" in s]
+    assert "误发布 / published in error" in retracted_text
+    # The restore's deadline is the record's now, and it has reminders of its own.
+    assert tracked is not None
+    assert (tracked.status, tracked.explanation_due_on) == ("restored", new_due)
+    assert {(r.kind, r.due_on) for r in reminders} == {("ahead", new_due), ("due-day", new_due)}

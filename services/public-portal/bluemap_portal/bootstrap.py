@@ -8,6 +8,8 @@ from bluemap_portal.categories.endpoints import router as categories_router
 from bluemap_portal.console.app import install_console
 from bluemap_portal.documents.endpoints import router as verification_router
 from bluemap_portal.enterprises.endpoints import router as enterprises_router
+from bluemap_portal.opendata.builder import OpenDataBuilder
+from bluemap_portal.opendata.endpoints import router as open_data_router
 from bluemap_portal.projections import register_handlers
 from bluemap_portal.settings import PortalSettings
 from bluemap_portal.site.app import create_site
@@ -18,6 +20,7 @@ from bluemap_shared.cli import transport_for
 from bluemap_shared.http import StrictTransportSecurity, create_service_app
 from bluemap_shared.messaging.transport import Transport
 from bluemap_shared.runtime import ServiceRuntime
+from bluemap_shared.tracing import instrument_app
 
 NAME = "public-portal"
 
@@ -55,6 +58,12 @@ def bootstrap(
         routers=[enterprises_router, categories_router, verification_router],
     )
     site = create_site(runtime)
+    open_data = OpenDataBuilder(
+        runtime.sessionmaker, settings.open_data_folder, interval_seconds=settings.open_data_interval_seconds
+    )
+    site.state.open_data = open_data
+    site.include_router(open_data_router)
+    runtime.background.append(open_data.run)
     # Signed-in pages on the same site: login, the enterprise workspace and the reviewers' console.
     install_workspace(site)
     install_console(site)
@@ -62,4 +71,5 @@ def bootstrap(
     site.add_middleware(BodyLimit, settings=settings)
     if settings.strict_transport_security:
         site.add_middleware(StrictTransportSecurity)
+    instrument_app(site, runtime.tracer_provider)
     return PortalService(runtime=runtime, app=app, site=site)

@@ -1,5 +1,6 @@
 """Public portal settings (env prefix BLUEMAP_PORTAL_)."""
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -38,6 +39,15 @@ class PortalSettings(ServiceSettings):
     edge_max_age_seconds: int = Field(default=0, ge=0, le=86_400)
     edge_stale_while_revalidate_seconds: int = Field(default=60, ge=0, le=86_400)
 
+    # Open data (/data): each tenant's whole public dataset as files, made again when its data changed.
+    open_data_interval_seconds: float = Field(default=300.0, gt=0, description="How often changes are looked for")
+    open_data_path: Path | None = Field(
+        default=None, description="Where the files are kept; default <data_dir>/open-data"
+    )
+    open_data_licence: str = Field(default="CC-BY-4.0", description="SPDX id of the licence of every tenant's data")
+    # A tenant's own licence, by tenant id, e.g. '{"ipe": "CC-BY-SA-4.0"}'.
+    open_data_licences: dict[str, str] = {}
+
     # Workspace and console (backend-for-frontend): the APIs the portal calls with the signed-in user's token.
     # The embedded default serves every service on one port; the distributed mode sets each one.
     records_api_url: str = "http://127.0.0.1:8000/api/records"
@@ -47,6 +57,17 @@ class PortalSettings(ServiceSettings):
     api_timeout_seconds: float = Field(default=30.0, gt=0, description="Each call of the portal to a service")
     # The documents service's own limit (max_upload_bytes); larger uploads are refused before they are sent on.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # The records service's import_max_upload_bytes: the console passes import files on up to this size.
+    import_max_upload_bytes: int = Field(default=2 * 1024 * 1024 * 1024, gt=0)
+    # An import of up to import_sync_rows rows answers when done: the console waits for it this long.
+    import_timeout_seconds: float = Field(default=600.0, gt=0)
+
+    @property
+    def open_data_folder(self) -> Path:
+        return self.open_data_path or self.data_dir / "open-data"
+
+    def open_data_licence_of(self, tenant_id: str) -> str:
+        return self.open_data_licences.get(tenant_id, self.open_data_licence)
 
     @property
     def public_urls(self) -> list[str]:

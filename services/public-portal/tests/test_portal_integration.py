@@ -21,6 +21,7 @@ from sqlmodel import select
 from starlette.routing import Mount
 
 from bluemap_portal.records.models import PortalRecord
+from bluemap_shared.events.catalog import RecordStatusChanged
 from bluemap_shared.http import standalone_app
 
 pytestmark = pytest.mark.integration
@@ -87,7 +88,46 @@ async def test_enterprise_page_shows_its_records_in_chinese_and_english(start: S
             assert "?lang=en" in english  # links keep the language
 
 
-async def test_record_text_is_always_escaped(start: Start) -> None:
+async def test_the_record_shows_its_audit_state_with_reason_and_date_and_a_restore_its_new_deadline(
+    start: Start,
+) -> None:
+    enterprise_id = uuid4()
+    company = snapshot(enterprise_id)
+    record = published(company)
+    new_due = date(2020, 7, 1)
+
+    def moved(status: str, reason: str, at: datetime, due: date | None = None) -> RecordStatusChanged:
+        return RecordStatusChanged(
+            record_id=record.record_id,
+            enterprise_id=enterprise_id,
+            previous_status="x",
+            status=status,
+            reason=reason,
+            changed_at=at,
+            explanation_due_on=due,
+        )
+
+    async with start() as svc:
+        await feed(
+            svc,
+            envelope(registered(company)),
+            envelope(record),
+            envelope(moved("resolved", "第三方审核确认已整改 <b>", datetime(2020, 5, 1, 2, tzinfo=UTC))),
+        )
+        async with client(svc.site) as site:
+            html = (await site.get(f"/enterprises/{enterprise_id}")).text
+            assert 'class="status-resolved"' in html
+            assert "第三方审核确认已整改 &lt;b&gt;" in html
+            assert '<time datetime="2020-05-01T02:00:00+00:00">2020年5月1日</time>' in html
+            english = (await site.get(f"/enterprises/{enterprise_id}", params={"lang": "en"})).text
+            assert "Since" in english
+            assert "May 1, 2020" in english
+            await feed(svc, envelope(moved("restored", "复查发现未整改", datetime(2020, 6, 1, tzinfo=UTC), new_due)))
+            html = (await site.get(f"/enterprises/{enterprise_id}", params={"lang": "zh"})).text
+            assert "复查发现未整改" in html
+            assert "第三方审核确认已整改" not in html
+            assert "2020年7月1日" in html  # the deadline the restore started
+
     enterprise_id = uuid4()
     company = snapshot(enterprise_id, name="<b>坏</b>公司", name_en='"><script>alert(1)</script>')
     async with start() as svc:

@@ -399,3 +399,24 @@ async def test_approve_all_is_one_review_request(site: httpx.AsyncClient, stub: 
         "explanations": [{"explanation_id": i["explanation_id"], "decision": "approved"} for i in items],
         "scan": {"document_id": str(scan_id), "decision": "approved"},
     }
+
+
+async def test_the_workspace_shows_a_restored_record_as_the_public_page_does_with_reason_and_date(
+    site: httpx.AsyncClient, stub: Stub
+) -> None:
+    await logged_in(site)
+    restored = record("published") | {
+        "record_status": "restored",
+        "status_reason": "复查发现未整改 <b>",
+        "status_changed_at": "2020-06-01T02:00:00Z",
+        "explanation_due_on": "2020-06-15",
+    }
+    stub.on("GET", "/explanations/v1/records", lambda r: httpx.Response(200, json=[restored]))
+    page = await site.get("/workspace/disclosure/environmental_supervision/explain?lang=en")
+    assert "Restored: a new explanation is due" in page.text
+    assert ">Published<" not in page.text  # the explanation's old state no longer speaks for the record
+    assert "复查发现未整改 &lt;b&gt;" in page.text
+    assert "2020-06-15" in page.text
+    stub.on("GET", "/documents/v1/disclosures", lambda r: httpx.Response(200, json=[]))
+    overview = await site.get("/workspace/disclosure?lang=en")
+    assert "Restored: a new explanation is due 1" in re.sub(r"<[^>]+>", "", overview.text)

@@ -18,3 +18,5 @@ TABLES = (
     LoginFailures.__table__,  # type: ignore[attr-defined]
     *MESSAGING_TABLES,
 )
+# Tables whose rows name no tenant (offboarding leaves them; they expire on their own).
+TENANT_FREE = (LoginFailures.__tablename__,)

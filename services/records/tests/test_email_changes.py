@@ -148,7 +148,7 @@ async def test_unknown_and_malformed_tokens_are_refused_clearly(records: Running
         assert (await records.client.post(CONFIRM, json=body)).status_code == 422
 
 
-async def test_only_the_enterprises_own_staff_may_ask(records: Running, tenant: str) -> None:
+async def test_only_the_enterprises_own_staff_or_its_tenant_admin_may_ask(records: Running, tenant: str) -> None:
     mine = await register(records, tenant, ["ehs@ent.example.cn"])
     theirs = await register(records, tenant, ["other@ent.example.cn"])
     body = {"new_email": "x@ent.example.cn"}
@@ -164,14 +164,27 @@ async def test_only_the_enterprises_own_staff_may_ask(records: Running, tenant: 
         f"/v1/enterprises/{theirs['id']}/email-changes", headers=records.staff(tenant, mine["id"])
     )
     assert looking.status_code == 404
-    operator = await records.client.post(
-        f"/v1/enterprises/{mine['id']}/email-changes", json=body, headers=records.admin(tenant)
+    reviewer = await records.client.post(
+        f"/v1/enterprises/{mine['id']}/email-changes", json=body, headers=records.reviewer(tenant)
     )
-    assert operator.status_code == 403
+    assert reviewer.status_code == 403
+    other_admin = await records.client.post(
+        f"/v1/enterprises/{mine['id']}/email-changes", json=body, headers=records.admin(f"{tenant}-b")
+    )
+    assert other_admin.status_code == 404
     anonymous = await records.client.post(f"/v1/enterprises/{mine['id']}/email-changes", json=body)
     assert anonymous.status_code == 401
     assert await requested_events(records, tenant) == []
     assert await requested_events(records, f"{tenant}-b") == []
+    # The tenant admin asks on the enterprise's behalf (the console); the link still goes to the new address.
+    admin = await records.client.post(
+        f"/v1/enterprises/{mine['id']}/email-changes", json=body, headers=records.admin(tenant)
+    )
+    assert admin.status_code == 202, admin.text
+    assert admin.json()["new_email"] == "x@ent.example.cn"
+    assert len(await requested_events(records, tenant)) == 1
+    registered = (await records.client.get(f"/v1/enterprises/{mine['id']}", headers=records.admin(tenant))).json()
+    assert registered["registered_emails"] == ["ehs@ent.example.cn"]  # nothing changes before the link is followed
 
 
 async def test_bad_addresses_are_refused(records: Running, tenant: str) -> None:

@@ -210,7 +210,9 @@ async def test_retracted_records_leave_every_list(records: Running, tenant: str)
     assert (await records.client.get(f"/v1/records/{record['id']}", headers=staff)).status_code == 404
     [event] = [m for m in await records.outbox(tenant) if m.event_type.endswith("record-retracted.v1")]
     assert orjson.loads(event.payload)["reason"] == "发布有误"
-    resolve = await records.client.post(f"/v1/records/{record['id']}/resolve", headers=records.admin(tenant))
+    resolve = await records.client.post(
+        f"/v1/records/{record['id']}/resolve", json={"reason": "第三方审核"}, headers=records.admin(tenant)
+    )
     assert resolve.status_code == 409
 
 
@@ -218,7 +220,8 @@ async def test_admins_resolve_and_restore_after_audit_and_illegal_moves_are_409(
     enterprise_id = await enterprise(records, tenant)
     record = await publish(records, tenant, enterprise_id)
     url = f"/v1/records/{record['id']}"
-    early = await records.client.post(f"{url}/resolve", headers=records.admin(tenant))
+    audited = {"reason": "第三方审核确认已整改"}
+    early = await records.client.post(f"{url}/resolve", json=audited, headers=records.admin(tenant))
     assert early.status_code == 409
     assert early.headers["content-type"] == "application/problem+json"
     assert early.json()["record_status"] == "awaiting_explanation"
@@ -227,6 +230,9 @@ async def test_admins_resolve_and_restore_after_audit_and_illegal_moves_are_409(
         await connection.execute(  # the explanation workflow, abridged
             text("UPDATE records SET status = 'explained' WHERE id = CAST(:id AS uuid)").bindparams(id=record["id"])
         )
+    for missing in (None, {}, {"reason": ""}, {"reason": "   "}):
+        refused = await records.client.post(f"{url}/resolve", json=missing, headers=records.admin(tenant))
+        assert refused.status_code == 422, missing  # a decision after an audit always says why
     resolved = await records.client.post(
         f"{url}/resolve", json={"reason": "现场核查已整改"}, headers=records.admin(tenant)
     )
@@ -238,11 +244,12 @@ async def test_admins_resolve_and_restore_after_audit_and_illegal_moves_are_409(
     assert restored.status_code == 200
     assert restored.json()["status"] == "restored"
     assert restored.json()["explanation_due_on"] >= record["explanation_due_on"]  # a new deadline from today
-    assert (await records.client.post(f"{url}/restore", headers=records.admin(tenant))).status_code == 409
+    again = await records.client.post(f"{url}/restore", json=audited, headers=records.admin(tenant))
+    assert again.status_code == 409
     staff = records.staff(tenant, enterprise_id)
-    assert (await records.client.post(f"{url}/resolve", headers=staff)).status_code == 403
+    assert (await records.client.post(f"{url}/resolve", json=audited, headers=staff)).status_code == 403
     assert (
-        await records.client.post(f"/v1/records/{uuid4()}/resolve", headers=records.admin(tenant))
+        await records.client.post(f"/v1/records/{uuid4()}/resolve", json=audited, headers=records.admin(tenant))
     ).status_code == 404
 
     history = (await records.client.get(f"{url}/status-history", headers=staff)).json()
@@ -251,10 +258,12 @@ async def test_admins_resolve_and_restore_after_audit_and_illegal_moves_are_409(
         ("resolved", "restored", "restore", "复查发现未整改"),
     ]
     changes = [orjson.loads(m.payload) for m in await records.outbox(tenant) if "status-changed" in m.event_type]
-    assert [(c["previous_status"], c["status"]) for c in changes] == [
-        (RecordStatus.EXPLAINED, RecordStatus.RESOLVED),
-        (RecordStatus.RESOLVED, RecordStatus.RESTORED),
+    assert [(c["previous_status"], c["status"], c["reason"]) for c in changes] == [
+        (RecordStatus.EXPLAINED, RecordStatus.RESOLVED, "现场核查已整改"),
+        (RecordStatus.RESOLVED, RecordStatus.RESTORED, "复查发现未整改"),
     ]
+    # The new deadline travels with the restore, so every copy of the record shows the same one.
+    assert changes[-1]["explanation_due_on"] == restored.json()["explanation_due_on"]
 
 
 async def test_operators_correct_a_records_content_and_its_history_keeps_the_old(records: Running, tenant: str) -> None:

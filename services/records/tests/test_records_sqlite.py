@@ -48,7 +48,7 @@ async def test_import_query_and_decide_on_sqlite(tmp_path: Path) -> None:
         assert record["revision"] == 2
         history = await client.get(f"/v1/records/{record['id']}/revisions", headers=admin)
         assert [r["revision"] for r in history.json()] == [1]
-        refused = await client.post(f"/v1/records/{record['id']}/resolve", headers=admin)
+        refused = await client.post(f"/v1/records/{record['id']}/resolve", json={"reason": "审核"}, headers=admin)
         assert refused.status_code == 409
         errors = await client.get(body["errors_csv_url"], headers=admin)
         assert "USCC check digit" in errors.text

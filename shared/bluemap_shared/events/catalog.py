@@ -205,6 +205,8 @@ class RecordStatusChanged(IntegrationEvent):
     reason: str | None = None
     cause_event_id: UUID | None = None
     changed_at: datetime
+    # The deadline after the change (a restore starts a new one); absent in events of older producers.
+    explanation_due_on: date | None = None
 
     def subject(self) -> str:
         return str(self.record_id)

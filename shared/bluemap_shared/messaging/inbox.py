@@ -1,6 +1,7 @@
 """Idempotent consumers: inbox rows and handler effects commit together, a fetched batch at a time."""
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -8,6 +9,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import structlog
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,7 +21,6 @@ from bluemap_shared.events.envelope import (
     IntegrationEvent,
     Message,
     PoisonMessage,
-    current_traceparent,
     decode,
     new_traceparent,
 )
@@ -27,6 +29,7 @@ from bluemap_shared.messaging.claimcheck import KEY_HEADER, ClaimCheckBroken, Cl
 from bluemap_shared.messaging.models import DeadLetter, InboxMessage
 from bluemap_shared.messaging.transport import Transport, dead_letter_topic
 from bluemap_shared.metrics import ServiceMetrics
+from bluemap_shared.tracing import continued, is_recording, traced
 
 log = structlog.get_logger()
 
@@ -67,8 +70,11 @@ class EventConsumer:
         catalog: dict[str, type[IntegrationEvent]] = CATALOG,
         metrics: ServiceMetrics | None = None,
         claim_checks: ClaimChecks | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.name = name
+        # Spans only when they go somewhere: a span per event costs CPU a bulk import would notice.
+        self._tracer_provider = tracer_provider if tracer_provider and is_recording(tracer_provider) else None
         self._claim_checks = claim_checks
         self.metrics = metrics or ServiceMetrics(name)
         self._sessionmaker = sessionmaker
@@ -212,21 +218,37 @@ class EventConsumer:
         event_type = type(run[0].data)
         batch_handler = self._batch_handlers.get(event_type)
         if batch_handler is not None:
-            with _bound(self.name, run[0], size=len(run)):
-                token = current_traceparent.set(new_traceparent(run[0].traceparent))
-                try:
-                    await batch_handler(session, run)
-                finally:
-                    current_traceparent.reset(token)
+            with _bound(self.name, run[0], size=len(run)), self._span(run):
+                await batch_handler(session, run)
             return
         handler = self._handlers[event_type]
         for envelope in run:
-            with _bound(self.name, envelope):
-                token = current_traceparent.set(new_traceparent(envelope.traceparent))
-                try:
-                    await handler(session, envelope)
-                finally:
-                    current_traceparent.reset(token)
+            with _bound(self.name, envelope), self._span([envelope]):
+                await handler(session, envelope)
+
+    @contextlib.contextmanager
+    def _span(self, run: list[Envelope[Any]]) -> Iterator[None]:
+        """The handling of run as a child of its first event's trace (the others linked), or just a traceparent."""
+        if self._tracer_provider is None:
+            with traced(new_traceparent(run[0].traceparent)):
+                yield
+            return
+        attributes = {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.consumer.group.name": self.name,
+            "messaging.batch.message_count": len(run),
+            "cloudevents.event_type": run[0].type,
+        }
+        with continued(
+            self._tracer_provider,
+            f"process {run[0].type}",
+            run[0].traceparent,
+            kind=SpanKind.CONSUMER,
+            links=[envelope.traceparent for envelope in run[1:]],
+            attributes=attributes,
+        ):
+            yield
 
     async def _handle_alone(self, message: Message, envelope: Envelope[Any]) -> None:
         with _bound(self.name, envelope):

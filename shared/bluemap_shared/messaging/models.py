@@ -94,6 +94,8 @@ class DeadLetter(SQLModel, table=True):
     error: str = Field(sa_column=Column(Text, nullable=False))
     attempts: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    replayed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, description="When a replay closed it")
+    last_replay: str | None = Field(default=None, sa_column=Column(Text), description="When, how, by whom, why")
 
 
 MESSAGING_TABLES: tuple[Any, ...] = (

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import orjson
 import structlog
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -306,7 +306,6 @@ class OutboxRelay:
         batch_size: int = 1000,
         poll_interval: float = 1.0,
         max_backoff: float = 60.0,
-        retention: timedelta = timedelta(days=7),
         listen_dsn: str | None = None,
         metrics: ServiceMetrics | None = None,
         claim_checks: ClaimChecks | None = None,
@@ -322,7 +321,6 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
-        self._retention = retention
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -348,7 +346,6 @@ class OutboxRelay:
             if self._listen_dsn and not in_process
             else None
         )
-        polls = 0
         try:
             while not self._stopping.is_set():
                 self._wakeup.clear()
@@ -359,9 +356,6 @@ class OutboxRelay:
                     sent = 0
                 if sent:
                     continue
-                polls += 1
-                if polls % 3600 == 0:
-                    await self.purge_published()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
         finally:
@@ -551,10 +545,3 @@ class OutboxRelay:
             if row.id < earliest_elsewhere.get(row.key, row.id + 1):
                 kept.append(row)
         return kept
-
-    async def purge_published(self) -> None:
-        """Forget rows published longer ago than the retention period."""
-        cutoff = utcnow() - self._retention
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        async with self._sessionmaker() as session, session.begin():
-            await (await session.connection()).execute(delete(table).where(table.c.published_at < cutoff))

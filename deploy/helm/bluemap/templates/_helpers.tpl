@@ -115,6 +115,10 @@ Plain settings first, then the ones taken from the Secret.
 {{- end }}
 - name: XDG_CACHE_HOME
   value: /tmp/.cache
+{{- range $name := keys $root.Values.tracing.env | sortAlpha }}
+- name: {{ $name }}
+  value: {{ index $root.Values.tracing.env $name | toString | quote }}
+{{- end }}
 {{ include "bluemap.secretEnv" (dict "root" $root "name" (printf "%sDATABASE_URL" $prefix) "key" (printf "%s-database-url" .service)) }}
 {{- if $sasl }}
 {{ include "bluemap.secretEnv" (dict "root" $root "name" (printf "%sKAFKA_SASL_PASSWORD" $prefix) "key" "kafka-sasl-password") }}

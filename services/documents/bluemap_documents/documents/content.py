@@ -33,6 +33,8 @@ DECLARED_TYPES = frozenset(
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 _SEPARATORS = re.compile(r"[/\\]")
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+# A tenant id is one path segment of a key: no slash, no dot-dot, nothing a shell or URL must escape.
+_TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _MAX_EXTENSION = 16
 
 
@@ -63,11 +65,22 @@ def sniff_content_type(head: bytes, declared: str | None) -> str:
     return normalised if normalised in DECLARED_TYPES else OCTET_STREAM
 
 
-def storage_key(sha256_hex: str) -> str:
-    """Content-addressed key `sha256/<first2>/<next2>/<hex>`: equal bytes share one object."""
+def tenant_prefix(tenant_id: str) -> str:
+    """Where a tenant's objects live: offboarding deletes the prefix, a bucket policy may scope it."""
+    if not _TENANT_ID.match(tenant_id):
+        raise ValueError(f"not a tenant id usable in an object key: {tenant_id!r}")
+    return f"tenants/{tenant_id}/"
+
+
+def storage_key(tenant_id: str, sha256_hex: str) -> str:
+    """Content-addressed within the tenant, `tenants/<tenant>/sha256/<first2>/<next2>/<hex>`.
+
+    Equal bytes of one tenant share one object; tenants never share one, so deleting a tenant's
+    objects cannot take another tenant's. (Rows from before 2026-12 keep their unprefixed keys.)
+    """
     if not _SHA256_HEX.match(sha256_hex):
         raise ValueError(f"not a lower-case SHA-256 hex digest: {sha256_hex!r}")
-    return f"sha256/{sha256_hex[:2]}/{sha256_hex[2:4]}/{sha256_hex}"
+    return f"{tenant_prefix(tenant_id)}sha256/{sha256_hex[:2]}/{sha256_hex[2:4]}/{sha256_hex}"
 
 
 def content_disposition(filename: str, disposition: str = "attachment") -> str:

@@ -100,10 +100,16 @@ async def validate_pdf(upload: ReceivedUpload, *, max_pages: int) -> PdfFacts:
 
 
 async def put_object(
-    storage: ObjectStorage, sha256_hex: str, open_source: Callable[[], BinaryIO], *, length: int, content_type: str
+    storage: ObjectStorage,
+    tenant_id: str,
+    sha256_hex: str,
+    open_source: Callable[[], BinaryIO],
+    *,
+    length: int,
+    content_type: str,
 ) -> str:
-    """Put bytes under their hash unless already there; returns the key."""
-    key = storage_key(sha256_hex)
+    """Put bytes under the tenant's key for their hash unless already there; returns the key."""
+    key = storage_key(tenant_id, sha256_hex)
     with storage_errors("put"):
         # A concurrent upload of the same bytes may also put: same key, same bytes, harmless.
         if not await storage.exists(key):
@@ -157,7 +163,7 @@ async def store_document(
     """Put the bytes under their hash unless already there, record the document and announce it."""
     content_type = PDF if pdf is not None else sniff_content_type(upload.head, upload.declared_type)
     key = await put_object(
-        storage, upload.sha256, lambda: upload.path.open("rb"), length=upload.size, content_type=content_type
+        storage, tenant_id, upload.sha256, lambda: upload.path.open("rb"), length=upload.size, content_type=content_type
     )
     document = Document(
         tenant_id=tenant_id,
@@ -178,10 +184,10 @@ async def store_document(
     return await record_document(session, document)
 
 
-async def store_generated_pdf(storage: ObjectStorage, data: bytes) -> tuple[str, str]:
-    """Put a PDF this service made; returns (sha256, key)."""
+async def store_generated_pdf(storage: ObjectStorage, tenant_id: str, data: bytes) -> tuple[str, str]:
+    """Put a PDF this service made for tenant_id; returns (sha256, key)."""
     digest = hashlib.sha256(data).hexdigest()
-    key = await put_object(storage, digest, lambda: io.BytesIO(data), length=len(data), content_type=PDF)
+    key = await put_object(storage, tenant_id, digest, lambda: io.BytesIO(data), length=len(data), content_type=PDF)
     return digest, key
 
 

@@ -61,4 +61,5 @@ class Submission(SQLModel, table=True):
     render_attempts: int = 0
     next_render_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    traceparent: str | None = Field(default=None, max_length=55, description="The trace the render continues")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -39,6 +39,7 @@ from bluemap_shared.events.catalog import (
     PdfSigned,
     SubmissionReviewed,
 )
+from bluemap_shared.events.envelope import current_traceparent
 from bluemap_shared.messaging import emit
 from bluemap_shared.problems import Conflict, InvalidInput, NotFound
 from bluemap_shared.storage import ObjectStorage
@@ -70,6 +71,7 @@ async def receive_submission(session: AsyncSession, tenant_id: str, event: Expla
             "render_attempts": 0,
             "next_render_at": utcnow(),
             "updated_at": utcnow(),
+            "traceparent": current_traceparent.get(),
         }
     )
     if not inserted:

@@ -6,6 +6,7 @@ import time
 from uuid import UUID
 
 import structlog
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import Histogram
 
 from bluemap_documents.documents.service import store_generated_pdf
@@ -15,6 +16,7 @@ from bluemap_documents.submissions.rendering import PdfRenderer
 from bluemap_documents.submissions.repository import SubmissionRepository
 from bluemap_shared.db import SessionMaker, utcnow
 from bluemap_shared.storage import ObjectStorage
+from bluemap_shared.tracing import continued, untraced
 
 log = structlog.get_logger()
 
@@ -30,6 +32,7 @@ class RenderWorker:
         renderer: PdfRenderer,
         *,
         render_time: Histogram | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._render_time = render_time
@@ -37,6 +40,7 @@ class RenderWorker:
         self._settings = settings
         self._renderer = renderer
         self._wakeup = asyncio.Event()
+        self._tracer_provider = tracer_provider or untraced()
         # Spares this process a claim it would lose anyway while its own render is under way.
         self._in_flight: set[UUID] = set()
 
@@ -84,13 +88,16 @@ class RenderWorker:
                 submission = await SubmissionRepository(session).get(tenant_id, submission_id)
             if submission is None:
                 return False
-            started = time.perf_counter()
-            rendered = await service.render_pdf(self._renderer, self._settings, submission)
-            digest, key = await store_generated_pdf(self._storage, rendered.pdf.data)
-            if self._render_time is not None:
-                self._render_time.observe(time.perf_counter() - started)
-            async with self._sessionmaker() as session, session.begin():
-                await service.record_rendering(session, self._settings, tenant_id, submission_id, rendered, digest, key)
+            with continued(self._tracer_provider, "render pdf", submission.traceparent):
+                started = time.perf_counter()
+                rendered = await service.render_pdf(self._renderer, self._settings, submission)
+                digest, key = await store_generated_pdf(self._storage, tenant_id, rendered.pdf.data)
+                if self._render_time is not None:
+                    self._render_time.observe(time.perf_counter() - started)
+                async with self._sessionmaker() as session, session.begin():
+                    await service.record_rendering(
+                        session, self._settings, tenant_id, submission_id, rendered, digest, key
+                    )
             return True
         except asyncio.CancelledError:
             raise

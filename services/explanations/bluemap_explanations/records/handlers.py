@@ -8,6 +8,7 @@ from bluemap_shared.events.catalog import (
     EnterpriseUpdated,
     RecordPublished,
     RecordRetracted,
+    RecordStatusChanged,
     RecordUpdated,
 )
 from bluemap_shared.events.envelope import Envelope
@@ -31,6 +32,10 @@ def register_handlers(consumer: EventConsumer) -> None:
     @consumer.on(RecordRetracted)
     async def on_record_retracted(session: AsyncSession, envelope: Envelope[RecordRetracted]) -> None:
         await service.project_record_retracted(session, envelope.tenant_id, envelope.data)
+
+    @consumer.on(RecordStatusChanged)
+    async def on_record_status_changed(session: AsyncSession, envelope: Envelope[RecordStatusChanged]) -> None:
+        await service.project_status_changed(session, envelope.tenant_id, envelope.data)
 
     @consumer.on_batch(EnterpriseRegistered)
     async def on_enterprises_registered(session: AsyncSession, envelopes: list[Envelope[EnterpriseRegistered]]) -> None:

@@ -34,6 +34,11 @@ class ExplainableRecord(SQLModel, table=True):
     retracted_at: datetime | None = Field(
         default=None, sa_type=UTCDateTime, description="Withdrawn by the operator: no longer explained"
     )
+    record_status: str | None = Field(
+        default=None, max_length=32, description="The records service's lifecycle status (RecordStatusChanged)"
+    )
+    status_reason: str | None = Field(default=None, max_length=2000, description="Why the status last changed")
+    status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class KnownEnterprise(SQLModel, table=True):

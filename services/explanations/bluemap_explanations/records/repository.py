@@ -1,11 +1,11 @@
 """Read-model queries, always scoped by tenant."""
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -74,6 +74,34 @@ class ExplainableRecordRepository:
             returning=("record_id",),
         )
         return [record_id for (record_id,) in written]
+
+    async def change_status(
+        self,
+        tenant_id: str,
+        record_id: UUID,
+        *,
+        status: str,
+        reason: str | None,
+        changed_at: datetime,
+        due_on: date | None,
+    ) -> bool:
+        """Take a lifecycle change unless a later one is stored already (redeliveries, replays)."""
+        values: dict[str, Any] = {"record_status": status, "status_reason": reason, "status_changed_at": changed_at}
+        if due_on is not None:
+            values["explanation_due_on"] = due_on
+        result = await self.session.exec(
+            update(ExplainableRecord)
+            .where(
+                col(ExplainableRecord.tenant_id) == tenant_id,
+                col(ExplainableRecord.record_id) == record_id,
+                or_(
+                    col(ExplainableRecord.status_changed_at).is_(None),
+                    col(ExplainableRecord.status_changed_at) <= changed_at,
+                ),
+            )
+            .values(**values)
+        )
+        return bool(result.rowcount)
 
     async def retract(self, tenant_id: str, record_id: UUID, retracted_at: datetime) -> bool:
         result = await self.session.exec(

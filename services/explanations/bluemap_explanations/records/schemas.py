@@ -31,3 +31,8 @@ class ExplainableRecordPublic(BaseModel):
     )
     review_comment: str | None = Field(description="The reviewer's comment of the last decision")
     reviewed_at: datetime | None
+    record_status: str | None = Field(
+        default=None, description="The record's lifecycle status once it moved (resolved, restored, ...)"
+    )
+    status_reason: str | None = Field(default=None, description="Why it last moved (the operator's audit reason)")
+    status_changed_at: datetime | None = None

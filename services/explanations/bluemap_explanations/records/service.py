@@ -9,7 +9,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bluemap_explanations.records.models import KnownEnterprise
 from bluemap_explanations.records.repository import ExplainableRecordRepository, KnownEnterpriseRepository
 from bluemap_shared.db import standing_rows
-from bluemap_shared.events.catalog import EnterpriseSnapshot, RecordPublished, RecordRetracted, RecordUpdated
+from bluemap_shared.events.catalog import (
+    EnterpriseSnapshot,
+    RecordPublished,
+    RecordRetracted,
+    RecordStatusChanged,
+    RecordUpdated,
+)
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.events.seen import SnapshotSeen
 
@@ -35,6 +41,18 @@ async def project_records_updated(session: AsyncSession, envelopes: Sequence[Env
 async def project_record_retracted(session: AsyncSession, tenant_id: str, event: RecordRetracted) -> None:
     """A withdrawn record leaves the workspace: no more saving or sending (what was sent stays sent)."""
     await ExplainableRecordRepository(session).retract(tenant_id, event.record_id, event.retracted_at)
+
+
+async def project_status_changed(session: AsyncSession, tenant_id: str, event: RecordStatusChanged) -> None:
+    """The record's lifecycle as the records service decided it (resolved, restored), with why and its deadline."""
+    await ExplainableRecordRepository(session).change_status(
+        tenant_id,
+        event.record_id,
+        status=event.status,
+        reason=event.reason,
+        changed_at=event.changed_at,
+        due_on=event.explanation_due_on,
+    )
 
 
 async def _project_records(

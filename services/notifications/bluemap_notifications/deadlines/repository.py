@@ -62,9 +62,14 @@ class TrackedRecordRepository:
             .values(retracted_at=retracted_at)
         )
 
-    async def change_status(self, tenant_id: str, record_id: UUID, status: str, changed_at: datetime) -> None:
-        """Set the status unless a later change is stored already (redeliveries, replays)."""
-        await self.session.exec(
+    async def change_status(
+        self, tenant_id: str, record_id: UUID, status: str, changed_at: datetime, *, due_on: date | None = None
+    ) -> bool:
+        """Set the status (and a new deadline) unless a later change is stored already (redeliveries, replays)."""
+        values: dict[str, Any] = {"status": status, "status_changed_at": changed_at}
+        if due_on is not None:
+            values["explanation_due_on"] = due_on
+        result = await self.session.exec(
             update(TrackedRecord)
             .where(
                 col(TrackedRecord.tenant_id) == tenant_id,
@@ -74,8 +79,9 @@ class TrackedRecordRepository:
                     col(TrackedRecord.status_changed_at) <= changed_at,
                 ),
             )
-            .values(status=status, status_changed_at=changed_at)
+            .values(**values)
         )
+        return bool(result.rowcount)
 
 
 class ReminderRepository:

@@ -5,7 +5,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 AWAITING_EXPLANATION = "awaiting_explanation"
+RESTORED = "restored"
 PUBLISHED = "published"
+# The records service's statuses in which the enterprise owes an explanation (a restore starts a new deadline).
+OPEN_STATUSES = frozenset({AWAITING_EXPLANATION, RESTORED})
 
 
 class ReminderKind(enum.StrEnum):
@@ -53,7 +56,7 @@ def decide(*, kind: ReminderKind, due_on: date, record: RecordState | None, toda
         return Decision.EXPIRE
     if record is None or record.retracted or record.explanation_due_on != due_on:
         return Decision.CANCEL
-    if record.status != AWAITING_EXPLANATION:
+    if record.status not in OPEN_STATUSES:
         return Decision.CANCEL
     return Decision.SEND
 

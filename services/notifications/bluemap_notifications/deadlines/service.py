@@ -10,7 +10,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_notifications.deadlines.models import ReminderStatus, TrackedRecord
 from bluemap_notifications.deadlines.repository import ReminderRepository, TrackedRecordRepository
-from bluemap_notifications.deadlines.schedule import RecordState, initial_status, reminder_dates, worth_scheduling
+from bluemap_notifications.deadlines.schedule import (
+    OPEN_STATUSES,
+    RecordState,
+    ReminderKind,
+    initial_status,
+    reminder_dates,
+    worth_scheduling,
+)
 from bluemap_shared.db import utcnow
 from bluemap_shared.events.catalog import RecordPublished, RecordRetracted, RecordStatusChanged, RecordUpdated
 from bluemap_shared.ids import uuid7
@@ -75,8 +82,39 @@ async def track_retracted(session: AsyncSession, tenant_id: str, event: RecordRe
     await TrackedRecordRepository(session).retract(tenant_id, event.record_id, event.retracted_at)
 
 
-async def track_status_changed(session: AsyncSession, tenant_id: str, event: RecordStatusChanged) -> None:
-    await TrackedRecordRepository(session).change_status(tenant_id, event.record_id, event.status, event.changed_at)
+async def track_status_changed(
+    session: AsyncSession, tenant_id: str, event: RecordStatusChanged, *, days_before: int, today: date
+) -> None:
+    """Take the record's new status; a restore's new deadline gets reminders of its own."""
+    changed = await TrackedRecordRepository(session).change_status(
+        tenant_id, event.record_id, event.status, event.changed_at, due_on=event.explanation_due_on
+    )
+    due_on = event.explanation_due_on
+    if not changed or event.status not in OPEN_STATUSES or due_on is None:
+        return
+    await ReminderRepository(session).add_all_if_new(
+        [
+            _reminder(tenant_id, event.record_id, event.enterprise_id, kind, due_on, remind_on)
+            for kind, remind_on in reminder_dates(due_on, days_before)
+            if worth_scheduling(remind_on, today)
+        ]
+    )
+
+
+def _reminder(
+    tenant_id: str, record_id: UUID, enterprise_id: UUID, kind: ReminderKind, due_on: date, remind_on: date
+) -> dict[str, Any]:
+    return {
+        "id": uuid7(),
+        "tenant_id": tenant_id,
+        "record_id": record_id,
+        "enterprise_id": enterprise_id,
+        "kind": kind.value,
+        "due_on": due_on,
+        "remind_on": remind_on,
+        "status": ReminderStatus.SCHEDULED.value,
+        "created_at": utcnow(),
+    }
 
 
 async def _schedule(
@@ -96,17 +134,7 @@ async def _schedule(
             if not worth_scheduling(remind_on, today):
                 continue
             reminders.append(
-                {
-                    "id": uuid7(),
-                    "tenant_id": tenant_id,
-                    "record_id": event.record_id,
-                    "enterprise_id": event.enterprise.enterprise_id,
-                    "kind": kind.value,
-                    "due_on": due_on,
-                    "remind_on": remind_on,
-                    "status": ReminderStatus.SCHEDULED.value,
-                    "created_at": utcnow(),
-                }
+                _reminder(tenant_id, event.record_id, event.enterprise.enterprise_id, kind, due_on, remind_on)
             )
     await ReminderRepository(session).add_all_if_new(reminders)
 

@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from typing import Protocol
 
 import structlog
+from opentelemetry.sdk.trace import TracerProvider
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_notifications.emails import service
@@ -22,6 +23,7 @@ from bluemap_notifications.emails.models import Email, EmailAttachment, EmailSta
 from bluemap_notifications.emails.repository import EmailRepository
 from bluemap_shared.db import SessionMaker, utcnow
 from bluemap_shared.failpoints import failpoint
+from bluemap_shared.tracing import continued, untraced
 
 log = structlog.get_logger()
 
@@ -52,6 +54,7 @@ class EmailDispatcher:
         batch_size: int = 10,
         concurrency: int = 1,
         fetcher: AttachmentFetcher | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
@@ -66,6 +69,7 @@ class EmailDispatcher:
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._wakeup = asyncio.Event()
+        self._tracer_provider = tracer_provider or untraced()
 
     def wake(self) -> None:
         """Look for due emails now instead of at the next poll."""
@@ -106,7 +110,12 @@ class EmailDispatcher:
         return sum(await asyncio.gather(*(one_at_a_time() for _ in range(self._concurrency))))
 
     async def _attempt(self, session: AsyncSession, email: Email) -> None:
-        with structlog.contextvars.bound_contextvars(email_id=str(email.id), tenant_id=email.tenant_id):
+        with (
+            structlog.contextvars.bound_contextvars(email_id=str(email.id), tenant_id=email.tenant_id),
+            continued(
+                self._tracer_provider, "send email", email.traceparent, attributes={"email.purpose": email.purpose}
+            ),
+        ):
             attachments = list(await service.attachments_of(session, email))
             try:
                 contents = await self._prepare(session, email, attachments)

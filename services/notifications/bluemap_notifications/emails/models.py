@@ -58,6 +58,7 @@ class Email(SQLModel, table=True):
     message_id: str = Field(max_length=200, description="RFC 5322 Message-ID, the same on every attempt")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    traceparent: str | None = Field(default=None, max_length=55, description="The trace the dispatcher continues")
 
 
 class EmailAttachment(SQLModel, table=True):

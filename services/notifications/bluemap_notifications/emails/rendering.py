@@ -523,6 +523,72 @@ def render_explanation_published(
     )
 
 
+# An operator's decision on a record after an audit: (subject zh, subject en, intro zh, intro en).
+LIFECYCLE_WORDING = {
+    "resolved": (
+        "记录已解决（已整改）",
+        "a record was resolved",
+        "经审核确认整改到位，以下记录已标记为已解决（公开页面注明原因与日期）。",
+        "After an audit confirmed the corrections, the record below was resolved: the public page shows it as "
+        "resolved, with the reason and the date.",
+    ),
+    "restored": (
+        "记录已恢复，请重新说明",
+        "a record was restored; please explain it again",
+        "复查发现整改未到位，以下记录已恢复公开。请在新的截止日期前重新提交公开说明。",
+        "A follow-up audit found the corrections were not real: the record below is public again. Please explain "
+        "it again by the new deadline.",
+    ),
+    "retracted": (
+        "记录已撤回",
+        "a record was withdrawn",
+        "以下记录系误发布，已撤回，不再公开，贵企业无需说明。",
+        "The record below was published in error and is withdrawn: it is no longer public and needs no explanation.",
+    ),
+}
+
+
+def render_record_lifecycle(
+    change: str,
+    *,
+    reason: str,
+    changed_at: datetime,
+    enterprise_id: UUID,
+    to: Addressee,
+    record: RecordFacts | None,
+    portal_base_url: str,
+) -> RenderedEmail:
+    """Tell the enterprise that an operator resolved, restored or retracted one of its records, and why."""
+    subject_zh, subject_en, intro_zh, intro_en = LIFECYCLE_WORDING[change]
+    tag_zh, tag_en = _record_tag(record)
+    day = changed_at.astimezone(CHINA).date()
+    return compose(
+        _subject(f"{subject_zh}{tag_zh}", f"{subject_en}{tag_en}"),
+        Section(
+            "zh",
+            _greeting_zh(to),
+            intro=[intro_zh],
+            fields=[*(_record_fields_zh(record) if record else []), ("原因", reason), ("日期", _zh_date(day))],
+            links=[
+                ("贵企业的公开页面", enterprise_page_url(portal_base_url, enterprise_id)),
+                ("企业工作台", workspace_url(portal_base_url)),
+            ],
+            closing=CLOSING_ZH,
+        ),
+        Section(
+            "en",
+            _greeting_en(to),
+            intro=[intro_en],
+            fields=[*(_record_fields_en(record) if record else []), ("Reason", reason), ("Date", day.isoformat())],
+            links=[
+                ("Your enterprise's public page", enterprise_page_url(portal_base_url, enterprise_id, lang="en")),
+                ("Workspace", workspace_url(portal_base_url)),
+            ],
+            closing=CLOSING_EN,
+        ),
+    )
+
+
 SIGNED_EXPLANATION = "signed-explanation"
 DOCUMENT_KINDS = {
     SIGNED_EXPLANATION: ("签章版公开说明", "Signed public explanation"),

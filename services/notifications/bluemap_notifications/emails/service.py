@@ -24,6 +24,7 @@ from bluemap_notifications.emails.rendering import (
     render_explanation_pdf,
     render_explanation_published,
     render_explanation_rejected,
+    render_record_lifecycle,
 )
 from bluemap_notifications.emails.repository import EmailRepository
 from bluemap_shared.events.catalog import (
@@ -35,8 +36,10 @@ from bluemap_shared.events.catalog import (
     ExplanationPublished,
     ExplanationRejected,
     PdfRendered,
+    RecordRetracted,
+    RecordStatusChanged,
 )
-from bluemap_shared.events.envelope import Envelope
+from bluemap_shared.events.envelope import Envelope, current_traceparent
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging import emit
 from bluemap_shared.problems import NotFound
@@ -52,6 +55,7 @@ DOCUMENT_PUBLISHED = "document-published"
 DEADLINE_REMINDER = "deadline-reminder"
 EMAIL_CHANGE_VERIFICATION = "email-change-verification"
 EMAIL_CHANGE_NOTICE = "email-change-notice"
+RECORD_LIFECYCLE = "record-lifecycle"
 
 
 async def _add(session: AsyncSession, email: Email, attachments: Sequence[EmailAttachment] = ()) -> Email | None:
@@ -92,6 +96,7 @@ def new_email(
         body_text=rendered.body_text,
         body_html=rendered.body_html,
         message_id=make_message_id(email_id),
+        traceparent=current_traceparent.get(),
     )
 
 
@@ -231,6 +236,43 @@ async def queue_explanation_published(
         cause_id=envelope.id,
         render=lambda to: render_explanation_published(
             event, to=to, record=record_facts(record), portal_base_url=portal_base_url
+        ),
+    )
+
+
+async def queue_record_lifecycle(
+    session: AsyncSession,
+    envelope: Envelope[RecordStatusChanged] | Envelope[RecordRetracted],
+    record: TrackedRecord | None,
+    *,
+    portal_base_url: str,
+) -> Email | None:
+    """Queue the word that an operator resolved, restored or retracted a record, with the reason.
+
+    Only an operator's decision says why; moves on the explanation's way (submitted, explained) are mailed
+    by their own emails.
+    """
+    event = envelope.data
+    if isinstance(event, RecordRetracted):
+        change, reason, at = "retracted", event.reason, event.retracted_at
+    elif event.status in ("resolved", "restored") and event.reason:
+        change, reason, at = event.status, event.reason, event.changed_at
+    else:
+        return None
+    return await _queue_to_enterprise(
+        session,
+        tenant_id=envelope.tenant_id,
+        enterprise_id=event.enterprise_id,
+        purpose=RECORD_LIFECYCLE,
+        cause_id=envelope.id,
+        render=lambda to: render_record_lifecycle(
+            change,
+            reason=reason,
+            changed_at=at,
+            enterprise_id=event.enterprise_id,
+            to=to,
+            record=record_facts(record),
+            portal_base_url=portal_base_url,
         ),
     )
 

@@ -92,6 +92,8 @@ PAGE_QUERIES: tuple[Any, ...] = (
         col(PortalRecord.summary),
         col(PortalRecord.explanation_due_on),
         display_status_column(_TODAY),
+        col(PortalRecord.status_reason),
+        col(PortalRecord.status_changed_at),
     )
     .where(
         col(PortalRecord.tenant_id) == _TENANT,

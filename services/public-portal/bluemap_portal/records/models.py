@@ -38,4 +38,7 @@ class PortalRecord(SQLModel, table=True):
         default=0, sa_column_kwargs={"server_default": "0"}, description="Content revision (RecordUpdated)"
     )
     status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status_reason: str | None = Field(
+        default=None, max_length=2000, description="Why the operator last moved it (resolve, restore), shown in public"
+    )
     retracted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, description="Set: hidden from the public")

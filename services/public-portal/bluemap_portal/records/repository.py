@@ -202,8 +202,20 @@ class RecordRepository:
             .values(retracted_at=retracted_at)
         )
 
-    async def change_status(self, tenant_id: str, record_id: UUID, status: str, changed_at: datetime) -> None:
-        """Set the status unless a later change is stored already (redeliveries, replays)."""
+    async def change_status(
+        self,
+        tenant_id: str,
+        record_id: UUID,
+        status: str,
+        changed_at: datetime,
+        *,
+        reason: str | None = None,
+        due_on: date | None = None,
+    ) -> None:
+        """Set the status (its reason, the new deadline) unless a later change is stored already (replays)."""
+        values: dict[str, Any] = {"status": status, "status_changed_at": changed_at, "status_reason": reason}
+        if due_on is not None:
+            values["explanation_due_on"] = due_on
         await self.session.exec(
             update(PortalRecord)
             .where(
@@ -211,5 +223,5 @@ class RecordRepository:
                 col(PortalRecord.id) == record_id,
                 or_(col(PortalRecord.status_changed_at).is_(None), col(PortalRecord.status_changed_at) <= changed_at),
             )
-            .values(status=status, status_changed_at=changed_at)
+            .values(**values)
         )

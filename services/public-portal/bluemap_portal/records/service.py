@@ -104,7 +104,14 @@ async def project_record_retracted(session: AsyncSession, tenant_id: str, event:
 
 async def project_status_changed(session: AsyncSession, tenant_id: str, event: RecordStatusChanged) -> None:
     await _touch(session, tenant_id, event.record_id, event.enterprise_id)
-    await RecordRepository(session).change_status(tenant_id, event.record_id, event.status, event.changed_at)
+    await RecordRepository(session).change_status(
+        tenant_id,
+        event.record_id,
+        event.status,
+        event.changed_at,
+        reason=event.reason,
+        due_on=event.explanation_due_on,
+    )
 
 
 async def _touch(

@@ -117,6 +117,7 @@ def file_size(size: int, lang: str = DEFAULT_LANGUAGE) -> str:
 
 STATUS_LABELS: Mapping[str, str] = {
     "awaiting_explanation": N_("Awaiting explanation"),
+    "explanation_submitted": N_("Explanation submitted"),
     "overdue": N_("Overdue"),
     "under_review": N_("Explanation under review"),
     "explained": N_("Explained"),

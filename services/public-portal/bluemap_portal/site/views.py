@@ -86,6 +86,9 @@ class RecordView:
     display_status: str
     status_text: str
     due: When | None
+    # Why and when an operator last moved it (resolved, restored after an audit); None for other moves.
+    status_reason: str | None = None
+    status_changed: When | None = None
     explanations: list[ExplanationView] = field(default_factory=list)
     documents: list[DocumentView] = field(default_factory=list)
 
@@ -206,6 +209,8 @@ def record_view(row: Mapping[str, Any], lang: str) -> RecordView:
         display_status=row["display_status"],
         status_text=status_label(row["display_status"], lang),
         due=day(due, lang) if due is not None else None,
+        status_reason=row.get("status_reason"),
+        status_changed=instant(row["status_changed_at"], lang) if row.get("status_reason") else None,
     )
 
 

@@ -65,10 +65,11 @@ def install_workspace(site: FastAPI) -> None:
     @site.exception_handler(WrongAccount)
     async def _wrong_account(request: Request, exc: WrongAccount) -> HTMLResponse:
         request.state.signed_in = exc.user
-        text = (
-            N_("This page is for enterprise accounts. You are signed in with another kind of account.")
-            if exc.needed == "enterprise"
-            else N_("This page is for the operator's reviewers. You are signed in with another kind of account.")
+        text = {
+            "enterprise": N_("This page is for enterprise accounts. You are signed in with another kind of account."),
+            "admin": N_("This page is for the tenant's administrators. Reviewers see the review queue and the chat."),
+        }.get(
+            exc.needed, N_("This page is for the operator's reviewers. You are signed in with another kind of account.")
         )
         return problem_page(request, 403, Message(text))
 

@@ -13,6 +13,8 @@ from starlette.background import BackgroundTask
 
 from bluemap_portal.settings import PortalSettings, current_settings
 from bluemap_shared.problems import PROBLEM_JSON, TYPE_BASE
+from bluemap_shared.runtime import get_runtime
+from bluemap_shared.tracing import instrument_client
 
 log = structlog.get_logger()
 
@@ -109,6 +111,7 @@ class Backend:
         files: Any = None,
         content: Any = None,
         headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
     ) -> httpx.Response:
         """The service's answer when 2xx; ApiProblem for 4xx, SessionExpired for 401, BackendUnavailable else."""
         url = self.url(service, path)
@@ -122,6 +125,7 @@ class Backend:
                 files=files,
                 content=content,
                 headers=self.headers(headers),
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as exc:
             log.warning("backend.unreachable", service=service, path=path, error=type(exc).__name__)
@@ -157,13 +161,20 @@ class Backend:
         return (await self.call(service, "PUT", path, json=body)).json()
 
     async def stream_upload(
-        self, service: Service, path: str, body: AsyncIterator[bytes], *, content_type: str, length: str | None
+        self,
+        service: Service,
+        path: str,
+        body: AsyncIterator[bytes],
+        *,
+        content_type: str,
+        length: str | None,
+        timeout: float | None = None,
     ) -> Any:
         """Pass a multipart body on as it arrives, without parsing it here (the service validates it)."""
         headers = {"Content-Type": content_type}
         if length is not None:
             headers["Content-Length"] = length
-        return (await self.call(service, "POST", path, content=body, headers=headers)).json()
+        return (await self.call(service, "POST", path, content=body, headers=headers, timeout=timeout)).json()
 
     async def file(
         self, service: Service, path: str, *, params: Mapping[str, str] | None = None, frame_ancestors: str = "'none'"
@@ -223,6 +234,7 @@ async def http_client(request: Request) -> AsyncIterator[httpx.AsyncClient]:
     """One connection pool per request; closed after the response went out (file downloads stream through it)."""
     settings = current_settings(request)
     async with httpx.AsyncClient(timeout=settings.api_timeout_seconds) as client:
+        instrument_client(client, get_runtime(request).tracer_provider)
         yield client
 
 

@@ -20,6 +20,8 @@ from bluemap_portal.workspace.rendering import render_page, see_other
 from bluemap_portal.workspace.session import CSRF_FIELD, EnterpriseBackend, EnterpriseSession, SignedIn, check_csrf
 from bluemap_shared.body_limit import MULTIPART_OVERHEAD, large_body
 
+# The records service's statuses an operator sets after an audit; the public page shows them too.
+AUDIT_STATUSES = frozenset({"resolved", "restored"})
 router = APIRouter(prefix="/workspace")
 
 EDITABLE = ("draft", "saved", "rejected")
@@ -66,6 +68,12 @@ async def explainable_records(backend: Backend, record_type: str | None = None) 
     return await _all_pages(backend, "/v1/records", 1000, key="record_id", record_type=record_type)
 
 
+def shown_status(record: dict[str, Any]) -> str:
+    """What the workspace calls a record: its lifecycle after an audit (resolved, restored), else its explanation's."""
+    lifecycle = record.get("record_status")
+    return str(lifecycle) if lifecycle in AUDIT_STATUSES else str(record["status"])
+
+
 # ---- Information Disclosure: one section per record type, and the List of disclosed documents ----
 
 
@@ -82,7 +90,8 @@ async def disclosure(request: Request, user: EnterpriseSession, backend: Enterpr
         of_type = [r for r in records if r["record_type"] == code]
         counts: dict[str, int] = {}
         for r in of_type:
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
+            shown = shown_status(r)
+            counts[shown] = counts.get(shown, 0) + 1
         sections.append(
             {
                 "code": code,

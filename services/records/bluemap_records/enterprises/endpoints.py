@@ -17,8 +17,8 @@ from bluemap_records.enterprises.schemas import (
 )
 from bluemap_records.pagination import Page, decode_cursor, encode_cursor
 from bluemap_records.uscc import normalise_uscc
-from bluemap_shared.auth import Admin, CurrentPrincipal, EnterpriseUser, Operator, may_read_enterprise
-from bluemap_shared.problems import InvalidInput, NotFound
+from bluemap_shared.auth import ADMIN, ENTERPRISE, Admin, CurrentPrincipal, Operator, may_read_enterprise
+from bluemap_shared.problems import Forbidden, InvalidInput, NotFound
 from bluemap_shared.runtime import SessionDep
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
@@ -87,6 +87,7 @@ async def update_enterprise(
     status_code=status.HTTP_202_ACCEPTED,
     response_model=EmailChangePublic,
     responses={
+        403: {"description": "A reviewer: only the enterprise's staff or the tenant admin may ask"},
         404: {"description": "Not the caller's enterprise"},
         409: {"description": "The new address is registered already"},
         422: {"description": "Not a valid email address, or `replaces` is not a registered one"},
@@ -94,14 +95,18 @@ async def update_enterprise(
     },
 )
 async def request_email_change(
-    enterprise_id: UUID, data: EmailChangeCreate, session: SessionDep, principal: EnterpriseUser
+    enterprise_id: UUID, data: EmailChangeCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> EmailChangePublic:
-    """Ask to change a registered email of the caller's own enterprise (EnterpriseEmailChangeRequested).
+    """Ask to change a registered email of the caller's own enterprise (EnterpriseEmailChangeRequested); the
+    tenant admin may ask it for any enterprise of the tenant (the operator console).
 
     Nothing changes yet: a link valid for 24 hours is mailed to the new address, and the change takes effect
     when it is followed (`POST /v1/enterprises/email-changes/confirm`). A new request supersedes older ones.
     """
-    if principal.enterprise_id != enterprise_id:
+    own = ENTERPRISE in principal.roles and principal.enterprise_id == enterprise_id
+    if not own and ADMIN not in principal.roles:
+        if principal.is_operator:
+            raise Forbidden("Only the enterprise's staff or the tenant admin may ask.")
         raise NotFound("No such enterprise.")
     change = await service.request_email_change(session, principal, enterprise_id, data)
     return EmailChangePublic.model_validate(change)

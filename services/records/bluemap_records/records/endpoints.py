@@ -165,24 +165,22 @@ async def revisions(record_id: UUID, session: SessionDep, principal: CurrentPrin
 
 @router.post("/{record_id}/resolve", response_model=RecordPublic, responses=_ILLEGAL)
 async def resolve_record(
-    record_id: UUID, session: SessionDep, principal: Admin, data: StatusChangeRequest | None = None
+    record_id: UUID, data: StatusChangeRequest, session: SessionDep, principal: Admin
 ) -> RecordPublic:
-    """Resolve (delist) an explained record once the audit confirmed the corrections (tenant admin)."""
-    reason = data.reason if data else None
+    """Resolve (delist) an explained record once the audit confirmed the corrections (tenant admin; reason required)."""
     record = await service.decide(
-        session, principal.tenant_id, record_id, Trigger.RESOLVE, reason=reason, actor=principal.subject
+        session, principal.tenant_id, record_id, Trigger.RESOLVE, reason=data.reason, actor=principal.subject
     )
     return to_public(record)
 
 
 @router.post("/{record_id}/restore", response_model=RecordPublic, responses=_ILLEGAL)
 async def restore_record(
-    record_id: UUID, session: SessionDep, principal: Admin, data: StatusChangeRequest | None = None
+    record_id: UUID, data: StatusChangeRequest, session: SessionDep, principal: Admin
 ) -> RecordPublic:
-    """Put a resolved record back on the list (tenant admin): the fix proved false; a new deadline runs."""
-    reason = data.reason if data else None
+    """Put a resolved record back on the list (tenant admin; reason required): a new deadline runs from today."""
     record = await service.decide(
-        session, principal.tenant_id, record_id, Trigger.RESTORE, reason=reason, actor=principal.subject
+        session, principal.tenant_id, record_id, Trigger.RESTORE, reason=data.reason, actor=principal.subject
     )
     return to_public(record)
 

@@ -154,11 +154,13 @@ class RecordPublic(BaseModel):
 
 
 class StatusChangeRequest(BaseModel):
-    """An operator's decision after an audit."""
+    """An operator's decision after an audit (resolve, restore): the public and the enterprise are told why."""
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(default=None, max_length=2000, description="Why, as the audit found it")
+    reason: str = Field(min_length=1, max_length=2000, description="Why, as the audit found it (shown in public)")
+
+    _trim = field_validator("reason", mode="before")(_trimmed)
 
 
 class RetractionRequest(BaseModel):

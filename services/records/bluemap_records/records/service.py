@@ -231,6 +231,7 @@ def _move(
             reason=reason,
             cause_event_id=cause_event_id,
             changed_at=at,
+            explanation_due_on=record.explanation_due_on,
         ),
         tenant_id=record.tenant_id,
     )

@@ -1,7 +1,7 @@
 """submission owns the workflow: one transition table, the whole-submission review, in-flight rows moved
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-08 01:10:00.000000
 
 The old model had four statuses here (sent, pdf_rendered, signed, reviewed) and let reviewers decide
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0004'
-down_revision: str | None = '0003'
+revision: str = '0006'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

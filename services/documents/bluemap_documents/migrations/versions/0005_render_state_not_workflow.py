@@ -1,7 +1,7 @@
 """render state, not workflow: a submission keeps its PDF's render job; its workflow is explanations'
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-08 01:10:00.000000
 
 Old statuses become a render state and, where a reviewer had decided the scan, the review's outcome:
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = '0005'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
