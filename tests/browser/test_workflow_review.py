@@ -73,12 +73,13 @@ async def log_out(page: Any) -> None:
 
 async def open_submission(page: Any, embedded: Embedded, submission_id: str) -> None:
     """The console's submission page, once the signed scan put it up for review."""
-    await page.goto(embedded.at(f"/console/submissions/{submission_id}"))
+    # Not waiting for "load": that waits for the PDF frames, slow on a busy machine.
+    await page.goto(embedded.at(f"/console/submissions/{submission_id}"), wait_until="domcontentloaded")
     for _ in range(60):
         if await page.locator("form[action*='/review']").count():
             return
         await page.wait_for_timeout(500)
-        await page.reload()
+        await page.reload(wait_until="domcontentloaded")
     raise AssertionError("the submission never came up for review")
 
 
