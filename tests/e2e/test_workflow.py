@@ -8,6 +8,7 @@ import pytest
 
 from bluemap_shared.testing import Mailpit
 from tests.e2e import email_change_steps as email_change
+from tests.e2e import review_steps
 from tests.e2e import workflow_steps as steps
 from tests.e2e.platform import Platform
 from tests.e2e.workflow_steps import Deployment, MailpitInbox, User
@@ -129,9 +130,9 @@ async def test_disclosure_workflow_from_records_to_the_public_page(platform: Pla
     assert (rendered["verification_code"], rendered["document_number"]) == (code, verified.json()["document_number"])
 
     # Nothing to approve before the signed scan is there.
-    sent_items = (await steps.submission(staff, submission_id))["items"]
-    early = await steps.decide_explanation(reviewer, sent_items[0]["explanation_id"], "approve")
+    early = await steps.review_submission(reviewer, await steps.submission(staff, submission_id))
     assert early.status_code == 409, early.text
+    assert early.json()["reason"] == "scan-pending"
 
     # STEP 8-10: sign or seal the PDF, scan it, Upload Public Explanation, Submit.
     signed_pdf = steps.signed_copy(attachment.data)
@@ -146,25 +147,26 @@ async def test_disclosure_workflow_from_records_to_the_public_page(platform: Pla
     document_ids = [signed.json()["id"], supporting.json()["id"]]
     assert set(document_ids) <= {d["id"] for d in await steps.pending_documents(reviewer)}
 
-    # The reviewer approves the explanations (once: a second approval is refused) ...
+    # The reviewer approves the explanations and the signed scan in one review (once: a second is refused) ...
     under_review = await steps.submission_under_review(reviewer, submission_id)
     for record_id in record_ids:
         await steps.record_reaches(enterprise.admin, record_id, "under_review")
-    for item in under_review["items"]:
-        approved = await steps.decide_explanation(reviewer, item["explanation_id"], "approve")
-        assert approved.status_code == 200, approved.text
-        assert approved.json()["explanation"]["status"] == "published"
-    twice = await steps.decide_explanation(reviewer, under_review["items"][0]["explanation_id"], "approve")
+    approved = await steps.review_submission(reviewer, under_review)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "published"
+    assert {i["explanation_status"] for i in approved.json()["items"]} == {"published"}
+    twice = await steps.review_submission(reviewer, under_review)
     assert twice.status_code == 409, twice.text
-    assert (await steps.submission(staff, submission_id))["status"] == "reviewed"
+    assert (await steps.submission(staff, submission_id))["status"] == "published"
 
-    # ... and the documents, once each too.
-    for document_id in document_ids:
-        approved = await steps.decide_document(reviewer, document_id, "approve")
-        assert approved.status_code == 200, approved.text
-        assert approved.json()["status"] == "published"
-    twice = await steps.decide_document(reviewer, document_ids[0], "approve")
+    # ... and the supporting document, once too; the signed scan is not decided in documents.
+    approved = await steps.decide_document(reviewer, document_ids[1], "approve")
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "published"
+    twice = await steps.decide_document(reviewer, document_ids[1], "approve")
     assert twice.status_code == 409, twice.text
+    elsewhere = await steps.decide_document(reviewer, document_ids[0], "approve")
+    assert (elsewhere.status_code, elsewhere.json()["reason"]) == (409, "decided-with-submission")
 
     # A published explanation is no longer the enterprise's to edit.
     edited = await steps.put_explanation(staff, record_ids[0], {**drafts[0], "violation": "改写"})
@@ -198,6 +200,26 @@ async def test_disclosure_workflow_from_records_to_the_public_page(platform: Pla
     # The records service moved every record to explained.
     for record_id in record_ids:
         await steps.record_reaches(enterprise.admin, record_id, "explained")
+
+
+async def test_rejecting_one_of_two_returns_the_submission_and_nothing_rejected_is_ever_public(
+    platform: Platform, deployment: Deployment
+) -> None:
+    """Issue 15: the reviewer rejected explanation 2 and approved the scan; the scan, holding it, stays private."""
+    enterprise = await enterprise_with_records(platform, deployment, list(steps.WALKTHROUGH_RECORDS[:2]))
+    reviewer = await new_user(platform, deployment, "reviewer")
+    await steps.accept_commitment(enterprise.staff, "accuracy")
+    await steps.accept_commitment(enterprise.staff, "deadline")
+    published = await review_steps.reject_one_of_two_then_send_again(
+        deployment,
+        enterprise.staff,
+        reviewer,
+        enterprise.id,
+        enterprise.record_ids,
+        enterprise.registered_email,
+    )
+    shown = await steps.public_records(deployment, enterprise.id, "explained")
+    assert {d["id"] for r in shown.values() for d in r["documents"]} == {published.scan_id}
 
 
 async def test_signed_scan_before_sending_is_refused(platform: Platform, deployment: Deployment) -> None:
@@ -234,12 +256,17 @@ async def test_rejected_explanation_is_emailed_edited_and_sent_again(
     assert sent.status_code == 201, sent.text
     await steps.explanation_pdf_email(deployment, registered_email)
 
-    # The reviewer sends it back with a comment, which reaches the enterprise by email.
+    # The reviewer sends it back with a comment before any scan, which reaches the enterprise by email.
     comment = f"请补充活性炭更换记录和在线监控数据（{uuid.uuid4().hex[:6]}）。"
     [item] = sent.json()["items"]
-    rejected = await steps.decide_explanation(reviewer, item["explanation_id"], "reject", comment)
+    await steps.rendered_pdf(staff, str(sent.json()["id"]))
+    rendered = await steps.submission(staff, str(sent.json()["id"]))
+    rejected = await steps.review_submission(
+        reviewer, rendered, {item["explanation_id"]: ("rejected", comment)}, scan=None
+    )
     assert rejected.status_code == 200, rejected.text
-    assert rejected.json()["explanation"]["status"] == "draft"
+    assert rejected.json()["status"] == "returned"
+    assert rejected.json()["items"][0]["explanation_status"] == "draft"
     [email] = await steps.wait_for_email(deployment.inbox, registered_email, steps.REJECTED_EMAIL_SUBJECT)
     assert comment in email.text
 

@@ -436,20 +436,41 @@ async def submission_under_review(reviewer: User, submission_id: str) -> dict[st
             response = await client.get(f"/v1/review/submissions/{submission_id}")
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
-        return body if all(i["explanation_status"] == "under_review" for i in body["items"]) else None
+        signed = body["status"] == "signed" and body["documents"]["signed"] is not None
+        return body if signed and all(i["explanation_status"] == "under_review" for i in body["items"]) else None
 
     result: dict[str, Any] = await eventually(reviewable, timeout=TIMEOUT)
     return result
 
 
-async def decide_explanation(
-    reviewer: User, explanation_id: str, decision: Literal["approve", "reject"], comment: str | None = None
+Verdict = tuple[Literal["approved", "rejected"], str | None]
+
+
+async def review_submission(
+    reviewer: User,
+    submission: Mapping[str, Any],
+    verdicts: Mapping[str, Verdict] | None = None,
+    *,
+    scan: Verdict | None = ("approved", None),
+    comment: str | None = None,
 ) -> httpx.Response:
+    """One review of the whole submission (explanations decide it in one transaction): every explanation
+    approved unless `verdicts` says otherwise by explanation id, the scan in force as `scan` says."""
+    verdicts = verdicts or {}
+    body: dict[str, Any] = {
+        "explanations": [
+            {"explanation_id": i["explanation_id"], "decision": decision, "comment": note}
+            for i in submission["items"]
+            if i["outcome"] == "pending"
+            for decision, note in [verdicts.get(i["explanation_id"], ("approved", None))]
+        ],
+        "comment": comment,
+    }
+    signed = submission["documents"]["signed"]
+    if scan is not None and signed is not None:
+        body["scan"] = {"document_id": signed["document_id"], "decision": scan[0], "comment": scan[1]}
     async with reviewer.client("explanations") as client:
-        return await client.post(
-            f"/v1/review/explanations/{explanation_id}/{decision}",
-            json={"comment": comment} if comment is not None else {},
-        )
+        return await client.post(f"/v1/submissions/{submission['id']}/review", json=body)
 
 
 async def pending_documents(reviewer: User) -> list[dict[str, Any]]:

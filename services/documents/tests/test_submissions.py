@@ -50,8 +50,10 @@ from bluemap_shared.events.catalog import (
     DocumentRejected,
     DocumentStored,
     ExplanationSubmitted,
+    ItemDecision,
     PdfRendered,
     PdfSigned,
+    SubmissionReviewed,
 )
 from bluemap_shared.ids import uuid7
 from bluemap_shared.testing import TokenIssuer as Issuer
@@ -96,6 +98,39 @@ async def signed_scan(app: Running, headers: dict[str, str], submission_id: Any)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def reviewed(
+    event: ExplanationSubmitted,
+    scan_id: Any,
+    outcome: str,
+    *,
+    scan_comment: str | None = None,
+    rejected: int | None = None,
+    by: str = "reviewer-1",
+) -> SubmissionReviewed:
+    """Explanations' whole-submission review, as documents receives it."""
+    return SubmissionReviewed.model_validate(
+        {
+            "submission_id": event.submission_id,
+            "enterprise_id": event.enterprise.enterprise_id,
+            "outcome": outcome,
+            "signed_document_id": scan_id,
+            "scan_decision": "rejected" if outcome == "scan_refused" else "approved",
+            "scan_comment": scan_comment,
+            "items": [
+                ItemDecision(
+                    explanation_id=item.explanation_id,
+                    record_id=item.record_id,
+                    decision="rejected" if position == rejected else "approved",
+                    comment="不符" if position == rejected else None,
+                )
+                for position, item in enumerate(event.explanations)
+            ],
+            "reviewed_by": by,
+            "reviewed_at": utcnow(),
+        }
+    )
 
 
 async def count(app: Running, query: Any) -> int:
@@ -261,7 +296,7 @@ async def test_a_render_that_fails_is_retried_then_given_up(workflow: Running, t
     async with workflow.service.runtime.sessionmaker() as session:
         submission = await session.get(Submission, event.submission_id)
         assert submission is not None
-        assert (submission.status, submission.render_attempts) == ("received", 1)
+        assert (submission.render_state, submission.render_attempts) == ("pending", 1)
         assert "fonts unavailable" in (submission.last_error or "")
         assert submission.next_render_at > utcnow()  # backoff: not due at once
         submission.next_render_at = utcnow()
@@ -271,7 +306,7 @@ async def test_a_render_that_fails_is_retried_then_given_up(workflow: Running, t
     async with workflow.service.runtime.sessionmaker() as session:
         submission = await session.get(Submission, event.submission_id)
         assert submission is not None
-        assert (submission.status, submission.last_error) == ("rendered", None)
+        assert (submission.render_state, submission.last_error) == ("rendered", None)
 
 
 async def test_the_live_render_loop_renders_after_the_commit(fs_documents: Running, tenant: str) -> None:
@@ -318,17 +353,11 @@ async def test_verify_tells_a_genuine_code_and_where_it_stands(workflow: Running
     staff = issuer.staff(tenant, enterprise)
     scan = await signed_scan(workflow, staff, event.submission_id)
     assert (await verified())["status"] == "signed"
-    reviewer = issuer.headers(tenant, [REVIEWER])
-    rejected = await workflow.client.post(
-        f"/v1/review/documents/{scan['id']}/reject", json={"comment": "公章不清晰"}, headers=reviewer
-    )
-    assert rejected.status_code == 200, rejected.text
+    await deliver(workflow, reviewed(event, scan["id"], "scan_refused", scan_comment="公章不清晰"), tenant)
     assert (await verified())["status"] == "rendered"
     scan = await signed_scan(workflow, staff, event.submission_id)
-    approved = await workflow.client.post(f"/v1/review/documents/{scan['id']}/approve", json={}, headers=reviewer)
-    assert approved.status_code == 200, approved.text
+    await deliver(workflow, reviewed(event, scan["id"], "published"), tenant)
     assert (await verified())["status"] == "published"
-
     assert_problem(await workflow.client.get(f"/v1/verify/{'0' * 64}"), 404, "not-found")
     for bad in ("xyz", "g" * 64, code[:-1]):
         problem = assert_problem(await workflow.client.get(f"/v1/verify/{bad}"), 422, "invalid-input")
@@ -384,17 +413,20 @@ async def test_the_signed_scan_waits_for_review_and_a_new_upload_replaces_it(
     reviewer = issuer.headers(tenant, [REVIEWER])
     queue = (await workflow.client.get("/v1/review/documents", headers=reviewer)).json()
     assert [item["id"] for item in queue] == [second["id"]]
-    problem = assert_problem(
-        await workflow.client.post(f"/v1/review/documents/{first['id']}/approve", json={}, headers=reviewer),
-        409,
-        "conflict",
-    )
-    assert problem["reason"] == "superseded"
+    # A signed scan is decided with its submission, in explanations: not here.
+    for action, body in (("approve", {}), ("reject", {"comment": "x"})):
+        problem = assert_problem(
+            await workflow.client.post(f"/v1/review/documents/{second['id']}/{action}", json=body, headers=reviewer),
+            409,
+            "conflict",
+        )
+        assert problem["reason"] == "decided-with-submission"
+    assert await events_of(workflow, tenant, DocumentPublished) == []
 
-    approved = await workflow.client.post(
-        f"/v1/review/documents/{second['id']}/approve", json={"comment": "同意公开"}, headers=reviewer
-    )
-    assert approved.status_code == 200, approved.text
+    # Explanations' review published the submission: documents publishes the scan in force.
+    review = reviewed(event, second["id"], "published", scan_comment="同意公开")
+    await deliver(workflow, review, tenant)
+    await deliver(workflow, review, tenant)  # a replay under a new event id publishes nothing more
     [published] = await events_of(workflow, tenant, DocumentPublished)
     assert (published["document_id"], published["kind"], published["comment"]) == (
         second["id"],
@@ -403,20 +435,7 @@ async def test_the_signed_scan_waits_for_review_and_a_new_upload_replaces_it(
     )
     assert published["verification_code"] == (await rendered_code(workflow, tenant, event))
     assert published["record_ids"] == first["record_ids"]
-
-    again = assert_problem(
-        await workflow.client.post(f"/v1/review/documents/{second['id']}/approve", json={}, headers=reviewer),
-        409,
-        "conflict",
-    )
-    assert again["reason"] == "already-decided"
-    assert_problem(
-        await workflow.client.post(
-            f"/v1/review/documents/{second['id']}/reject", json={"comment": "晚了"}, headers=reviewer
-        ),
-        409,
-        "conflict",
-    )
+    assert (await workflow.client.get(f"/v1/documents/{second['id']}", headers=staff)).json()["status"] == "published"
     late = assert_problem(await upload_scan(workflow, staff, event.submission_id, real_pdf()), 409, "conflict")
     assert late["reason"] == "published"
 
@@ -437,9 +456,7 @@ async def rendered_code(app: Running, tenant: str, event: ExplanationSubmitted) 
     return str(payload["verification_code"])
 
 
-async def test_a_rejection_needs_a_comment_and_lets_the_enterprise_upload_again(
-    workflow: Running, issuer: Issuer, tenant: str
-) -> None:
+async def test_a_refused_scan_lets_the_enterprise_upload_again(workflow: Running, issuer: Issuer, tenant: str) -> None:
     enterprise = uuid4()
     staff = issuer.staff(tenant, enterprise)
     event = submitted(enterprise)
@@ -447,20 +464,9 @@ async def test_a_rejection_needs_a_comment_and_lets_the_enterprise_upload_again(
     scan = await signed_scan(workflow, staff, event.submission_id)
     admin = issuer.headers(tenant, [ADMIN], subject="admin-1")
 
-    for body in ({}, {"comment": "   "}):
-        problem = assert_problem(
-            await workflow.client.post(f"/v1/review/documents/{scan['id']}/reject", json=body, headers=admin),
-            422,
-            "invalid-input",
-        )
-        assert problem["reason"] == "comment-required"
-    assert await events_of(workflow, tenant, DocumentRejected) == []
-
-    response = await workflow.client.post(
-        f"/v1/review/documents/{scan['id']}/reject", json={"comment": "未加盖公章"}, headers=admin
+    await deliver(
+        workflow, reviewed(event, scan["id"], "scan_refused", scan_comment="未加盖公章", by="admin-1"), tenant
     )
-    assert response.status_code == 200, response.text
-    assert response.json()["decision"]["comment"] == "未加盖公章"
     [rejected] = await events_of(workflow, tenant, DocumentRejected)
     assert (rejected["document_id"], rejected["comment"], rejected["reviewed_by"]) == (
         scan["id"],
@@ -476,7 +482,32 @@ async def test_a_rejection_needs_a_comment_and_lets_the_enterprise_upload_again(
             "/v1/review/decisions", params={"submission_id": str(event.submission_id)}, headers=admin
         )
     ).json()
-    assert [(h["document_id"], h["decision"]) for h in history] == [(scan["id"], "rejected")]
+    assert [(h["document_id"], h["decision"], h["comment"]) for h in history] == [
+        (scan["id"], "rejected", "未加盖公章")
+    ]
+
+
+async def test_a_returned_submission_keeps_its_scan_from_the_public(
+    workflow: Running, issuer: Issuer, tenant: str
+) -> None:
+    enterprise = uuid4()
+    staff = issuer.staff(tenant, enterprise)
+    event = submitted(enterprise)  # two explanations
+    payload = await rendered(workflow, tenant, event)
+    scan = await signed_scan(workflow, staff, event.submission_id)
+
+    # The reviewer approved the scan but rejected explanation 2: the whole submission is returned.
+    await deliver(workflow, reviewed(event, scan["id"], "returned", rejected=1), tenant)
+    assert await events_of(workflow, tenant, DocumentPublished) == []
+    assert await events_of(workflow, tenant, DocumentRejected) == [], "explanations tells the enterprise"
+    assert (await workflow.client.get(f"/v1/documents/{scan['id']}", headers=staff)).json()["status"] == "rejected"
+    assert_problem(await workflow.client.get(f"/v1/public/documents/{scan['id']}/content"), 404, "not-found")
+    verified = (await workflow.client.get(f"/v1/verify/{payload['verification_code']}")).json()
+    assert verified["status"] == "returned"
+    late = assert_problem(await upload_scan(workflow, staff, event.submission_id, real_pdf()), 409, "conflict")
+    assert late["reason"] == "returned"
+    state = (await workflow.client.get(f"/v1/submissions/{event.submission_id}", headers=staff)).json()
+    assert state["status"] == "returned"
 
 
 @pytest.mark.parametrize(
@@ -719,7 +750,7 @@ async def test_the_list_of_disclosed_documents(workflow: Running, issuer: Issuer
     scan = await signed_scan(workflow, staff, event.submission_id)
     permit = (await supporting(workflow, staff, "discharge_permit", [str(record.record_id)])).json()
     reviewer = issuer.headers(tenant, [REVIEWER])
-    await workflow.client.post(f"/v1/review/documents/{scan['id']}/approve", json={"comment": "可以"}, headers=reviewer)
+    await deliver(workflow, reviewed(event, scan["id"], "published", scan_comment="可以"), tenant)
     await workflow.client.post(
         f"/v1/review/documents/{permit['id']}/reject", json={"comment": "已过期"}, headers=reviewer
     )

@@ -18,6 +18,7 @@ from documents_testing import (
     submitted,
 )
 from test_documents_api import assert_problem
+from test_submissions import reviewed
 
 from bluemap_shared.auth import REVIEWER
 from bluemap_shared.events.catalog import PdfRendered
@@ -74,8 +75,8 @@ async def test_render_store_sign_review_and_publish_on_s3(
     assert preview.headers["content-disposition"].startswith("inline;")
     assert preview.content == scan_bytes
 
-    approved = await s3_workflow.client.post(f"/v1/review/documents/{scan['id']}/approve", json={}, headers=reviewer)
-    assert approved.status_code == 200, approved.text
+    # Explanations' review published the submission: documents publishes its scan.
+    await deliver(s3_workflow, reviewed(event, scan["id"], "published"), tenant)
     public = await follow(s3_workflow, f"/v1/public/documents/{scan['id']}/content", servers)
     assert public.content == scan_bytes
     assert (await s3_workflow.client.get(f"/v1/verify/{payload['verification_code']}")).json()["status"] == "published"

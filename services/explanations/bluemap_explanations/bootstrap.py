@@ -10,6 +10,7 @@ from bluemap_explanations.explanations.handlers import register_handlers as regi
 from bluemap_explanations.guidance.endpoints import router as guidance_router
 from bluemap_explanations.records.endpoints import router as records_router
 from bluemap_explanations.records.handlers import register_handlers as register_record_handlers
+from bluemap_explanations.review.endpoints import decisions_router
 from bluemap_explanations.review.endpoints import router as review_router
 from bluemap_explanations.settings import ExplanationsSettings
 from bluemap_explanations.submissions.endpoints import router as submissions_router
@@ -62,6 +63,7 @@ def bootstrap(
             commitments_router,
             submissions_router,
             review_router,
+            decisions_router,
         ],
     )
     return ExplanationsService(runtime=runtime, app=app)

@@ -44,11 +44,14 @@ async def test_the_workflow_on_sqlite(tmp_path: Path, issuer: Issuer) -> None:
         await deliver(app, "ipe", pdf_signed(submission))
         [queued] = (await client.get("/v1/review/submissions", headers=reviewer)).json()
         assert queued["status"] == "signed"
-        explanation_id = queued["items"][0]["explanation_id"]
-        approved = await client.post(f"/v1/review/explanations/{explanation_id}/approve", json={}, headers=reviewer)
+        review = {
+            "explanations": [{"explanation_id": queued["items"][0]["explanation_id"], "decision": "approved"}],
+            "scan": {"document_id": queued["documents"]["signed"]["document_id"], "decision": "approved"},
+        }
+        url = f"/v1/submissions/{submission['id']}/review"
+        approved = await client.post(url, json=review, headers=reviewer)
         assert approved.status_code == 200, approved.text
-        again = await client.post(f"/v1/review/explanations/{explanation_id}/approve", json={}, headers=reviewer)
-        assert again.status_code == 409
+        assert (await client.post(url, json=review, headers=reviewer)).status_code == 409
         [mine] = (await client.get("/v1/submissions", headers=staff)).json()
-        assert (mine["status"], mine["items"][0]["outcome"]) == ("reviewed", "published")
+        assert (mine["status"], mine["items"][0]["outcome"]) == ("published", "published")
     assert (tmp_path / "explanations.db").exists()

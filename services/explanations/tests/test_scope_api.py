@@ -14,6 +14,7 @@ from explanations_testing import (
     document_stored,
     drafted,
     enterprise,
+    pdf_rendered,
     pdf_signed,
     publish,
     record_published,
@@ -47,6 +48,7 @@ async def world(explanations: Running, issuer: Issuer, tenant: str) -> World:
     )
     assert response.status_code == 201, response.text
     sent = response.json()
+    await deliver(explanations, tenant, pdf_rendered(sent))
     await deliver(explanations, tenant, pdf_signed(sent))
     staff = {
         "other enterprise": issuer.staff(tenant, uuid7()),
@@ -141,10 +143,10 @@ async def test_review_queue_and_detail(explanations: Running, world: World) -> N
         )
 
 
-@pytest.mark.parametrize("action", ["approve", "reject"])
-async def test_review_decisions(explanations: Running, world: World, action: str) -> None:
-    url = f"/v1/review/explanations/{world.explanation_id}/{action}"
-    body = {"comment": "越权"}
+@pytest.mark.parametrize("decision", ["approved", "rejected"])
+async def test_review_decisions(explanations: Running, world: World, decision: str) -> None:
+    url = f"/v1/submissions/{world.submission_id}/review"
+    body = {"explanations": [{"explanation_id": world.explanation_id, "decision": decision, "comment": "越权"}]}
     for headers in world.operator_strangers.values():
         assert_problem(await explanations.client.post(url, json=body, headers=headers), 404, "not-found")
     for headers in (*world.staff_strangers.values(), world.owner.staff):
@@ -215,6 +217,7 @@ async def test_the_same_enterprise_id_in_another_tenant_has_no_standing(
     assert_problem(response, 409, "commitment-required")
 
 
+SOME_ID = str(uuid7())
 UNAUTHENTICATED: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/records", None),
     ("GET", "/v1/records/{id}/explanation", None),
@@ -230,8 +233,12 @@ UNAUTHENTICATED: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/submissions/{id}", None),
     ("GET", "/v1/review/submissions", None),
     ("GET", "/v1/review/submissions/{id}", None),
-    ("POST", "/v1/review/explanations/{id}/approve", {}),
-    ("POST", "/v1/review/explanations/{id}/reject", {"comment": "x"}),
+    ("POST", "/v1/review/submissions/{id}/open", None),
+    (
+        "POST",
+        "/v1/submissions/{id}/review",
+        {"explanations": [{"explanation_id": str(uuid7()), "decision": "approved"}]},
+    ),
 ]
 
 

@@ -30,10 +30,11 @@ from sqlmodel import select
 from bluemap_shared.auth import ADMIN, REVIEWER
 from bluemap_shared.events.catalog import (
     DocumentRejected,
-    ExplanationPublished,
-    ExplanationRejected,
+    ExplanationPublishedV2,
+    ExplanationRejectedV2,
     ExplanationSubmitted,
-    PdfSigned,
+    SubmissionReviewed,
+    SubmissionSigned,
 )
 from bluemap_shared.ids import uuid7
 from bluemap_shared.messaging.models import DeadLetter, InboxMessage
@@ -75,11 +76,33 @@ def explanation_ids(body: dict[str, Any]) -> list[str]:
     return [item["explanation_id"] for item in body["items"]]
 
 
-async def decide(
-    app: Running, headers: dict[str, str], explanation_id: str, action: str, comment: str | None = None
+Verdict = tuple[str, str | None]
+
+
+async def review(
+    app: Running,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    verdicts: dict[str, Verdict] | None = None,
+    *,
+    scan: Verdict | None = ("approved", None),
+    comment: str | None = None,
 ) -> Any:
-    body = {} if comment is None else {"comment": comment}
-    return await app.client.post(f"/v1/review/explanations/{explanation_id}/{action}", json=body, headers=headers)
+    """One review of the whole submission: every explanation approved unless told, the scan in force as told."""
+    verdicts = verdicts or {}
+    command: dict[str, Any] = {
+        "explanations": [
+            {"explanation_id": i["explanation_id"], "decision": d, "comment": c}
+            for i in body["items"]
+            if i["outcome"] == "pending"
+            for d, c in [verdicts.get(i["explanation_id"], ("approved", None))]
+        ],
+        "comment": comment,
+    }
+    signed_scan = body["documents"]["signed"]
+    if scan is not None and signed_scan is not None:
+        command["scan"] = {"document_id": signed_scan["document_id"], "decision": scan[0], "comment": scan[1]}
+    return await app.client.post(f"/v1/submissions/{body['id']}/review", json=command, headers=headers)
 
 
 async def test_the_disclosure_workflow_end_to_end(explanations: Running, issuer: Issuer, tenant: str) -> None:
@@ -170,76 +193,83 @@ async def test_the_disclosure_workflow_end_to_end(explanations: Running, issuer:
     assert queued == now
     approve_id, reject_id = explanation_ids(now)[1], explanation_ids(now)[0]
 
-    approved = await decide(explanations, reviewer, approve_id, "approve", "同意公开")
-    assert approved.status_code == 200, approved.text
-    assert approved.json()["explanation"]["status"] == "published"
-    assert approved.json()["decision"]["decision"] == "approved"
-    rejected = await decide(
-        explanations, issuer.headers(tenant, [ADMIN], subject="admin-1"), reject_id, "reject", "请补充整改照片"
-    )
-    assert rejected.status_code == 200, rejected.text
-    assert rejected.json()["explanation"]["status"] == "draft"
+    [announced] = await outbox(explanations, tenant, SubmissionSigned.event_type)
+    assert (announced["submission_id"], announced["signed_document_id"]) == (sent["id"], str(scan.document_id))
+    assert sorted(announced["record_ids"]) == sorted([str(first), str(second)])
 
-    [published] = await outbox(explanations, tenant, ExplanationPublished.event_type)
-    assert published["explanation_id"] == approve_id
-    assert published["submission_id"] == sent["id"]
-    # When it was sent: the portal's responsiveness dashboard counts the operator's review time from it.
-    assert datetime.fromisoformat(published["submitted_at"]) == datetime.fromisoformat(sent["submitted_at"])
-    assert (published["record_id"], published["enterprise_id"]) == (str(first), str(who.id))
-    assert (published["violation"], published["reviewed_by"], published["comment"]) == (
-        COMPLETE["violation"],
-        "reviewer-1",
-        "同意公开",
+    # One review decides both explanations and the scan: one rejected returns the whole submission.
+    admin = issuer.headers(tenant, [ADMIN], subject="admin-1")
+    returned = await review(
+        explanations, admin, now, {approve_id: ("approved", "同意公开"), reject_id: ("rejected", "请补充整改照片")}
     )
-    [rejection] = await outbox(explanations, tenant, ExplanationRejected.event_type)
+    assert returned.status_code == 200, returned.text
+    done = returned.json()
+    assert (done["status"], done["reviewed_by"], done["scan_decision"]) == ("returned", "admin-1", "approved")
+    assert done["reviewed_at"] is not None
+    assert [(i["outcome"], [d["decision"] for d in i["decisions"]]) for i in done["items"]] == [
+        ("rejected", ["rejected"]),
+        ("returned", ["approved"]),
+    ]
+    assert done["items"][0]["decisions"][0]["comment"] == "请补充整改照片"
+    assert {i["explanation_status"] for i in done["items"]} == {"draft"}, "every explanation goes back"
+    assert await outbox(explanations, tenant, ExplanationPublishedV2.event_type) == [], "nothing rejected is public"
+    [rejection] = await outbox(explanations, tenant, ExplanationRejectedV2.event_type)
     assert (rejection["explanation_id"], rejection["comment"], rejection["reviewed_by"]) == (
         reject_id,
         "请补充整改照片",
         "admin-1",
     )
-
-    done = await submission(explanations, who, sent["id"])
-    assert done["status"] == "reviewed"
-    assert done["reviewed_at"] is not None
-    assert [(i["outcome"], [d["decision"] for d in i["decisions"]]) for i in done["items"]] == [
-        ("rejected", ["rejected"]),
-        ("published", ["approved"]),
+    [reviewed] = await outbox(explanations, tenant, SubmissionReviewed.event_type)
+    assert (reviewed["outcome"], reviewed["signed_document_id"], reviewed["scan_decision"]) == (
+        "returned",
+        str(scan.document_id),
+        "approved",
+    )
+    assert [(i["explanation_id"], i["decision"]) for i in reviewed["items"]] == [
+        (reject_id, "rejected"),
+        (approve_id, "approved"),
     ]
-    assert done["items"][0]["decisions"][0]["comment"] == "请补充整改照片"
     assert await statuses(explanations, who) == {
-        str(first): ("published", "同意公开"),
+        str(first): ("saved", "同意公开"),
         str(second): ("rejected", "请补充整改照片"),
     }
     assert (await explanations.client.get("/v1/review/submissions", headers=reviewer)).json() == []
-    history = await explanations.client.get("/v1/review/submissions", params={"status": "reviewed"}, headers=reviewer)
+    history = await explanations.client.get("/v1/review/submissions", params={"status": "returned"}, headers=reviewer)
     assert [s["id"] for s in history.json()] == [sent["id"]]
+    # Decided once: the same review again is refused.
+    assert_problem(await review(explanations, reviewer, now), 409, "review-refused")
 
-    # Rejected: editable again, and sent anew; the published one is final.
+    # Returned: editable again and sent anew as a new submission (new PDF, new scan), then published.
     url = f"/v1/records/{second}/explanation"
     fixed = await explanations.client.put(url, json={**COMPLETE, "reasons": "补充：附整改照片。"}, headers=who.staff)
     assert fixed.status_code == 200, fixed.text
     assert (await statuses(explanations, who))[str(second)] == ("rejected", "请补充整改照片")
+    again = await send(explanations, who, [second, first])
+    assert again["id"] != sent["id"]
+    assert again["items"][0]["sent"]["reasons"] == "补充：附整改照片。"
+    old = await submission(explanations, who, sent["id"])
+    assert old["items"][0]["sent"]["reasons"] == COMPLETE["reasons"], "what was sent stays as it was sent"
+    await deliver(explanations, tenant, pdf_rendered(again, number="BM-2020-000002"))
+    await deliver(explanations, tenant, pdf_signed(again))
+    published = await review(explanations, reviewer, await submission(explanations, who, again["id"]))
+    assert published.status_code == 200, published.text
+    assert published.json()["status"] == "published"
+    public = await outbox(explanations, tenant, ExplanationPublishedV2.event_type)
+    assert sorted(p["record_id"] for p in public) == sorted([str(first), str(second)])
+    assert {p["submission_id"] for p in public} == {again["id"]}
+    assert public[0]["verification_code"] == "ab" * 32
+    # When it was sent: the portal's responsiveness dashboard counts the operator's review time from it.
+    assert {datetime.fromisoformat(p["submitted_at"]) for p in public} == {
+        datetime.fromisoformat(again["submitted_at"])
+    }
+    assert {status for status, _ in (await statuses(explanations, who)).values()} == {"published"}
+    mine = (await explanations.client.get("/v1/submissions", headers=who.staff)).json()
+    assert [s["id"] for s in mine] == [sent["id"], again["id"]]
     assert_problem(
         await explanations.client.put(f"/v1/records/{first}/explanation", json=COMPLETE, headers=who.staff),
         409,
         "explanation-not-editable",
     )
-    # The deadline commitment is accepted at each Send, as in the seed.
-    assert_problem(
-        await explanations.client.post("/v1/submissions", json={"record_ids": [str(second)]}, headers=who.staff),
-        409,
-        "commitment-required",
-    )
-    again = await send(explanations, who, [second], deadline_commitment={"version": 1, "language": "en"})
-    assert again["id"] != sent["id"]
-    assert again["items"][0]["sent"]["reasons"] == "补充：附整改照片。"
-    assert (await statuses(explanations, who))[str(second)] == ("submitted", "请补充整改照片")
-    old = await submission(explanations, who, sent["id"])
-    assert old["items"][0]["sent"]["reasons"] == COMPLETE["reasons"], "what was sent stays as it was sent"
-    mine = (await explanations.client.get("/v1/submissions", headers=who.staff)).json()
-    assert [s["id"] for s in mine] == [sent["id"], again["id"]]
-    open_only = await explanations.client.get("/v1/submissions", params={"status": "sent"}, headers=who.staff)
-    assert [s["id"] for s in open_only.json()] == [again["id"]]
 
 
 async def test_the_request_language_overrides_the_commitments(
@@ -327,7 +357,7 @@ async def test_sending_the_same_records_twice_is_refused(explanations: Running, 
         body = assert_problem(response, 409, "already-submitted")
         assert body["records"] == [{"record_id": str(first), "status": "submitted"}]
     # Still refused once the signed scan put it under review.
-    await deliver(explanations, tenant, pdf_signed(sent))
+    await signed_after(explanations, who, sent)
     body = assert_problem(
         await explanations.client.post("/v1/submissions", json={"record_ids": [str(first)]}, headers=who.staff),
         409,
@@ -335,34 +365,6 @@ async def test_sending_the_same_records_twice_is_refused(explanations: Running, 
     )
     assert body["records"] == [{"record_id": str(first), "status": "under_review"}]
     assert len(await outbox(explanations, tenant, ExplanationSubmitted.event_type)) == 1
-
-
-async def test_the_deadline_commitment_is_accepted_at_each_send(
-    explanations: Running, issuer: Issuer, tenant: str
-) -> None:
-    who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
-    first, second, third = [await drafted(explanations, who) for _ in range(3)]
-    earlier = await send(explanations, who, [first])
-
-    refused = await explanations.client.post("/v1/submissions", json={"record_ids": [str(second)]}, headers=who.staff)
-    problem = assert_problem(refused, 409, "commitment-required")
-    assert (problem["kinds"], problem["reason"]) == (["deadline"], "accept-at-each-send")
-    # Accepted on its own page, as the workspace does, then sent.
-    fresh = await accept(explanations, who.staff, "deadline")
-    later = await send(explanations, who, [second])
-    # Or accepted with the Send itself, in one request.
-    inline = await send(explanations, who, [third], deadline_commitment={"version": 1, "language": "en"})
-
-    deadlines = [next(c for c in s["commitments"] if c["kind"] == "deadline") for s in (earlier, later, inline)]
-    assert len({d["id"] for d in deadlines}) == 3, "each submission records its own acceptance"
-    assert deadlines[1]["id"] == fresh["id"]
-    assert (deadlines[2]["language"], deadlines[2]["responded_by"]) == ("en", who.subject)
-    events = await outbox(explanations, tenant, ExplanationSubmitted.event_type)
-    assert [next(c["accepted_at"] for c in e["commitments"] if c["kind"] == "deadline") for e in events] == [
-        d["responded_at"] for d in deadlines
-    ]
-    stored = (await explanations.client.get(f"/v1/submissions/{earlier['id']}", headers=who.staff)).json()
-    assert [c["id"] for c in stored["commitments"] if c["kind"] == "deadline"] == [deadlines[0]["id"]]
 
 
 async def test_concurrent_sends_make_one_submission(explanations: Running, issuer: Issuer, tenant: str) -> None:
@@ -379,7 +381,7 @@ async def test_concurrent_sends_make_one_submission(explanations: Running, issue
     assert len((await explanations.client.get("/v1/submissions", headers=who.staff)).json()) == 1
 
 
-async def test_editing_after_sending_is_refused_until_rejected(
+async def test_editing_after_sending_is_refused_until_returned(
     explanations: Running, issuer: Issuer, tenant: str
 ) -> None:
     who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
@@ -390,7 +392,7 @@ async def test_editing_after_sending_is_refused_until_rejected(
         await explanations.client.put(url, json=COMPLETE, headers=who.staff), 409, "explanation-not-editable"
     )
     assert body["explanation_status"] == "submitted"
-    await deliver(explanations, tenant, pdf_signed(sent))
+    now = await signed_after(explanations, who, sent)
     body = assert_problem(
         await explanations.client.put(url, json=COMPLETE, headers=who.staff), 409, "explanation-not-editable"
     )
@@ -398,14 +400,14 @@ async def test_editing_after_sending_is_refused_until_rejected(
 
     reviewer = issuer.headers(tenant, [REVIEWER])
     [explanation_id] = explanation_ids(sent)
-    assert (await decide(explanations, reviewer, explanation_id, "reject", "写清楚整改时间")).status_code == 200
+    rejected = await review(explanations, reviewer, now, {explanation_id: ("rejected", "写清楚整改时间")})
+    assert rejected.status_code == 200, rejected.text
     reopened = await explanations.client.put(url, json={**COMPLETE, "violation": "改"}, headers=who.staff)
     assert reopened.status_code == 200, reopened.text
     assert (reopened.json()["status"], reopened.json()["version"]) == ("draft", 2)
 
-    await accept(explanations, who.staff, "deadline")  # accepted at each Send
     again = await signed(explanations, who, [record])
-    assert (await decide(explanations, reviewer, explanation_id, "approve")).status_code == 200
+    assert (await review(explanations, reviewer, again)).status_code == 200
     assert again["items"][0]["explanation_id"] == explanation_id
     body = assert_problem(
         await explanations.client.put(url, json=COMPLETE, headers=who.staff), 409, "explanation-not-editable"
@@ -422,81 +424,94 @@ async def test_editing_after_sending_is_refused_until_rejected(
     assert body["records"] == [{"record_id": str(record), "status": "published"}]
 
 
-async def test_refused_review_decisions(explanations: Running, issuer: Issuer, tenant: str) -> None:
+async def signed_after(app: Running, who: Enterprise, sent: dict[str, Any]) -> dict[str, Any]:
+    await deliver(app, who.tenant, pdf_rendered(sent))
+    await deliver(app, who.tenant, pdf_signed(sent))
+    return await submission(app, who, sent["id"])
+
+
+async def test_refused_reviews(explanations: Running, issuer: Issuer, tenant: str) -> None:
     who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
     reviewer = issuer.headers(tenant, [REVIEWER])
-    record, never_sent = await drafted(explanations, who), await drafted(explanations, who)
-    sent = await send(explanations, who, [record])
-    [explanation_id] = explanation_ids(sent)
+    first, second = await drafted(explanations, who), await drafted(explanations, who)
+    sent = await send(explanations, who, [first, second])
+    ids = explanation_ids(sent)
+    await deliver(explanations, tenant, pdf_rendered(sent))
+    rendered = await submission(explanations, who, sent["id"])
 
-    # Before the signed scan: no approval.
-    body = assert_problem(await decide(explanations, reviewer, explanation_id, "approve"), 409, "review-refused")
-    assert body["explanation_status"] == "submitted"
-    # A rejection says why.
+    # While the signed scan is pending, no explanation can be approved.
+    body = assert_problem(await review(explanations, reviewer, rendered), 409, "review-refused")
+    assert (body["reason"], body["submission_status"]) == ("scan-pending", "pdf_rendered")
+    # A rejection says why; every explanation waiting is decided, once.
     for comment in (None, "", "  "):
-        assert_problem(await decide(explanations, reviewer, explanation_id, "reject", comment), 422, "invalid-input")
+        bad = await review(explanations, reviewer, rendered, {ids[0]: ("rejected", comment)}, scan=None)
+        assert_problem(bad, 422, "invalid-input")
+    half = {"explanations": [{"explanation_id": ids[0], "decision": "rejected", "comment": "x"}]}
+    response = await explanations.client.post(f"/v1/submissions/{sent['id']}/review", json=half, headers=reviewer)
+    assert assert_problem(response, 422, "invalid-input")["reason"] == "decisions-incomplete"
+    twice = {"explanations": [half["explanations"][0]] * 2}
+    response = await explanations.client.post(f"/v1/submissions/{sent['id']}/review", json=twice, headers=reviewer)
+    assert_problem(response, 422, "invalid-input")
 
-    await deliver(explanations, tenant, pdf_signed(sent))
-    assert (await decide(explanations, reviewer, explanation_id, "approve")).status_code == 200
-    # Approving twice, or rejecting what is published.
-    assert_problem(await decide(explanations, reviewer, explanation_id, "approve"), 409, "review-refused")
-    assert_problem(await decide(explanations, reviewer, explanation_id, "reject", "晚了"), 409, "review-refused")
-    assert len(await outbox(explanations, tenant, ExplanationPublished.event_type)) == 1
-    assert await outbox(explanations, tenant, ExplanationRejected.event_type) == []
+    now = await signed_after(explanations, who, sent)
+    # Deciding a scan that is not the one in force (a newer upload came meanwhile).
+    stale = {**now, "documents": {**now["documents"], "signed": {"document_id": str(uuid7())}}}
+    body = assert_problem(await review(explanations, reviewer, stale), 409, "review-refused")
+    assert body["reason"] == "scan-changed"
+    # Nothing was written by the refused reviews.
+    assert await outbox(explanations, tenant, SubmissionReviewed.event_type) == []
+    assert await submission(explanations, who, sent["id"]) == now
 
-    # A draft never sent is not for review.
-    url = f"/v1/records/{never_sent}/explanation"
-    draft_id = (await explanations.client.get(url, headers=who.staff)).json()["id"]
-    assert_problem(await decide(explanations, reviewer, draft_id, "approve"), 409, "review-refused")
-    assert_problem(await decide(explanations, reviewer, draft_id, "reject", "x"), 409, "review-refused")
-    assert_problem(await decide(explanations, reviewer, str(uuid7()), "approve"), 404, "not-found")
-
-
-async def test_rejecting_twice_is_refused(explanations: Running, issuer: Issuer, tenant: str) -> None:
-    who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
-    reviewer = issuer.headers(tenant, [REVIEWER])
-    sent = await signed(explanations, who, [await drafted(explanations, who)])
-    [explanation_id] = explanation_ids(sent)
-    assert (await decide(explanations, reviewer, explanation_id, "reject", "补充材料")).status_code == 200
-    body = assert_problem(
-        await decide(explanations, reviewer, explanation_id, "reject", "补充材料"), 409, "review-refused"
-    )
-    assert body["explanation_status"] == "draft"
-    assert_problem(await decide(explanations, reviewer, explanation_id, "approve"), 409, "review-refused")
-    assert len(await outbox(explanations, tenant, ExplanationRejected.event_type)) == 1
+    assert (await review(explanations, reviewer, now)).status_code == 200
+    assert_problem(await review(explanations, reviewer, now), 409, "review-refused")
+    assert len(await outbox(explanations, tenant, ExplanationPublishedV2.event_type)) == 2
+    assert await outbox(explanations, tenant, ExplanationRejectedV2.event_type) == []
+    response = await explanations.client.post(f"/v1/submissions/{uuid7()}/review", json=half, headers=reviewer)
+    assert_problem(response, 404, "not-found")
+    staff_try = await review(explanations, who.staff, now)
+    assert staff_try.status_code == 403, staff_try.text
 
 
-async def test_a_rejection_before_the_signed_scan_stays_a_draft(
+async def test_a_submission_may_be_returned_before_its_signed_scan(
     explanations: Running, issuer: Issuer, tenant: str
 ) -> None:
     who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
     reviewer = issuer.headers(tenant, [REVIEWER])
     first, second = await drafted(explanations, who), await drafted(explanations, who)
     sent = await send(explanations, who, [first, second])
-    assert (await decide(explanations, reviewer, explanation_ids(sent)[0], "reject", "与记录不符")).status_code == 200
+    ids = explanation_ids(sent)
+    # Not before its PDF exists.
+    early = await review(explanations, reviewer, sent, {ids[0]: ("rejected", "与记录不符")}, scan=None)
+    assert assert_problem(early, 409, "review-refused")["submission_status"] == "sent"
+    await deliver(explanations, tenant, pdf_rendered(sent))
+    rendered = await submission(explanations, who, sent["id"])
+    returned = await review(explanations, reviewer, rendered, {ids[0]: ("rejected", "与记录不符")}, scan=None)
+    assert returned.status_code == 200, returned.text
+    assert (returned.json()["status"], returned.json()["scan_decision"]) == ("returned", None)
+    # A scan uploaded meanwhile changes nothing: the submission is closed.
     await deliver(explanations, tenant, pdf_signed(sent))
     now = await submission(explanations, who, sent["id"])
-    assert now["status"] == "signed"
-    assert [i["explanation_status"] for i in now["items"]] == ["draft", "under_review"]
-    assert (await decide(explanations, reviewer, explanation_ids(sent)[1], "approve")).status_code == 200
-    assert (await submission(explanations, who, sent["id"]))["status"] == "reviewed"
+    assert now["status"] == "returned"
+    assert [i["explanation_status"] for i in now["items"]] == ["draft", "draft"]
+    assert await outbox(explanations, tenant, SubmissionSigned.event_type) == []
 
 
-async def test_concurrent_decisions(explanations: Running, issuer: Issuer, tenant: str) -> None:
+async def test_concurrent_reviews_of_one_submission(explanations: Running, issuer: Issuer, tenant: str) -> None:
     who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
     reviewer = issuer.headers(tenant, [REVIEWER])
     sent = await signed(explanations, who, [await drafted(explanations, who) for _ in range(4)])
     ids = explanation_ids(sent)
-    # The same explanation approved by several reviewers at once: one wins.
-    same = await asyncio.gather(*(decide(explanations, reviewer, ids[0], "approve") for _ in range(4)))
-    assert sorted(r.status_code for r in same) == [200, 409, 409, 409]
-    # The others decided at once: exactly one of them closes the submission.
-    rest = await asyncio.gather(*(decide(explanations, reviewer, i, "approve") for i in ids[1:]))
-    assert {r.status_code for r in rest} == {200}
+    # Several reviewers at once, one approving everything, the others rejecting one each: one wins.
+    attempts = [review(explanations, reviewer, sent)] + [
+        review(explanations, reviewer, sent, {i: ("rejected", "补充")}) for i in ids[1:]
+    ]
+    outcomes = await asyncio.gather(*attempts)
+    assert sorted(r.status_code for r in outcomes) == [200, 409, 409, 409]
     done = await submission(explanations, who, sent["id"])
-    assert done["status"] == "reviewed"
-    assert {i["outcome"] for i in done["items"]} == {"published"}
-    assert len(await outbox(explanations, tenant, ExplanationPublished.event_type)) == 4
+    assert done["status"] in ("published", "returned")
+    assert len(await outbox(explanations, tenant, SubmissionReviewed.event_type)) == 1
+    published = len(await outbox(explanations, tenant, ExplanationPublishedV2.event_type))
+    assert published == (4 if done["status"] == "published" else 0)
 
 
 async def test_automated_monitoring_details_travel_with_the_explanation(
@@ -521,8 +536,8 @@ async def test_automated_monitoring_details_travel_with_the_explanation(
     [event] = await outbox(explanations, tenant, ExplanationSubmitted.event_type)
     assert event["explanations"][0]["monitoring"] == expected
     reviewer = issuer.headers(tenant, [REVIEWER])
-    assert (await decide(explanations, reviewer, explanation_ids(sent)[0], "approve")).status_code == 200
-    [published] = await outbox(explanations, tenant, ExplanationPublished.event_type)
+    assert (await review(explanations, reviewer, sent)).status_code == 200
+    [published] = await outbox(explanations, tenant, ExplanationPublishedV2.event_type)
     assert published["monitoring"] == expected
 
 
@@ -552,17 +567,17 @@ async def test_redelivered_documents_events_change_nothing(explanations: Running
     await consumer.process(rendered)
     await consumer.process(signed_message)
     assert await submission(explanations, who, sent["id"]) == before
+    assert len(await outbox(explanations, tenant, SubmissionSigned.event_type)) == 1
 
-    # A decision, then the signed scan and the rendering announced again under new event ids
+    # The review, then the signed scan and the rendering announced again under new event ids
     # (a replay from the documents outbox): nothing goes back.
     ids = explanation_ids(before)
-    assert (await decide(explanations, reviewer, ids[0], "approve")).status_code == 200
-    assert (await decide(explanations, reviewer, ids[1], "reject", "补充")).status_code == 200
+    assert (await review(explanations, reviewer, before, {ids[1]: ("rejected", "补充")})).status_code == 200
     decided = await submission(explanations, who, sent["id"])
     await deliver(explanations, tenant, scan)
     await consumer.process(rendered)
     assert await submission(explanations, who, sent["id"]) == decided
-    assert [i["explanation_status"] for i in decided["items"]] == ["published", "draft"]
+    assert [i["explanation_status"] for i in decided["items"]] == ["draft", "draft"]
 
     async with explanations.service.runtime.sessionmaker() as session:
         handled = await session.exec(
@@ -577,30 +592,22 @@ async def test_the_signed_scan_may_be_announced_before_the_rendering(
 ) -> None:
     who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
     sent = await send(explanations, who, [await drafted(explanations, who)])
-    await deliver(explanations, tenant, pdf_signed(sent))
+    scan = pdf_signed(sent)
+    await deliver(explanations, tenant, scan)
+    # Documents' events are keyed by document: the scan's may come first; it waits for the PDF's.
+    waiting = await submission(explanations, who, sent["id"])
+    assert (waiting["status"], waiting["items"][0]["explanation_status"]) == ("sent", "submitted")
     rendered = pdf_rendered(sent)
     await deliver(explanations, tenant, rendered)
     now = await submission(explanations, who, sent["id"])
     assert now["status"] == "signed"
     assert now["documents"]["rendered"]["document_id"] == str(rendered.document_id)
+    assert now["documents"]["signed"]["document_id"] == str(scan.document_id)
     assert now["items"][0]["explanation_status"] == "under_review"
+    assert len(await outbox(explanations, tenant, SubmissionSigned.event_type)) == 1
 
 
-def scan_rejected(scan: PdfSigned, *, submission_id: UUID | None = None) -> DocumentRejected:
-    return DocumentRejected(
-        document_id=scan.document_id,
-        enterprise_id=scan.enterprise_id,
-        kind="signed-explanation",
-        record_ids=scan.record_ids,
-        submission_id=submission_id or scan.submission_id,
-        filename=scan.filename,
-        comment="未加盖公章",
-        reviewed_by="doc-reviewer",
-        rejected_at=scan.signed_at,
-    )
-
-
-async def test_a_refused_signed_scan_takes_the_explanations_out_of_review(
+async def test_a_refused_signed_scan_waits_for_another_of_the_same_pdf(
     explanations: Running, issuer: Issuer, tenant: str
 ) -> None:
     who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
@@ -609,31 +616,30 @@ async def test_a_refused_signed_scan_takes_the_explanations_out_of_review(
     await deliver(explanations, tenant, pdf_rendered(sent))
     first_scan, second_scan = pdf_signed(sent), pdf_signed(sent)
     await deliver(explanations, tenant, first_scan)
-    # The enterprise replaced the scan; the refusal of the replaced one changes nothing.
+    # A reviewer opens it; the enterprise replaces the scan: back to signed, the newer scan in force.
+    opened = await explanations.client.post(f"/v1/review/submissions/{sent['id']}/open", headers=reviewer)
+    assert opened.json()["status"] == "under_review", opened.text
     await deliver(explanations, tenant, second_scan)
-    await deliver(explanations, tenant, scan_rejected(first_scan))
     now = await submission(explanations, who, sent["id"])
     assert (now["status"], now["documents"]["signed"]["document_id"]) == ("signed", str(second_scan.document_id))
-    ids = explanation_ids(now)
-    assert (await decide(explanations, reviewer, ids[0], "approve")).status_code == 200
 
-    # Refusing the scan in force: waiting for a new one; the decided explanation stays published.
-    await deliver(explanations, tenant, scan_rejected(second_scan))
-    now = await submission(explanations, who, sent["id"])
-    assert (now["status"], now["documents"]["signed"]) == ("pdf_rendered", None)
-    assert [i["explanation_status"] for i in now["items"]] == ["published", "submitted"]
-    body = assert_problem(await decide(explanations, reviewer, ids[1], "approve"), 409, "review-refused")
-    assert body["explanation_status"] == "submitted"
+    # Every explanation fine, the scan not: waiting for a new scan of the same PDF.
+    refused = await review(explanations, reviewer, now, scan=("rejected", "未加盖公章"))
+    assert refused.status_code == 200, refused.text
+    now = refused.json()
+    assert (now["status"], now["documents"]["signed"], now["scan_comment"]) == ("pdf_rendered", None, "未加盖公章")
+    assert [i["explanation_status"] for i in now["items"]] == ["submitted", "submitted"]
+    assert {i["outcome"] for i in now["items"]} == {"pending"}
+    [reviewed] = await outbox(explanations, tenant, SubmissionReviewed.event_type)
+    assert (reviewed["outcome"], reviewed["signed_document_id"]) == ("scan_refused", str(second_scan.document_id))
+    assert_problem(await review(explanations, reviewer, now, scan=None), 409, "review-refused")
 
-    third_scan = pdf_signed(sent)
-    await deliver(explanations, tenant, third_scan)
-    assert (await decide(explanations, reviewer, ids[1], "approve")).status_code == 200
-    assert (await submission(explanations, who, sent["id"]))["status"] == "reviewed"
+    await deliver(explanations, tenant, pdf_signed(sent))
+    assert (await review(explanations, reviewer, await submission(explanations, who, sent["id"]))).status_code == 200
+    assert (await submission(explanations, who, sent["id"]))["status"] == "published"
 
 
-async def test_refused_supporting_documents_are_not_our_concern(
-    explanations: Running, issuer: Issuer, tenant: str
-) -> None:
+async def test_documents_rejections_are_not_our_concern(explanations: Running, issuer: Issuer, tenant: str) -> None:
     who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
     sent = await signed(explanations, who, [await drafted(explanations, who)])
     supporting = DocumentRejected(
@@ -648,6 +654,45 @@ async def test_refused_supporting_documents_are_not_our_concern(
     await deliver(explanations, tenant, supporting)
     await deliver(explanations, tenant, supporting.model_copy(update={"submission_id": UUID(sent["id"])}))
     assert await submission(explanations, who, sent["id"]) == sent
+
+
+async def test_a_scan_refused_by_documents_before_the_upgrade_still_waits_for_another(
+    explanations: Running, issuer: Issuer, tenant: str
+) -> None:
+    who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
+    reviewer = issuer.headers(tenant, [REVIEWER])
+    sent = await send(explanations, who, [await drafted(explanations, who)])
+    now = await signed_after(explanations, who, sent)
+
+    def refusal(document_id: str) -> DocumentRejected:
+        return DocumentRejected(
+            document_id=UUID(document_id),
+            enterprise_id=who.id,
+            kind="signed-explanation",
+            submission_id=UUID(sent["id"]),
+            filename="盖章版.pdf",
+            comment="未加盖公章",
+            reviewed_by="doc-reviewer",
+            rejected_at=datetime.now(UTC),
+        )
+
+    # A v1 refusal, decided in documents before the upgrade, of the scan in force: waiting for another.
+    await deliver(explanations, tenant, refusal(now["documents"]["signed"]["document_id"]))
+    refused = await submission(explanations, who, sent["id"])
+    assert (refused["status"], refused["documents"]["signed"], refused["scan_comment"]) == (
+        "pdf_rendered",
+        None,
+        "未加盖公章",
+    )
+    assert refused["items"][0]["explanation_status"] == "submitted"
+
+    # Since the upgrade only this service refuses scans; documents' echo of that changes nothing.
+    again = await signed_after(explanations, who, sent)
+    scan_id = again["documents"]["signed"]["document_id"]
+    assert (await review(explanations, reviewer, again, scan=("rejected", "模糊"))).status_code == 200
+    after_review = await submission(explanations, who, sent["id"])
+    await deliver(explanations, tenant, refusal(scan_id))
+    assert await submission(explanations, who, sent["id"]) == after_review
 
 
 async def test_documents_events_about_no_submission_of_ours_are_ignored(
@@ -678,6 +723,7 @@ async def test_the_review_queue_is_oldest_first_paginated_and_filtered(
     for _ in range(3):
         who = await enterprise(explanations, issuer, tenant, commitments=("accuracy", "deadline"))
         sent.append(await send(explanations, who, [await drafted(explanations, who)]))
+    await deliver(explanations, tenant, pdf_rendered(sent[1]))
     await deliver(explanations, tenant, pdf_signed(sent[1]))
     ids = [s["id"] for s in sent]
 

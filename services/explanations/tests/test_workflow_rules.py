@@ -1,4 +1,4 @@
-"""Unit tests of the pure rules: the explanation and submission state machines, completeness, client address."""
+"""Unit tests of the pure rules: the explanation state machine, completeness, review shapes, client address."""
 
 from ipaddress import ip_network
 from typing import Any
@@ -19,8 +19,7 @@ from bluemap_explanations.explanations.rules import (
 )
 from bluemap_explanations.explanations.schemas import ExplanationDraft
 from bluemap_explanations.guidance.examples import GUIDANCE
-from bluemap_explanations.review.schemas import Approval, Rejection
-from bluemap_explanations.submissions.rules import SubmissionStatus, advanced, without_scan
+from bluemap_explanations.review.schemas import SubmissionReview
 from bluemap_shared.client_ip import client_address
 
 D, S, U, P = (
@@ -161,30 +160,29 @@ def test_draft_monitoring_may_be_partial_but_not_backwards() -> None:
         ExplanationDraft.model_validate({**COMPLETE, "monitoring": {"period_start": "2020-07-12T08:00:00"}})
 
 
-def test_submission_status_never_goes_back() -> None:
-    assert advanced("sent", SubmissionStatus.PDF_RENDERED) is SubmissionStatus.PDF_RENDERED
-    assert advanced("pdf_rendered", SubmissionStatus.SIGNED) is SubmissionStatus.SIGNED
-    # The signed scan announced before the rendering (different partitions): still signed.
-    assert advanced("signed", SubmissionStatus.PDF_RENDERED) is SubmissionStatus.SIGNED
-    assert advanced("reviewed", SubmissionStatus.SIGNED) is SubmissionStatus.REVIEWED
-    assert advanced("sent", SubmissionStatus.SENT) is SubmissionStatus.SENT
-
-
-def test_a_refused_scan_reopens_the_wait_for_one() -> None:
-    assert without_scan("signed", rendered=True) is SubmissionStatus.PDF_RENDERED
-    assert without_scan("signed", rendered=False) is SubmissionStatus.SENT
-    assert without_scan("reviewed", rendered=True) is SubmissionStatus.REVIEWED
-    assert without_scan("pdf_rendered", rendered=True) is SubmissionStatus.PDF_RENDERED
-
-
-def test_rejection_needs_a_comment_approval_does_not() -> None:
-    assert Rejection.model_validate({"comment": " 请补充整改照片 "}).comment == "请补充整改照片"
+def test_a_rejection_needs_a_comment_an_approval_does_not() -> None:
+    eid, scan = "0190f5a8-0000-7000-8000-000000000001", "0190f5a8-0000-7000-8000-000000000002"
+    review = SubmissionReview.model_validate(
+        {
+            "explanations": [{"explanation_id": eid, "decision": "rejected", "comment": " 请补充整改照片 "}],
+            "scan": {"document_id": scan, "decision": "approved", "comment": "  "},
+        }
+    )
+    assert review.explanations[0].comment == "请补充整改照片"
+    assert review.scan is not None
+    assert review.scan.comment is None
     for bad in ({}, {"comment": ""}, {"comment": " \n "}):
-        with pytest.raises(ValidationError):
-            Rejection.model_validate(bad)
-    assert Approval.model_validate({}).comment is None
-    assert Approval.model_validate({"comment": "  "}).comment is None
-    assert Approval.model_validate({"comment": "同意公开"}).comment == "同意公开"
+        with pytest.raises(ValidationError, match="rejection says why"):
+            SubmissionReview.model_validate({"explanations": [{"explanation_id": eid, "decision": "rejected", **bad}]})
+        with pytest.raises(ValidationError, match="rejection says why"):
+            SubmissionReview.model_validate(
+                {
+                    "explanations": [{"explanation_id": eid, "decision": "approved"}],
+                    "scan": {"document_id": scan, "decision": "rejected", **bad},
+                }
+            )
+    with pytest.raises(ValidationError):
+        SubmissionReview.model_validate({"explanations": []})
 
 
 PROXIES = [ip_network("10.0.0.0/8"), ip_network("fd00::/8")]

@@ -23,7 +23,9 @@ from bluemap_shared.events.catalog import (
     EnterpriseRegistered,
     EnterpriseUpdated,
     ExplanationPublished,
+    ExplanationPublishedV2,
     ExplanationRejected,
+    ExplanationRejectedV2,
     ExplanationSubmitted,
     PasswordResetRequested,
     PdfRendered,
@@ -150,7 +152,8 @@ def register_handlers(
         """Email the public explanation PDF to sign, seal, scan and upload."""
         queued(session, await emails.queue_explanation_pdf(session, envelope, portal_base_url=portal_base_url))
 
-    @consumer.on(ExplanationRejected)
+    @consumer.on(ExplanationRejectedV2)
+    @consumer.on(ExplanationRejected)  # v1: may still be in flight from before the whole-submission review
     async def on_explanation_rejected(session: AsyncSession, envelope: Envelope[ExplanationRejected]) -> None:
         record = await deadlines.get_record(session, envelope.tenant_id, envelope.data.record_id)
         queued(
@@ -158,7 +161,8 @@ def register_handlers(
             await emails.queue_explanation_rejected(session, envelope, record, portal_base_url=portal_base_url),
         )
 
-    @consumer.on(ExplanationPublished)
+    @consumer.on(ExplanationPublishedV2)
+    @consumer.on(ExplanationPublished)  # v1: may still be in flight from before the whole-submission review
     async def on_explanation_published(session: AsyncSession, envelope: Envelope[ExplanationPublished]) -> None:
         record = await deadlines.get_record(session, envelope.tenant_id, envelope.data.record_id)
         queued(

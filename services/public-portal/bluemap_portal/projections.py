@@ -13,6 +13,7 @@ from bluemap_shared.events.catalog import (
     EnterpriseRegistered,
     EnterpriseUpdated,
     ExplanationPublished,
+    ExplanationPublishedV2,
     PdfRendered,
     RecordPublished,
     RecordRetracted,
@@ -67,7 +68,8 @@ def register_handlers(consumer: EventConsumer) -> None:
         await records.project_status_changed(session, envelope.tenant_id, envelope.data)
         await append_history(session, [leaves.record_status_changed(envelope)])
 
-    @consumer.on(ExplanationPublished)
+    @consumer.on(ExplanationPublishedV2)
+    @consumer.on(ExplanationPublished)  # v1: may still be in flight from before the whole-submission review
     async def on_explanation_published(session: AsyncSession, envelope: Envelope[ExplanationPublished]) -> None:
         """Show the approved explanation under its record and in Enterprise Feedback."""
         await explanations.project_published(session, envelope.tenant_id, envelope.data)

@@ -512,6 +512,42 @@ def test_monitoring_period_is_china_time_both_ways() -> None:
     assert values["document_id"] == str(UUID(int=1))
 
 
+async def test_approve_all_is_one_review_request(site: httpx.AsyncClient, stub: Stub, issuer: TokenIssuer) -> None:
+    """The console approves a submission's explanations and its signed scan in one request to explanations."""
+    submission_id, scan_id = uuid4(), uuid4()
+    items = [{"explanation_id": str(uuid4()), "outcome": "pending"} for _ in range(2)]
+    stub.on(
+        "POST",
+        "/records/v1/auth/token",
+        lambda r: httpx.Response(200, json={"access_token": issuer.token("ipe", [REVIEWER], None)}),
+    )
+    stub.on(
+        "GET",
+        f"/explanations/v1/review/submissions/{submission_id}",
+        lambda r: httpx.Response(
+            200,
+            json={"id": str(submission_id), "items": items, "documents": {"signed": {"document_id": str(scan_id)}}},
+        ),
+    )
+    stub.on("POST", f"/explanations/v1/submissions/{submission_id}/review", lambda r: httpx.Response(200, json={}))
+    await logged_in(site)
+    stub.on("GET", "/notifications/v1/emails", lambda r: httpx.Response(200, json=[]))
+    console = await site.get("/console/emails")  # any console page: its CSRF token
+    assert console.status_code == 200, console.text
+    stub.requests.clear()
+
+    done = await site.post(
+        f"/console/submissions/{submission_id}/approve-all", data={"csrf_token": csrf_of(console.text)}
+    )
+    assert done.status_code == 303, done.text
+    posts = [r for r in stub.requests if r.method == "POST"]
+    assert [r.url.path for r in posts] == [f"/explanations/v1/submissions/{submission_id}/review"]
+    assert json.loads(posts[0].content) == {
+        "explanations": [{"explanation_id": i["explanation_id"], "decision": "approved"} for i in items],
+        "scan": {"document_id": str(scan_id), "decision": "approved"},
+    }
+
+
 async def test_the_workspace_shows_a_restored_record_as_the_public_page_does_with_reason_and_date(
     site: httpx.AsyncClient, stub: Stub
 ) -> None:

@@ -23,7 +23,7 @@ def test_records_start_awaiting_an_explanation_or_simply_published() -> None:
 def test_the_walkthrough_path_from_publication_to_restoration() -> None:
     status = initial_status(explainable=True)
     path = [status]
-    for trigger in (T.EXPLANATION_SUBMITTED, T.PDF_SIGNED, T.EXPLANATION_PUBLISHED, T.RESOLVE, T.RESTORE):
+    for trigger in (T.EXPLANATION_SUBMITTED, T.SUBMISSION_SIGNED, T.SUBMISSION_PUBLISHED, T.RESOLVE, T.RESTORE):
         status = next_status(status, trigger)
         path.append(status)
     assert path == [
@@ -43,7 +43,19 @@ def test_a_rejected_explanation_sends_the_record_back(current: RecordStatus) -> 
     assert next_status(current, T.EXPLANATION_REJECTED) == S.AWAITING_EXPLANATION
 
 
-def test_a_publication_that_overtakes_the_signed_pdf_still_explains_the_record() -> None:
+@pytest.mark.parametrize("current", [S.EXPLANATION_SUBMITTED, S.UNDER_REVIEW])
+def test_a_returned_submission_sends_every_record_of_it_back(current: RecordStatus) -> None:
+    assert next_status(current, T.SUBMISSION_RETURNED) == S.AWAITING_EXPLANATION
+
+
+def test_a_refused_scan_waits_for_another_and_only_a_signed_submission_is_published() -> None:
+    assert next_status(S.UNDER_REVIEW, T.SCAN_REFUSED) == S.EXPLANATION_SUBMITTED
+    with pytest.raises(IllegalTransition):
+        next_status(S.EXPLANATION_SUBMITTED, T.SUBMISSION_PUBLISHED)
+
+
+def test_a_v1_publication_in_flight_at_the_upgrade_still_explains_the_record() -> None:
+    # v1 ExplanationPublished was keyed by explanation, so it could overtake the signed PDF.
     assert next_status(S.EXPLANATION_SUBMITTED, T.EXPLANATION_PUBLISHED) == S.EXPLAINED
 
 

@@ -1,4 +1,4 @@
-"""The other services' workflow events move records through their lifecycle, idempotently."""
+"""The explanations service's workflow events move records through their lifecycle, idempotently."""
 
 from datetime import UTC, date, datetime
 from typing import Any
@@ -14,7 +14,10 @@ from bluemap_shared.events.catalog import (
     ExplanationPublished,
     ExplanationRejected,
     ExplanationSubmitted,
+    ItemDecision,
     PdfSigned,
+    SubmissionReviewed,
+    SubmissionSigned,
     SubmittedExplanation,
 )
 from bluemap_shared.events.envelope import Envelope, IntegrationEvent
@@ -71,7 +74,39 @@ def submitted(enterprise_id: UUID, record_ids: list[str]) -> ExplanationSubmitte
     )
 
 
-def signed(enterprise_id: UUID, record_ids: list[str]) -> PdfSigned:
+def signed(enterprise_id: UUID, record_ids: list[str]) -> SubmissionSigned:
+    return SubmissionSigned(
+        submission_id=uuid7(), enterprise_id=enterprise_id, record_ids=[UUID(r) for r in record_ids],
+        signed_document_id=uuid7(), signed_at=NOW,
+    )  # fmt: skip
+
+
+def reviewed(
+    enterprise_id: UUID, record_ids: list[str], outcome: str, rejected: str | None = None
+) -> SubmissionReviewed:
+    return SubmissionReviewed.model_validate(
+        {
+            "submission_id": uuid7(),
+            "enterprise_id": enterprise_id,
+            "outcome": outcome,
+            "signed_document_id": uuid7(),
+            "scan_decision": "approved",
+            "items": [
+                ItemDecision(
+                    explanation_id=uuid7(),
+                    record_id=UUID(r),
+                    decision="rejected" if r == rejected else "approved",
+                    comment="请补充整改证明" if r == rejected else None,
+                )
+                for r in record_ids
+            ],
+            "reviewed_by": "reviewer-1",
+            "reviewed_at": NOW,
+        }
+    )
+
+
+def documents_signed(enterprise_id: UUID, record_ids: list[str]) -> PdfSigned:
     return PdfSigned(
         document_id=uuid7(), submission_id=uuid7(), enterprise_id=enterprise_id,
         record_ids=[UUID(r) for r in record_ids], filename="说明.pdf", size=1, sha256="0" * 64, pages=1,
@@ -111,25 +146,44 @@ async def test_the_disclosure_workflow_moves_records_and_keeps_the_history(recor
     ids = [i["id"] for i in items]
     cause = await deliver(records, tenant, submitted(enterprise_id, ids))
     assert await statuses(records, tenant, items) == ["explanation_submitted"] * 2
+    # Documents' own PdfSigned is no longer a trigger: only explanations' SubmissionSigned is.
+    await deliver(records, tenant, documents_signed(enterprise_id, ids))
+    assert await statuses(records, tenant, items) == ["explanation_submitted"] * 2
     await deliver(records, tenant, signed(enterprise_id, ids))
     assert await statuses(records, tenant, items) == ["under_review"] * 2
-    await deliver(records, tenant, published(enterprise_id, ids[0]))
-    await deliver(records, tenant, rejected(enterprise_id, ids[1]))
-    assert await statuses(records, tenant, items) == ["explained", "awaiting_explanation"]
+    # One explanation rejected: the whole submission is returned, both records owe an explanation again.
+    await deliver(records, tenant, reviewed(enterprise_id, ids, "returned", rejected=ids[1]))
+    assert await statuses(records, tenant, items) == ["awaiting_explanation"] * 2
 
     history = (await records.client.get(f"/v1/records/{ids[1]}/status-history", headers=records.admin(tenant))).json()
     assert [(h["status"], h["trigger"], h["actor"]) for h in history] == [
         ("awaiting_explanation", "published", history[0]["actor"]),
         ("explanation_submitted", "explanation_submitted", "staff-1"),
-        ("under_review", "pdf_signed", "staff-1"),
-        ("awaiting_explanation", "explanation_rejected", "reviewer-1"),
+        ("under_review", "submission_signed", None),
+        ("awaiting_explanation", "submission_returned", "reviewer-1"),
     ]
     assert history[1]["cause_event_id"] == str(cause)
     assert history[3]["reason"] == "请补充整改证明"
+
+    # Sent again, signed and published: both explained.
+    await deliver(records, tenant, submitted(enterprise_id, ids))
+    await deliver(records, tenant, signed(enterprise_id, ids))
+    await deliver(records, tenant, reviewed(enterprise_id, ids, "published"))
+    assert await statuses(records, tenant, items) == ["explained"] * 2
     changes = await status_changes(records, tenant)
-    assert len(changes) == 6
+    assert len(changes) == 12
     assert changes[0]["cause_event_id"] == str(cause)
     assert changes[0]["previous_status"] == "awaiting_explanation"
+
+
+async def test_v1_explanation_events_in_flight_at_the_upgrade_still_move_records(records: Running, tenant: str) -> None:
+    enterprise_id, items = await imported(records, tenant, "environmental_supervision", "accident")
+    ids = [i["id"] for i in items]
+    await deliver(records, tenant, submitted(enterprise_id, ids))
+    await deliver(records, tenant, signed(enterprise_id, ids))
+    await deliver(records, tenant, published(enterprise_id, ids[0]))
+    await deliver(records, tenant, rejected(enterprise_id, ids[1]))
+    assert await statuses(records, tenant, items) == ["explained", "awaiting_explanation"]
 
 
 async def test_redelivered_and_inapplicable_events_change_nothing(records: Running, tenant: str) -> None:
@@ -139,7 +193,7 @@ async def test_redelivered_and_inapplicable_events_change_nothing(records: Runni
     envelope_id = await deliver(records, tenant, event)
     await deliver(records, tenant, event, envelope_id)  # Kafka redelivers the very same event
     await deliver(records, tenant, submitted(enterprise_id, [explainable]))  # submitted twice: not a move
-    await deliver(records, tenant, published(enterprise_id, explainable))  # allowed: overtook the signed PDF
+    await deliver(records, tenant, published(enterprise_id, explainable))  # v1: allowed, it could overtake
     await deliver(records, tenant, signed(enterprise_id, [explainable]))  # late, so illegal now
     await deliver(records, tenant, submitted(enterprise_id, [not_explainable]))  # nothing to explain
     await deliver(records, tenant, submitted(uuid4(), [explainable]))  # another enterprise's claim

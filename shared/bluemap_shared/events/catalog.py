@@ -419,6 +419,92 @@ class ExplanationRejected(IntegrationEvent):
         return str(self.explanation_id)
 
 
+# ---- The submission workflow, owned by explanations' Submission (issue 15). Kept together: one block.
+
+
+@register
+class ExplanationPublishedV2(ExplanationPublished):
+    """The explanation is public: the reviewer approved every explanation and the signed scan of its submission.
+
+    v2 of explanation-published: v1 was sent per explanation as soon as it was approved, whatever the
+    rest of its submission; v2 only when the whole submission is published. Consumers handle both
+    while v1 events sent before the upgrade may still be in flight.
+    """
+
+    event_type = "org.bluemap.explanations.explanation-published.v2"
+    topic = EXPLANATIONS_TOPIC
+
+    verification_code: str | None = Field(default=None, description="Of the submission's rendered PDF")
+
+
+@register
+class ExplanationRejectedV2(ExplanationRejected):
+    """A reviewer rejected this explanation, so its whole submission went back to the enterprise for a new Send.
+
+    v2 of explanation-rejected: sent for each rejected explanation when the submission is returned.
+    """
+
+    event_type = "org.bluemap.explanations.explanation-rejected.v2"
+    topic = EXPLANATIONS_TOPIC
+
+
+@register
+class SubmissionSigned(IntegrationEvent):
+    """The signed scan of a submission's PDF arrived: its explanations wait for a reviewer's decision."""
+
+    event_type = "org.bluemap.explanations.submission-signed.v1"
+    topic = EXPLANATIONS_TOPIC
+
+    submission_id: UUID
+    enterprise_id: UUID
+    record_ids: list[UUID]
+    signed_document_id: UUID
+    signed_at: datetime
+
+    def subject(self) -> str:
+        return str(self.submission_id)
+
+
+class ItemDecision(BaseModel):
+    """What the reviewer decided about one explanation of a submission."""
+
+    explanation_id: UUID
+    record_id: UUID
+    decision: Literal["approved", "rejected"]
+    comment: str | None = None
+
+
+@register
+class SubmissionReviewed(IntegrationEvent):
+    """A reviewer decided a whole submission at once: published, returned to the enterprise, or its scan refused.
+
+    published: every explanation and the signed scan approved; the scan may go public.
+    returned: some explanation rejected; nothing of it goes public, the enterprise sends again.
+    scan_refused: only the signed scan was refused; the enterprise uploads another scan of the same PDF.
+    """
+
+    event_type = "org.bluemap.explanations.submission-reviewed.v1"
+    topic = EXPLANATIONS_TOPIC
+
+    submission_id: UUID
+    enterprise_id: UUID
+    outcome: Literal["published", "returned", "scan_refused"]
+    signed_document_id: UUID | None = Field(default=None, description="None only when returned before the scan came")
+    scan_decision: Literal["approved", "rejected"] | None = None
+    scan_comment: str | None = None
+    comment: str | None = Field(default=None, description="To the enterprise, about the whole submission")
+    items: list[ItemDecision] = Field(min_length=1)
+    verification_code: str | None = None
+    reviewed_by: str
+    reviewed_at: datetime
+
+    def subject(self) -> str:
+        return str(self.submission_id)
+
+
+# ---- end of the submission workflow block
+
+
 @register
 class DocumentStored(IntegrationEvent):
     """A file was stored in object storage, content-addressed."""

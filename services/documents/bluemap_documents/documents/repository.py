@@ -81,6 +81,18 @@ class DocumentRepository:
         result = await self.session.exec(query.order_by(col(Document.id).desc()).limit(limit))
         return result.all()
 
+    async def pending_scan(self, tenant_id: str, submission_id: UUID) -> Document | None:
+        """The submission's signed scan waiting for review, if any (a partial unique index allows one)."""
+        result = await self.session.exec(
+            select(Document).where(
+                Document.tenant_id == tenant_id,
+                Document.submission_id == submission_id,
+                Document.kind == DocumentKind.SIGNED_EXPLANATION,
+                Document.status == DocumentStatus.PENDING,
+            )
+        )
+        return result.first()
+
     async def supersede_pending_scans(self, tenant_id: str, submission_id: UUID) -> int:
         """Mark a submission's scan that waits for review as replaced; returns how many were."""
         result = await self.session.exec(

@@ -1,4 +1,7 @@
-"""Review use cases: the queue, approve (DocumentPublished) and reject (DocumentRejected)."""
+"""Review of supporting documents: the queue, approve (DocumentPublished) and reject (DocumentRejected).
+
+Signed scans are listed here but decided by explanations' whole-submission review.
+"""
 
 from collections.abc import Sequence
 from datetime import timedelta
@@ -17,7 +20,7 @@ from bluemap_documents.review.models import Decision, ReviewDecision
 from bluemap_documents.review.repository import ReviewRepository
 from bluemap_documents.review.schemas import DecisionPublic, ReviewItemPublic
 from bluemap_documents.settings import DocumentsSettings
-from bluemap_documents.submissions.models import Submission, SubmissionStatus
+from bluemap_documents.submissions.models import Submission
 from bluemap_documents.submissions.repository import SubmissionRepository
 from bluemap_shared.auth import Principal
 from bluemap_shared.db import utcnow
@@ -36,12 +39,6 @@ async def reviewable(session: AsyncSession, tenant_id: str, document_id: UUID, *
     return document
 
 
-async def _submission(session: AsyncSession, document: Document) -> Submission | None:
-    if document.submission_id is None:
-        return None
-    return await SubmissionRepository(session).get(document.tenant_id, document.submission_id, for_update=True)
-
-
 async def decide(
     session: AsyncSession, principal: Principal, document_id: UUID, decision: Decision, comment: str | None
 ) -> tuple[Document, ReviewDecision]:
@@ -50,6 +47,12 @@ async def decide(
     if decision == Decision.REJECTED and comment is None:
         raise InvalidInput("Say why the document is rejected: a comment is required.", reason="comment-required")
     document = await reviewable(session, principal.tenant_id, document_id, for_update=True)
+    if document.kind == DocumentKind.SIGNED_EXPLANATION:
+        raise Conflict(
+            "A signed scan is decided with its submission's explanations, in one review "
+            "(POST /api/explanations/v1/submissions/{id}/review).",
+            reason="decided-with-submission",
+        )
     if document.status != DocumentStatus.PENDING:
         reason = "superseded" if document.status == DocumentStatus.SUPERSEDED else "already-decided"
         raise Conflict(
@@ -75,12 +78,6 @@ async def decide(
     except IntegrityError:
         # Two reviewers at once: the unique index lets one decision in.
         raise Conflict("The document was decided meanwhile.", reason="already-decided") from None
-    submission = await _submission(session, document) if document.kind == DocumentKind.SIGNED_EXPLANATION else None
-    if submission is not None:
-        submission.status = SubmissionStatus.PUBLISHED if decision == Decision.APPROVED else SubmissionStatus.RENDERED
-        submission.updated_at = now
-        session.add(submission)
-        await session.flush()
     record_ids = [UUID(r) for r in document.record_ids]
     assert document.enterprise_id is not None  # reviewed kinds always belong to an enterprise
     if decision == Decision.APPROVED:
@@ -97,7 +94,7 @@ async def decide(
                 content_type=document.content_type,
                 size=document.size,
                 sha256=document.sha256,
-                verification_code=submission.verification_code if submission is not None else None,
+                verification_code=None,
                 reviewed_by=principal.subject,
                 comment=comment,
                 published_at=now,

@@ -33,7 +33,7 @@ def to_public(submission: Submission, settings: SettingsDep) -> SubmissionPublic
         id=submission.id,
         enterprise_id=submission.enterprise_id,
         language=submission.language,
-        status=submission.status,
+        status=submission.review_outcome or submission.render_state,
         record_ids=[UUID(r) for r in submission.record_ids],
         submitted_at=submission.submitted_at,
         document_number=submission.document_number,

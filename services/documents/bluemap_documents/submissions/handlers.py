@@ -1,4 +1,4 @@
-"""Subscription to the explanations service's Send Public Explanation."""
+"""Subscriptions to the explanations service's Send Public Explanation and its review's outcome."""
 
 from collections.abc import Callable
 
@@ -6,7 +6,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_documents.submissions import service
 from bluemap_shared.db import on_commit
-from bluemap_shared.events.catalog import ExplanationSubmitted
+from bluemap_shared.events.catalog import ExplanationSubmitted, SubmissionReviewed
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.messaging.inbox import EventConsumer
 
@@ -18,3 +18,7 @@ def register_handlers(consumer: EventConsumer, wake_renderer: Callable[[], None]
     async def on_explanation_submitted(session: AsyncSession, envelope: Envelope[ExplanationSubmitted]) -> None:
         if await service.receive_submission(session, envelope.tenant_id, envelope.data):
             on_commit(session, wake_renderer)
+
+    @consumer.on(SubmissionReviewed)
+    async def on_submission_reviewed(session: AsyncSession, envelope: Envelope[SubmissionReviewed]) -> None:
+        await service.apply_review(session, envelope.tenant_id, envelope.data)

@@ -3,7 +3,7 @@
 from prometheus_client import Histogram
 from sqlmodel import col, func, select
 
-from bluemap_documents.submissions.models import Submission, SubmissionStatus
+from bluemap_documents.submissions.models import RenderState, Submission
 from bluemap_shared.runtime import ServiceRuntime
 
 
@@ -15,7 +15,7 @@ def register_render_metrics(runtime: ServiceRuntime) -> Histogram:
         async with runtime.sessionmaker() as session:
             waiting = (
                 await session.exec(
-                    select(func.count()).where(col(Submission.status) == SubmissionStatus.RECEIVED.value)
+                    select(func.count()).where(col(Submission.render_state) == RenderState.PENDING.value)
                 )
             ).one()
         queue.set(waiting)

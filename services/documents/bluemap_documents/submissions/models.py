@@ -1,4 +1,4 @@
-"""Submissions: what ExplanationSubmitted carried, and where its public explanation PDF stands."""
+"""Submissions: what ExplanationSubmitted carried, and its PDF's render job (the workflow is explanations')."""
 
 import enum
 from datetime import datetime
@@ -11,12 +11,19 @@ from sqlmodel import Field, SQLModel
 from bluemap_shared.db import UTCDateTime, utcnow
 
 
-class SubmissionStatus(enum.StrEnum):
-    RECEIVED = "received"  # waiting for its PDF
-    RENDERED = "rendered"  # PDF rendered, no scan waiting or accepted
-    SIGNED = "signed"  # a signed scan waits for review
-    PUBLISHED = "published"  # a reviewer approved the signed scan
+class RenderState(enum.StrEnum):
+    """The render job of a submission's PDF; the submission's workflow is the explanations service's."""
+
+    PENDING = "pending"  # waiting for its PDF
+    RENDERED = "rendered"
     FAILED = "failed"  # rendering gave up after render_max_attempts
+
+
+class ReviewOutcome(enum.StrEnum):
+    """What explanations' SubmissionReviewed said of the submission: no more scans once it is set."""
+
+    PUBLISHED = "published"
+    RETURNED = "returned"
 
 
 class Submission(SQLModel, table=True):
@@ -28,7 +35,7 @@ class Submission(SQLModel, table=True):
         Index("uq_submissions_verification_code", "verification_code", unique=True),
         Index("uq_submissions_document_number", "tenant_id", "document_number", unique=True),
         # The render loop: due submissions, oldest first.
-        Index("ix_submissions_due", "status", "next_render_at"),
+        Index("ix_submissions_due", "render_state", "next_render_at"),
         Index("ix_submissions_enterprise", "tenant_id", "enterprise_id", "id"),
     )
 
@@ -43,7 +50,10 @@ class Submission(SQLModel, table=True):
     event: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False), description="The event's data, to render")
     submitted_by: str = Field(max_length=200)
     submitted_at: datetime = Field(sa_type=UTCDateTime)
-    status: str = Field(default=SubmissionStatus.RECEIVED, max_length=16)
+    render_state: str = Field(default=RenderState.PENDING, max_length=16, description="A RenderState value")
+    review_outcome: str | None = Field(
+        default=None, max_length=16, description="A ReviewOutcome value, from explanations' SubmissionReviewed"
+    )
     document_id: UUID | None = Field(default=None, description="The rendered PDF")
     document_number: str | None = Field(default=None, max_length=100)
     verification_code: str | None = Field(default=None, max_length=64)

@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bluemap_documents.submissions.models import Submission, SubmissionStatus
+from bluemap_documents.submissions.models import RenderState, Submission
 from bluemap_shared.db import insert_ignore, utcnow
 
 
@@ -37,7 +37,7 @@ class SubmissionRepository:
         """(tenant, id) of submissions waiting for their PDF whose next attempt is due, oldest first."""
         query = (
             select(Submission.tenant_id, Submission.id)
-            .where(Submission.status == SubmissionStatus.RECEIVED, col(Submission.next_render_at) <= now)
+            .where(Submission.render_state == RenderState.PENDING, col(Submission.next_render_at) <= now)
             .order_by(col(Submission.next_render_at), col(Submission.id))
             .limit(limit + len(exclude))
         )
@@ -55,7 +55,7 @@ class SubmissionRepository:
             .where(
                 col(Submission.tenant_id) == tenant_id,
                 col(Submission.id) == submission_id,
-                col(Submission.status) == SubmissionStatus.RECEIVED,
+                col(Submission.render_state) == RenderState.PENDING,
                 col(Submission.next_render_at) <= now,
             )
             .values(
@@ -71,13 +71,13 @@ class SubmissionRepository:
     ) -> int:
         """Schedule the next attempt after a failed one (counted at its claim), or give up; returns the attempts."""
         submission = await self.get(tenant_id, submission_id, for_update=True)
-        if submission is None or submission.status != SubmissionStatus.RECEIVED:
+        if submission is None or submission.render_state != RenderState.PENDING:
             return 0
         submission.last_error = error[:10_000]
         now = utcnow()
         submission.updated_at = now
         if submission.render_attempts >= max_attempts:
-            submission.status = SubmissionStatus.FAILED
+            submission.render_state = RenderState.FAILED
         else:
             submission.next_render_at = now + timedelta(seconds=backoff_seconds * 2 ** (submission.render_attempts - 1))
         self.session.add(submission)

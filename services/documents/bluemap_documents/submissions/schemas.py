@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class SubmissionPublic(BaseModel):
@@ -12,7 +12,7 @@ class SubmissionPublic(BaseModel):
     id: UUID
     enterprise_id: UUID
     language: str
-    status: str
+    status: str = Field(description="The PDF's render job (pending, rendered, failed), or the review's outcome")
     record_ids: list[UUID]
     submitted_at: datetime
     document_number: str | None
@@ -33,4 +33,4 @@ class VerificationPublic(BaseModel):
     enterprise_name_en: str | None
     language: str
     date: date
-    status: str
+    status: str = Field(description="rendered, signed (a scan waits for review), published or returned")

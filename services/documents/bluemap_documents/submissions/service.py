@@ -16,6 +16,8 @@ from bluemap_documents.documents.pdf_checks import PdfFacts
 from bluemap_documents.documents.repository import DocumentRepository
 from bluemap_documents.documents.service import PDF, record_document, store_document
 from bluemap_documents.documents.uploads import ReceivedUpload
+from bluemap_documents.review.models import Decision, ReviewDecision
+from bluemap_documents.review.repository import ReviewRepository
 from bluemap_documents.settings import DocumentsSettings
 from bluemap_documents.submissions.canonical import (
     VERIFICATION_CODE,
@@ -23,13 +25,22 @@ from bluemap_documents.submissions.canonical import (
     document_number,
     verification_code,
 )
-from bluemap_documents.submissions.models import Submission, SubmissionStatus
+from bluemap_documents.submissions.models import RenderState, ReviewOutcome, Submission
 from bluemap_documents.submissions.rendering import PdfRenderer, PublicExplanation, RenderedPdf
 from bluemap_documents.submissions.repository import SubmissionRepository
 from bluemap_documents.submissions.schemas import VerificationPublic
 from bluemap_shared.auth import Principal, may_read_enterprise
 from bluemap_shared.db import utcnow
-from bluemap_shared.events.catalog import ExplanationSubmitted, PdfRendered, PdfSigned, ScanWarning, TenantProfile
+from bluemap_shared.events.catalog import (
+    DocumentPublished,
+    DocumentRejected,
+    ExplanationSubmitted,
+    PdfRendered,
+    PdfSigned,
+    ScanWarning,
+    SubmissionReviewed,
+    TenantProfile,
+)
 from bluemap_shared.events.envelope import current_traceparent
 from bluemap_shared.messaging import emit
 from bluemap_shared.problems import Conflict, InvalidInput, NotFound
@@ -58,7 +69,7 @@ async def receive_submission(session: AsyncSession, tenant_id: str, event: Expla
             "event": event.model_dump(mode="json"),
             "submitted_by": event.submitted_by,
             "submitted_at": event.submitted_at,
-            "status": SubmissionStatus.RECEIVED,
+            "render_state": RenderState.PENDING,
             "render_attempts": 0,
             "next_render_at": utcnow(),
             "updated_at": utcnow(),
@@ -124,7 +135,7 @@ async def record_rendering(
 ) -> Document | None:
     """Record the stored PDF and announce it (PdfRendered); None when another worker recorded one first."""
     submission = await SubmissionRepository(session).get(tenant_id, submission_id, for_update=True)
-    if submission is None or submission.status != SubmissionStatus.RECEIVED:
+    if submission is None or submission.render_state != RenderState.PENDING:
         log.info("submissions.render_discarded", submission_id=str(submission_id))
         return None
     document = await record_document(
@@ -146,7 +157,7 @@ async def record_rendering(
         ),
     )
     now = utcnow()
-    submission.status = SubmissionStatus.RENDERED
+    submission.render_state = RenderState.RENDERED
     submission.document_id = document.id
     submission.document_number = rendered.document_number
     submission.verification_code = rendered.verification_code
@@ -189,15 +200,20 @@ async def submission_for(
 
 
 def ensure_accepts_scan(submission: Submission) -> None:
-    """409 unless the submission's PDF exists and no scan of it was published yet."""
-    if submission.status in (SubmissionStatus.RECEIVED, SubmissionStatus.FAILED):
+    """409 unless the submission's PDF exists and its review has not ended (published or returned)."""
+    if submission.render_state != RenderState.RENDERED:
         raise Conflict(
             "The public explanation PDF of this submission has not been rendered yet; "
             "send the explanation first, then upload its signed scan.",
             reason="not-rendered",
         )
-    if submission.status == SubmissionStatus.PUBLISHED:
+    if submission.review_outcome == ReviewOutcome.PUBLISHED:
         raise Conflict("The signed public explanation of this submission is already published.", reason="published")
+    if submission.review_outcome == ReviewOutcome.RETURNED:
+        raise Conflict(
+            "This submission was returned by the reviewer; send the explanations again and sign the new PDF.",
+            reason="returned",
+        )
 
 
 async def store_signed_scan(
@@ -233,10 +249,7 @@ async def store_signed_scan(
     if scan_warnings:
         document.scan_warnings = [warning.model_dump(mode="json") for warning in scan_warnings]
         session.add(document)
-    submission.status = SubmissionStatus.SIGNED
-    submission.updated_at = utcnow()
-    session.add(submission)
-    await session.flush()
+        await session.flush()
     emit(
         session,
         PdfSigned(
@@ -258,14 +271,6 @@ async def store_signed_scan(
     return document
 
 
-# The verify page shows where the paper stands; a rejected scan leaves it "rendered" again.
-_VERIFY_STATUS = {
-    SubmissionStatus.RENDERED: "rendered",
-    SubmissionStatus.SIGNED: "signed",
-    SubmissionStatus.PUBLISHED: "published",
-}
-
-
 async def verify(session: AsyncSession, code: str, *, timezone: ZoneInfo) -> VerificationPublic:
     """The rendered public explanation a verification code belongs to; 422 for a malformed code, else 404."""
     normalised = code.strip().lower()
@@ -282,5 +287,98 @@ async def verify(session: AsyncSession, code: str, *, timezone: ZoneInfo) -> Ver
         enterprise_name_en=submission.enterprise_name_en,
         language=submission.language,
         date=submission.submitted_at.astimezone(timezone).date(),
-        status=_VERIFY_STATUS.get(SubmissionStatus(submission.status), "rendered"),
+        status=await _verify_status(session, submission),
     )
+
+
+async def _verify_status(session: AsyncSession, submission: Submission) -> str:
+    """Where the paper stands: published or returned by review, signed while a scan waits, else rendered."""
+    if submission.review_outcome is not None:
+        return submission.review_outcome
+    pending = await DocumentRepository(session).pending_scan(submission.tenant_id, submission.id)
+    return "signed" if pending is not None else "rendered"
+
+
+async def apply_review(session: AsyncSession, tenant_id: str, event: SubmissionReviewed) -> None:
+    """Explanations decided the submission: publish its signed scan (DocumentPublished) or keep it from the public."""
+    submission = await SubmissionRepository(session).get(tenant_id, event.submission_id, for_update=True)
+    if submission is None or submission.enterprise_id != event.enterprise_id:
+        log.warning("submissions.review_of_unknown_submission", submission_id=str(event.submission_id))
+        return
+    if event.outcome != "scan_refused":
+        submission.review_outcome = ReviewOutcome(event.outcome)
+        submission.updated_at = utcnow()
+        session.add(submission)
+    if event.signed_document_id is None:
+        await session.flush()
+        return
+    documents = DocumentRepository(session)
+    scan = await documents.get(tenant_id, event.signed_document_id, for_update=True)
+    if scan is None or scan.submission_id != submission.id or scan.kind != DocumentKind.SIGNED_EXPLANATION:
+        log.warning("submissions.reviewed_scan_unknown", document_id=str(event.signed_document_id))
+        await session.flush()
+        return
+    if scan.status != DocumentStatus.PENDING:
+        return  # a replay: decided already
+    published = event.outcome == "published"
+    scan.status = DocumentStatus.PUBLISHED if published else DocumentStatus.REJECTED
+    scan.decided_at = event.reviewed_at
+    session.add(scan)
+    # The documents' own record of the decision, for the disclosures list and the decision history.
+    rejected_items = [item.comment for item in event.items if item.decision == "rejected" and item.comment]
+    ReviewRepository(session).add(
+        ReviewDecision(
+            tenant_id=tenant_id,
+            document_id=scan.id,
+            enterprise_id=scan.enterprise_id,
+            submission_id=submission.id,
+            decision=Decision.APPROVED if published else Decision.REJECTED,
+            comment=event.scan_comment or event.comment or ("; ".join(rejected_items) or None),
+            reviewed_by=event.reviewed_by,
+            reviewed_at=event.reviewed_at,
+        )
+    )
+    await session.flush()
+    if event.outcome == "published":
+        assert scan.enterprise_id is not None
+        emit(
+            session,
+            DocumentPublished(
+                document_id=scan.id,
+                enterprise_id=scan.enterprise_id,
+                kind=scan.kind,
+                category=scan.category,
+                record_ids=[UUID(r) for r in scan.record_ids],
+                submission_id=submission.id,
+                filename=scan.filename,
+                content_type=scan.content_type,
+                size=scan.size,
+                sha256=scan.sha256,
+                verification_code=submission.verification_code,
+                reviewed_by=event.reviewed_by,
+                comment=event.scan_comment,
+                published_at=event.reviewed_at,
+            ),
+            tenant_id=tenant_id,
+        )
+    elif event.outcome == "scan_refused":
+        assert scan.enterprise_id is not None
+        assert event.scan_comment is not None
+        # Only the scan is refused: the enterprise uploads another of the same PDF; notifications says so.
+        emit(
+            session,
+            DocumentRejected(
+                document_id=scan.id,
+                enterprise_id=scan.enterprise_id,
+                kind=scan.kind,
+                category=scan.category,
+                record_ids=[UUID(r) for r in scan.record_ids],
+                submission_id=submission.id,
+                filename=scan.filename,
+                comment=event.scan_comment,
+                reviewed_by=event.reviewed_by,
+                rejected_at=event.reviewed_at,
+            ),
+            tenant_id=tenant_id,
+        )
+    log.info("submissions.scan_decided", document_id=str(scan.id), outcome=event.outcome)

@@ -104,6 +104,7 @@ class ExplanationRepository:
         *,
         sources: Collection[ExplanationStatus],
         target: ExplanationStatus,
+        values: Mapping[str, Any] | None = None,
     ) -> int:
         """Change the status of a submission's explanations still in one of sources; how many changed."""
         stmt = (
@@ -113,7 +114,7 @@ class ExplanationRepository:
                 col(Explanation.submission_id) == submission_id,
                 col(Explanation.status).in_([s.value for s in sources]),
             )
-            .values(status=target.value)
+            .values(status=target.value, **(values or {}))
         )
         return (await self.session.exec(stmt)).rowcount
 

@@ -1,4 +1,4 @@
-"""Subscriptions of submissions to the documents service's events."""
+"""Documents' events, applied as steps of the submission's own transition table."""
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,6 +19,7 @@ def register_handlers(consumer: EventConsumer) -> None:
     async def on_pdf_signed(session: AsyncSession, envelope: Envelope[PdfSigned]) -> None:
         await service.on_pdf_signed(session, envelope.tenant_id, envelope.data)
 
+    # Upgrade only: documents refused scans itself before the whole-submission review.
     @consumer.on(DocumentRejected)
-    async def on_document_rejected(session: AsyncSession, envelope: Envelope[DocumentRejected]) -> None:
-        await service.on_document_rejected(session, envelope.tenant_id, envelope.data)
+    async def on_legacy_scan_rejected(session: AsyncSession, envelope: Envelope[DocumentRejected]) -> None:
+        await service.on_legacy_scan_rejected(session, envelope.tenant_id, envelope.data)

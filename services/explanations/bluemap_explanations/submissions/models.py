@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from bluemap_explanations.submissions.rules import ItemOutcome, SubmissionStatus
@@ -44,6 +44,12 @@ class Submission(SQLModel, table=True):
     signed_by: str | None = Field(default=None, max_length=200)
     signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reviewed_by: str | None = Field(default=None, max_length=200)
+    scan_decision: str | None = Field(default=None, max_length=10, description="A Verdict value")
+    scan_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    review_comment: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True), description="To the enterprise, about the whole submission"
+    )
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

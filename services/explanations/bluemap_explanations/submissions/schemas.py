@@ -68,7 +68,9 @@ class SubmissionItemPublic(BaseModel):
     explanation_version: int
     sent: SubmittedExplanation = Field(description="The record and its explanation exactly as sent")
     document_id: UUID | None = Field(description="A PDF the draft referred to (documents service)")
-    outcome: str = Field(description="pending, published or rejected")
+    outcome: str = Field(
+        description="pending, published, rejected or returned (approved, but its submission went back)"
+    )
     decided_at: datetime | None
     explanation_status: str | None = Field(description="Where the explanation stands now")
     decisions: list[DecisionPublic]
@@ -79,11 +81,15 @@ class SubmissionPublic(BaseModel):
     tenant_id: str
     enterprise_id: UUID
     enterprise: EnterpriseSnapshot
-    status: str = Field(description="sent, pdf_rendered, signed or reviewed")
+    status: str = Field(description="sent, pdf_rendered, signed, under_review, published or returned")
     language: str
     submitted_by: str
     submitted_at: datetime
     reviewed_at: datetime | None
+    reviewed_by: str | None = None
+    scan_decision: str | None = Field(default=None, description="approved or rejected: the reviewer on the signed scan")
+    scan_comment: str | None = None
+    review_comment: str | None = Field(default=None, description="To the enterprise, about the whole submission")
     updated_at: datetime
     documents: SubmissionDocuments
     commitments: list[AcceptancePublic]

@@ -14,7 +14,8 @@ from bluemap_explanations.commitments.repository import CommitmentRepository
 from bluemap_explanations.commitments.texts import CommitmentKind, Language
 from bluemap_explanations.explanations.models import Explanation
 from bluemap_explanations.explanations.repository import ExplanationRepository
-from bluemap_explanations.explanations.rules import ExplanationStatus, Step, allowed_from, sending_errors
+from bluemap_explanations.explanations.rules import ExplanationStatus, allowed_from, sending_errors
+from bluemap_explanations.explanations.rules import Step as ExStep
 from bluemap_explanations.explanations.service import check_document
 from bluemap_explanations.records.models import ExplainableRecord
 from bluemap_explanations.records.repository import ExplainableRecordRepository, KnownEnterpriseRepository
@@ -24,7 +25,7 @@ from bluemap_explanations.review.repository import ReviewDecisionRepository
 from bluemap_explanations.submissions import deadline
 from bluemap_explanations.submissions.models import Submission, SubmissionItem
 from bluemap_explanations.submissions.repository import SubmissionRepository
-from bluemap_explanations.submissions.rules import SubmissionStatus, advanced, without_scan
+from bluemap_explanations.submissions.rules import Step, SubmissionStatus, allows, next_status
 from bluemap_explanations.submissions.schemas import (
     AcceptancePublic,
     DecisionPublic,
@@ -43,6 +44,7 @@ from bluemap_shared.events.catalog import (
     MonitoringDetails,
     PdfRendered,
     PdfSigned,
+    SubmissionSigned,
     SubmittedExplanation,
 )
 from bluemap_shared.ids import uuid7
@@ -220,9 +222,12 @@ async def get_submission(session: AsyncSession, tenant_id: str, submission_id: U
 
 
 async def on_pdf_rendered(session: AsyncSession, tenant_id: str, event: PdfRendered) -> None:
-    """Keep the rendered PDF's id, number and verification code; the submission is now pdf_rendered."""
+    """Documents rendered the PDF: the step RENDER (and SIGN, when the scan's event overtook this one)."""
     submission = await _announced(session, tenant_id, event.submission_id, event.enterprise_id, event.event_type)
     if submission is None:
+        return
+    if not allows(submission.status, Step.RENDER):
+        log.info("submissions.step_ignored", submission_id=str(submission.id), step="render", status=submission.status)
         return
     _apply(
         submission,
@@ -231,59 +236,95 @@ async def on_pdf_rendered(session: AsyncSession, tenant_id: str, event: PdfRende
             "document_number": event.document_number,
             "verification_code": event.verification_code,
             "rendered_at": event.rendered_at,
-            "status": advanced(submission.status, SubmissionStatus.PDF_RENDERED).value,
+            "status": next_status(submission.status, Step.RENDER).value,
         },
     )
+    if submission.signed_document_id is not None:
+        # Documents' events are keyed by document: the scan's PdfSigned may have been handled first.
+        await _signed(session, submission)
     await session.flush()
 
 
 async def on_pdf_signed(session: AsyncSession, tenant_id: str, event: PdfSigned) -> None:
-    """The enterprise uploaded the signed scan: the submission is signed, its explanations under review."""
+    """Documents accepted a signed scan: the step SIGN, the scan in force replacing any earlier one."""
     submission = await _announced(session, tenant_id, event.submission_id, event.enterprise_id, event.event_type)
     if submission is None:
         return
-    sent = {item.record_id for item in await SubmissionRepository(session).items(tenant_id, [submission.id])}
-    if set(event.record_ids) != sent:
-        # The scan is of this submission's PDF, whatever records documents lists; worth a look.
-        log.warning("submissions.signed_records_differ", submission_id=str(submission.id))
-    _apply(
-        submission,
-        {
-            "signed_document_id": event.document_id,
-            "signed_filename": event.filename,
-            "signed_pages": event.pages,
-            "signed_by": event.uploaded_by,
-            "signed_at": event.signed_at,
-            "status": advanced(submission.status, SubmissionStatus.SIGNED).value,
-        },
-    )
-    await ExplanationRepository(session).move_submitted(
-        tenant_id, submission.id, sources=allowed_from(Step.SIGN), target=ExplanationStatus.UNDER_REVIEW
-    )
+    if submission.signed_at is not None and event.signed_at < submission.signed_at:
+        log.info("submissions.older_scan_ignored", submission_id=str(submission.id), document_id=str(event.document_id))
+        return
+    scan = {
+        "signed_document_id": event.document_id,
+        "signed_filename": event.filename,
+        "signed_pages": event.pages,
+        "signed_by": event.uploaded_by,
+        "signed_at": event.signed_at,
+    }
+    if submission.status == SubmissionStatus.SENT:
+        _apply(submission, scan)  # kept until PdfRendered arrives: then RENDER and SIGN
+    elif allows(submission.status, Step.SIGN):
+        _apply(submission, scan)
+        await _signed(session, submission)
+    else:
+        # Published or returned: documents refuses such uploads, so only a race with the review lands here.
+        log.warning("submissions.scan_after_review_ignored", submission_id=str(submission.id), status=submission.status)
+        return
     await session.flush()
 
 
-async def on_document_rejected(session: AsyncSession, tenant_id: str, event: DocumentRejected) -> None:
-    """The signed scan in force was refused: back to waiting for one, its explanations out of review."""
-    if event.submission_id is None:
-        return  # a supporting document: not this service's concern
+async def _signed(session: AsyncSession, submission: Submission) -> None:
+    """Apply SIGN: explanations under review, and SubmissionSigned when the submission was waiting for a scan."""
+    first = submission.status == SubmissionStatus.PDF_RENDERED
+    _apply(submission, {"status": next_status(submission.status, Step.SIGN).value})
+    await ExplanationRepository(session).move_submitted(
+        submission.tenant_id, submission.id, sources=allowed_from(ExStep.SIGN), target=ExplanationStatus.UNDER_REVIEW
+    )
+    if not first:
+        return
+    assert submission.signed_document_id is not None
+    assert submission.signed_at is not None
+    items = await SubmissionRepository(session).items(submission.tenant_id, [submission.id])
+    emit(
+        session,
+        SubmissionSigned(
+            submission_id=submission.id,
+            enterprise_id=submission.enterprise_id,
+            record_ids=[item.record_id for item in items],
+            signed_document_id=submission.signed_document_id,
+            signed_at=submission.signed_at,
+        ),
+        tenant_id=submission.tenant_id,
+    )
+
+
+async def on_legacy_scan_rejected(session: AsyncSession, tenant_id: str, event: DocumentRejected) -> None:
+    """A scan refusal documents decided itself before the upgrade (v1): the step REFUSE_SCAN, if still in force.
+
+    Since the upgrade, scans are refused only by this service's review, whose own DocumentRejected
+    names a scan no longer in force here, so it changes nothing.
+    """
+    if event.submission_id is None or event.kind != "signed-explanation":
+        return
     submission = await SubmissionRepository(session).get(tenant_id, event.submission_id, lock=True)
-    # Only the scan in force counts: a replaced one's refusal may arrive after its successor.
     if submission is None or submission.signed_document_id != event.document_id:
+        return
+    if not allows(submission.status, Step.REFUSE_SCAN):
         return
     _apply(
         submission,
         {
+            "status": next_status(submission.status, Step.REFUSE_SCAN).value,
             "signed_document_id": None,
             "signed_filename": None,
             "signed_pages": None,
             "signed_by": None,
             "signed_at": None,
-            "status": without_scan(submission.status, rendered=submission.rendered_document_id is not None).value,
+            "scan_decision": "rejected",
+            "scan_comment": event.comment,
         },
     )
     await ExplanationRepository(session).move_submitted(
-        tenant_id, submission.id, sources=allowed_from(Step.SCAN_REJECTED), target=ExplanationStatus.SUBMITTED
+        tenant_id, submission.id, sources=allowed_from(ExStep.SCAN_REJECTED), target=ExplanationStatus.SUBMITTED
     )
     await session.flush()
 
@@ -389,6 +430,10 @@ def _public(
             submitted_by=s.submitted_by,
             submitted_at=s.submitted_at,
             reviewed_at=s.reviewed_at,
+            reviewed_by=s.reviewed_by,
+            scan_decision=s.scan_decision,
+            scan_comment=s.scan_comment,
+            review_comment=s.review_comment,
             updated_at=s.updated_at,
             documents=_documents(s),
             commitments=[

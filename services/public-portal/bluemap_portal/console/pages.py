@@ -1,4 +1,4 @@
-"""The reviewers' console: queues, a submission beside its PDFs, approve or reject with a comment, the history."""
+"""The reviewers' console: queues, a submission beside its PDFs decided in one review, the history."""
 
 import asyncio
 from typing import Any, Literal
@@ -24,6 +24,9 @@ DONE: dict[str, str] = {
     "approved": N_("Approved."),
     "rejected": N_("Rejected; the enterprise sees your comment."),
     "approved-all": N_("The signed copy and every explanation waiting for review were approved."),
+    "published": N_("Published: every explanation and the signed copy were approved."),
+    "returned": N_("Returned to the enterprise with your comments; it must send again and sign the new PDF."),
+    "scan-refused": N_("The signed copy was refused; the enterprise uploads another scan of the same PDF."),
 }
 # Pages with a PDF preview frame our own file route; everything else stays as strict as the site's.
 FRAMING_POLICY = (
@@ -62,11 +65,14 @@ async def queue(
     documents: DocumentView = "pending",
 ) -> HTMLResponse:
     """The tenant's submissions (open or reviewed) and documents (by review status), oldest first."""
-    statuses = None if submissions == "open" else "reviewed"
+    statuses = None if submissions == "open" else ["published", "returned"]
     submission_rows, document_rows = await asyncio.gather(
         backend.get("explanations", "/v1/review/submissions", status=statuses, limit=100),
         backend.get("documents", "/v1/review/documents", status=documents, limit=200),
     )
+    if documents == "pending":
+        # Signed scans wait in their submissions: decided there, with the explanations they hold.
+        document_rows = [d for d in document_rows if d["kind"] != "signed-explanation"]
     return render_page(
         request,
         "console/queue.html",
@@ -111,6 +117,19 @@ async def _submission_context(backend: Backend, submission_id: UUID) -> dict[str
         }
         for d in history
     ]
+    decided_scans = {str(d["document_id"]) for d in history}
+    if submission.get("scan_decision") and signed and str(signed["document_id"]) not in decided_scans:
+        # Decided in explanations a moment ago; documents records it when the event reaches it.
+        decisions.append(
+            {
+                "at": submission["reviewed_at"],
+                "by": submission["reviewed_by"],
+                "decision": submission["scan_decision"],
+                "comment": submission.get("scan_comment"),
+                "what": "document",
+                "item": None,
+            }
+        )
     decisions.sort(key=lambda d: str(d["at"]), reverse=True)
     return {"submission": submission, "scan": scan, "history": decisions}
 
@@ -146,57 +165,93 @@ async def submission(
     return await submission_page(request, backend, submission_id)
 
 
-@router.post("/explanations/{explanation_id}/{decision}", response_class=HTMLResponse)
-async def decide_explanation(
-    request: Request, explanation_id: UUID, decision: Decision, user: OperatorSession, backend: OperatorBackend
+def _review_body(
+    form: FormData, submission: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Message], dict[str, str]]:
+    """The review command from the console's form, or the errors to show beside its fields."""
+    errors: dict[str, Message] = {}
+    comments: dict[str, str] = {}
+    verdicts = []
+    for item in submission["items"]:
+        if item["outcome"] != "pending":
+            continue
+        key = f"explanation-{item['explanation_id']}"
+        decision = _text(form, f"decision-{item['explanation_id']}", 20)
+        comment = _text(form, f"comment-{item['explanation_id']}").strip()
+        comments[key] = comment
+        if decision not in ("approved", "rejected"):
+            errors[key] = Message(N_("Approve or reject this explanation."))
+        elif decision == "rejected" and not comment:
+            errors[key] = Message(N_("Please say why: a rejection needs a comment."))
+        verdicts.append({"explanation_id": item["explanation_id"], "decision": decision, "comment": comment or None})
+    body: dict[str, Any] = {"explanations": verdicts, "comment": _text(form, "comment").strip() or None}
+    signed = (submission.get("documents") or {}).get("signed")
+    if signed:
+        key = f"document-{signed['document_id']}"
+        decision = _text(form, "scan_decision", 20)
+        comment = _text(form, "scan_comment").strip()
+        comments[key] = comment
+        if decision not in ("approved", "rejected"):
+            errors[key] = Message(N_("Approve or reject the signed copy."))
+        elif decision == "rejected" and not comment:
+            errors[key] = Message(N_("Please say why: a rejection needs a comment."))
+        body["scan"] = {"document_id": signed["document_id"], "decision": decision, "comment": comment or None}
+    return body, errors, comments
+
+
+async def _review(backend: Backend, submission_id: UUID, body: dict[str, Any]) -> Message | None:
+    """One request: explanations decides every explanation and the signed scan in one transaction."""
+    try:
+        await backend.post("explanations", f"/v1/submissions/{submission_id}/review", body)
+    except ApiProblem as problem:
+        return problem_message(problem)
+    return None
+
+
+@router.post("/submissions/{submission_id}/review", response_class=HTMLResponse)
+async def review_submission(
+    request: Request, submission_id: UUID, user: OperatorSession, backend: OperatorBackend
 ) -> Response:
-    """Approve (publish) or reject (back to the enterprise, with the comment it must act on) one explanation."""
-    async with request.form(max_files=0, max_fields=10) as form:
+    """Decide the whole submission at once: published only if everything is approved, else back to the enterprise."""
+    async with request.form(max_files=0, max_fields=2010) as form:
         check_csrf(request, _text(form, CSRF_FIELD, 200))
-        comment = _text(form, "comment").strip()
-        submission_id = _uuid(_text(form, "submission_id", 64))
-    key = f"explanation-{explanation_id}"
-    if decision == "reject" and not comment:
-        error = Message(N_("Please say why: a rejection needs a comment."))
-    else:
-        try:
-            await backend.post(
-                "explanations", f"/v1/review/explanations/{explanation_id}/{decision}", {"comment": comment or None}
-            )
-        except ApiProblem as problem:
-            error = problem_message(problem)
-        else:
-            done = "approved" if decision == "approve" else "rejected"
-            return see_other(request, f"/console/submissions/{submission_id}", fragment=key, done=done)
-    return await submission_page(
-        request, backend, submission_id, status_code=422, errors={key: error}, comments={key: comment}
-    )
+        submission = await backend.get("explanations", f"/v1/review/submissions/{submission_id}")
+        body, errors, comments = _review_body(form, submission)
+    if not errors:
+        error = await _review(backend, submission_id, body)
+        if error is None:
+            return see_other(request, f"/console/submissions/{submission_id}", done=_outcome_notice(body))
+        errors["review"] = error
+    return await submission_page(request, backend, submission_id, status_code=422, errors=errors, comments=comments)
+
+
+def _outcome_notice(body: dict[str, Any]) -> str:
+    if any(v["decision"] == "rejected" for v in body["explanations"]):
+        return "returned"
+    scan = body.get("scan")
+    return "scan-refused" if scan is not None and scan["decision"] == "rejected" else "published"
 
 
 @router.post("/submissions/{submission_id}/approve-all", response_class=HTMLResponse)
 async def approve_all(
     request: Request, submission_id: UUID, user: OperatorSession, backend: OperatorBackend
 ) -> Response:
-    """Approve the signed scan waiting for review and every explanation under review, in one go."""
+    """Approve the signed scan and every explanation waiting for a decision: one review request."""
     async with request.form(max_files=0, max_fields=5) as form:
         check_csrf(request, _text(form, CSRF_FIELD, 200))
-    context = await _submission_context(backend, submission_id)
-    errors: dict[str, Message] = {}
-    scan = context["scan"]
-    if scan is not None and scan["status"] == "pending":
-        try:
-            await backend.post("documents", f"/v1/review/documents/{scan['id']}/approve", {})
-        except ApiProblem as problem:
-            errors[f"document-{scan['id']}"] = problem_message(problem)
-    for item in context["submission"]["items"]:
-        if item.get("explanation_status") != "under_review":
-            continue
-        try:
-            await backend.post("explanations", f"/v1/review/explanations/{item['explanation_id']}/approve", {})
-        except ApiProblem as problem:
-            errors[f"explanation-{item['explanation_id']}"] = problem_message(problem)
-    if errors:
-        return await submission_page(request, backend, submission_id, status_code=409, errors=errors)
+    submission = await backend.get("explanations", f"/v1/review/submissions/{submission_id}")
+    signed = (submission.get("documents") or {}).get("signed")
+    body: dict[str, Any] = {
+        "explanations": [
+            {"explanation_id": item["explanation_id"], "decision": "approved"}
+            for item in submission["items"]
+            if item["outcome"] == "pending"
+        ],
+        "scan": {"document_id": signed["document_id"], "decision": "approved"} if signed else None,
+    }
+    error = await _review(backend, submission_id, body)
+    if error is not None:
+        return await submission_page(request, backend, submission_id, status_code=409, errors={"review": error})
     return see_other(request, f"/console/submissions/{submission_id}", done="approved-all")
 
 

@@ -1,12 +1,24 @@
-"""The disclosure workflow of the other services moves records through their lifecycle."""
+"""The explanations service's workflow events move records through their lifecycle (no other service's)."""
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_records.records.lifecycle import Trigger
 from bluemap_records.records.service import advance
-from bluemap_shared.events.catalog import ExplanationPublished, ExplanationRejected, ExplanationSubmitted, PdfSigned
+from bluemap_shared.events.catalog import (
+    ExplanationPublished,
+    ExplanationRejected,
+    ExplanationSubmitted,
+    SubmissionReviewed,
+    SubmissionSigned,
+)
 from bluemap_shared.events.envelope import Envelope
 from bluemap_shared.messaging import EventConsumer
+
+_REVIEWED = {
+    "published": Trigger.SUBMISSION_PUBLISHED,
+    "returned": Trigger.SUBMISSION_RETURNED,
+    "scan_refused": Trigger.SCAN_REFUSED,
+}
 
 
 def register_handlers(consumer: EventConsumer) -> None:
@@ -26,20 +38,36 @@ def register_handlers(consumer: EventConsumer) -> None:
                 actor=event.submitted_by,
             )
 
-    @consumer.on(PdfSigned)
-    async def pdf_signed(session: AsyncSession, envelope: Envelope[PdfSigned]) -> None:
+    @consumer.on(SubmissionSigned)
+    async def submission_signed(session: AsyncSession, envelope: Envelope[SubmissionSigned]) -> None:
         event = envelope.data
         for record_id in event.record_ids:
             await advance(
                 session,
                 envelope.tenant_id,
                 record_id,
-                Trigger.PDF_SIGNED,
+                Trigger.SUBMISSION_SIGNED,
                 enterprise_id=event.enterprise_id,
                 cause_event_id=envelope.id,
-                actor=event.uploaded_by,
             )
 
+    @consumer.on(SubmissionReviewed)
+    async def submission_reviewed(session: AsyncSession, envelope: Envelope[SubmissionReviewed]) -> None:
+        event = envelope.data
+        for item in event.items:
+            await advance(
+                session,
+                envelope.tenant_id,
+                item.record_id,
+                _REVIEWED[event.outcome],
+                enterprise_id=event.enterprise_id,
+                cause_event_id=envelope.id,
+                actor=event.reviewed_by,
+                reason=item.comment or event.comment or event.scan_comment,
+            )
+
+    # v1 events, sent one explanation at a time before the whole-submission review, may still be
+    # in flight after an upgrade; explanations now sends SubmissionReviewed (and v2 explanation events).
     @consumer.on(ExplanationPublished)
     async def explanation_published(session: AsyncSession, envelope: Envelope[ExplanationPublished]) -> None:
         event = envelope.data

@@ -19,7 +19,12 @@ class Trigger(enum.StrEnum):
     """What moves a record: an event of another service or an operator's decision."""
 
     EXPLANATION_SUBMITTED = "explanation_submitted"
-    PDF_SIGNED = "pdf_signed"
+    SUBMISSION_SIGNED = "submission_signed"
+    SUBMISSION_PUBLISHED = "submission_published"
+    SUBMISSION_RETURNED = "submission_returned"
+    SCAN_REFUSED = "scan_refused"
+    # v1 explanation events sent one by one before the whole-submission review (issue 15); an
+    # upgrade may find some still in flight.
     EXPLANATION_PUBLISHED = "explanation_published"
     EXPLANATION_REJECTED = "explanation_rejected"
     RESOLVE = "resolve"
@@ -32,10 +37,13 @@ T = Trigger
 TRANSITIONS: dict[tuple[RecordStatus, Trigger], RecordStatus] = {
     (S.AWAITING_EXPLANATION, T.EXPLANATION_SUBMITTED): S.EXPLANATION_SUBMITTED,
     (S.RESTORED, T.EXPLANATION_SUBMITTED): S.EXPLANATION_SUBMITTED,
-    (S.EXPLANATION_SUBMITTED, T.PDF_SIGNED): S.UNDER_REVIEW,
+    # Every workflow event comes from explanations keyed by the submission, so in order: no tolerance needed.
+    (S.EXPLANATION_SUBMITTED, T.SUBMISSION_SIGNED): S.UNDER_REVIEW,
+    (S.UNDER_REVIEW, T.SUBMISSION_PUBLISHED): S.EXPLAINED,
+    (S.UNDER_REVIEW, T.SCAN_REFUSED): S.EXPLANATION_SUBMITTED,
+    (S.UNDER_REVIEW, T.SUBMISSION_RETURNED): S.AWAITING_EXPLANATION,
+    (S.EXPLANATION_SUBMITTED, T.SUBMISSION_RETURNED): S.AWAITING_EXPLANATION,
     (S.UNDER_REVIEW, T.EXPLANATION_PUBLISHED): S.EXPLAINED,
-    # The explanations and documents topics are consumed independently, so a publication may
-    # overtake the signed PDF that preceded it; the record must not get stuck on that.
     (S.EXPLANATION_SUBMITTED, T.EXPLANATION_PUBLISHED): S.EXPLAINED,
     (S.EXPLANATION_SUBMITTED, T.EXPLANATION_REJECTED): S.AWAITING_EXPLANATION,
     (S.UNDER_REVIEW, T.EXPLANATION_REJECTED): S.AWAITING_EXPLANATION,
