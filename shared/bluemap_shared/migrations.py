@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import Table, text
@@ -60,6 +61,9 @@ def run_env(tables: Iterable[Table]) -> None:
                 if connection.dialect.name == "postgresql":
                     # Replicas starting together would otherwise race to apply the same revision.
                     await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                    # The lock is the session's; ending this transaction lets Alembic own the next one, which
+                    # a step building an index CONCURRENTLY must commit (autocommit_block) half-way.
+                    await connection.commit()
                 await connection.run_sync(migrate)
                 await connection.commit()
         finally:
@@ -114,3 +118,39 @@ def drop_index_concurrently(name: str, table: str) -> None:
         return
     with op.get_context().autocommit_block():
         op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)
+
+
+def create_tenant_settings_table() -> None:
+    """Migration step every service but records shares: its copy of the tenant registry (bluemap_shared.tenants)."""
+    op.create_table(
+        "tenant_settings",
+        sa.Column("tenant_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("profile", sa.JSON(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id"),
+    )
+
+
+def drop_tenant_settings_table() -> None:
+    op.drop_table("tenant_settings")
+
+
+def create_revoked_sessions_table() -> None:
+    """Migration step every service shares: the sessions records revoked (bluemap_shared.revocation)."""
+    op.create_table(
+        "revoked_sessions",
+        sa.Column("session_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("tenant_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("revoked_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("session_id"),
+    )
+    op.create_index(op.f("ix_revoked_sessions_expires_at"), "revoked_sessions", ["expires_at"], unique=False)
+
+
+def drop_revoked_sessions_table() -> None:
+    op.drop_index(op.f("ix_revoked_sessions_expires_at"), table_name="revoked_sessions")
+    op.drop_table("revoked_sessions")

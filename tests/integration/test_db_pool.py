@@ -5,13 +5,13 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
-from bluemap_shared.db import create_engine
+from bluemap_shared.db import PoolSettings, create_engine
 
 pytestmark = pytest.mark.integration
 
 
 async def test_pooled_connections_whose_backends_were_terminated_are_replaced_at_checkout(create_database) -> None:  # type: ignore[no-untyped-def]
-    engine = create_engine(await create_database("pool"), pool_size=3)
+    engine = create_engine(await create_database("pool"), pool=PoolSettings(size=3, max_overflow=3))
     try:
 
         async def backend_pid() -> int:

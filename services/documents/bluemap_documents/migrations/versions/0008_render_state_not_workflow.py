@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from bluemap_shared.migrations import create_index_concurrently
+
 revision: str = '0008'
 down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
@@ -31,7 +33,8 @@ def upgrade() -> None:
     with op.batch_alter_table('submissions') as batch:
         batch.drop_index('ix_submissions_due')
         batch.drop_column('status')
-        batch.create_index('ix_submissions_due', ['render_state', 'next_render_at'], unique=False)
+    # Last: on PostgreSQL it commits what came before and builds without blocking the render loop's writes.
+    create_index_concurrently('ix_submissions_due', 'submissions', ['render_state', 'next_render_at'])
 
 
 def downgrade() -> None:
@@ -47,4 +50,4 @@ def downgrade() -> None:
         batch.drop_index('ix_submissions_due')
         batch.drop_column('review_outcome')
         batch.drop_column('render_state')
-        batch.create_index('ix_submissions_due', ['status', 'next_render_at'], unique=False)
+    create_index_concurrently('ix_submissions_due', 'submissions', ['status', 'next_render_at'])

@@ -9,11 +9,7 @@ Create Date: 2026-12-08 01:10:00.000000
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-import sqlmodel
-from alembic import op
-
-import bluemap_shared.db
+from bluemap_shared.migrations import create_tenant_settings_table, drop_tenant_settings_table
 
 revision: str = '0006'
 down_revision: str | None = '0005'
@@ -22,15 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('tenant_settings',
-    sa.Column('tenant_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('profile', sa.JSON(), nullable=False),
-    sa.Column('updated_at', bluemap_shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('tenant_id')
-    )
+    create_tenant_settings_table()
 
 
 def downgrade() -> None:
-    op.drop_table('tenant_settings')
+    drop_tenant_settings_table()

@@ -9,11 +9,7 @@ Create Date: 2026-12-08 01:10:00.000000
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-import sqlmodel
-from alembic import op
-
-import bluemap_shared.db
+from bluemap_shared.migrations import create_revoked_sessions_table, drop_revoked_sessions_table
 
 revision: str = '0009'
 down_revision: str | None = '0008'
@@ -22,17 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('revoked_sessions',
-    sa.Column('session_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('tenant_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-    sa.Column('revoked_at', bluemap_shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', bluemap_shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('session_id')
-    )
-    op.create_index(op.f('ix_revoked_sessions_expires_at'), 'revoked_sessions', ['expires_at'], unique=False)
+    create_revoked_sessions_table()
 
 
 def downgrade() -> None:
-    op.drop_index(op.f('ix_revoked_sessions_expires_at'), table_name='revoked_sessions')
-    op.drop_table('revoked_sessions')
+    drop_revoked_sessions_table()
