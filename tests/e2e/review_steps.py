@@ -113,6 +113,7 @@ async def reject_one_of_two_then_send_again(
 
     # A new Send: a new PDF, a new scan, approved whole.
     await steps.save_explanation(staff, record_ids[1], drafts[1])
+    await steps.accept_commitment(staff, "deadline")  # accepted at each Send, as in the seed
     resent = await steps.send(staff, record_ids)
     assert resent.status_code == 201, resent.text
     resent_id = str(resent.json()["id"])
