@@ -40,7 +40,7 @@ async def invite(embedded: Embedded, lang: str) -> tuple[str, str]:
     """The demo admin invites a reviewer through the records API; (their email, the mailed set-password link)."""
     email = f"reviewer-{uuid.uuid4().hex[:6]}@ipe.example.org"
     async with httpx.AsyncClient(base_url=embedded.at("/api/records"), timeout=30) as client:
-        token = await client.post("/v1/auth/token", data={"username": ADMIN[0], "password": ADMIN[1]})
+        token = await client.post("/v1/auth/token", data={"username": ADMIN[0], "password": ADMIN[1], "tenant": "ipe"})
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         invited = await client.post(
             "/v1/users/invitations", json={"email": email, "roles": ["reviewer"], "locale": lang}, headers=headers

@@ -49,6 +49,7 @@ async def send_and_upload(deployment: Deployment, staff: User, record_ids: list[
     for record_id, draft in zip(record_ids, drafts, strict=True):
         await steps.save_explanation(staff, record_id, draft)
     before = len(await deployment.inbox.emails(ENTERPRISE[0], steps.PDF_EMAIL_SUBJECT))
+    await steps.accept_commitment(staff, "deadline")  # accepted at each Send, as in the seed
     sent = await steps.send(staff, record_ids)
     assert sent.status_code == 201, sent.text
     email = await steps.explanation_pdf_email(deployment, ENTERPRISE[0], count=before + 1)
