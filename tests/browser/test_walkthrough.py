@@ -52,6 +52,10 @@ TEXT: dict[str, dict[str, str]] = {
         "submit": "提交",
         "confirmation": ("您填写的公开说明已发送至注册邮箱。请确认后打印，加盖公司公章，并通过您的IPE账户上传。"),
         "uploaded": "签章版公开说明已上传，审核通过后将予以公开。",
+        "uploaded_with_warning": (
+            "签章版公开说明已上传，但并非每页都能识别出文件验证码，或页数与所发送的 PDF 不一致："
+            "审核人员将在公开前与所发送的 PDF 进行比对。"
+        ),
         "only_pdf": "仅接受PDF文件。",
         "not_the_scan": "这不是本次提交 PDF 的扫描件",
         "no_data": "暂无数据",
@@ -97,6 +101,10 @@ TEXT: dict[str, dict[str, str]] = {
             "and print it out, stamp it with your company's official seal and upload it via your IPE account."
         ),
         "uploaded": "The signed public explanation was uploaded. It will be reviewed before it is published.",
+        "uploaded_with_warning": (
+            "The signed public explanation was uploaded, but not every page showed the document's code or the "
+            "page count differs: a reviewer will compare it with the PDF sent before it is published."
+        ),
         "only_pdf": "Only PDF files are accepted.",
         "not_the_scan": "This is not a scan of this submission's PDF",
         "no_data": "No Data",
@@ -309,7 +317,7 @@ async def enterprise_uploads(walk: Walk) -> str:
     )
     await walk.shot("upload-chosen")
     await walk.click(form.get_by_role("button", name=t["submit"]))
-    assert await page.locator("[role=status]").first.inner_text() == t["uploaded"]
+    assert await page.locator("[role=status]").first.inner_text() == t["uploaded_with_warning"]
     assert await page.get_by_text("签章版公开说明.pdf").first.is_visible()
     await walk.shot("uploaded")
 
