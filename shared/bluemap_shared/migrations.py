@@ -5,12 +5,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import Table, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 from bluemap_shared.db import UTCDateTime, create_engine
 
@@ -124,9 +124,9 @@ def create_tenant_settings_table() -> None:
     """Migration step every service but records shares: its copy of the tenant registry (bluemap_shared.tenants)."""
     op.create_table(
         "tenant_settings",
-        sa.Column("tenant_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("tenant_id", AutoString(length=64), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("status", AutoString(length=20), nullable=False),
         sa.Column("profile", sa.JSON(), nullable=False),
         sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id"),
@@ -141,9 +141,9 @@ def create_revoked_sessions_table() -> None:
     """Migration step every service shares: the sessions records revoked (bluemap_shared.revocation)."""
     op.create_table(
         "revoked_sessions",
-        sa.Column("session_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("tenant_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("session_id", AutoString(length=64), nullable=False),
+        sa.Column("tenant_id", AutoString(length=64), nullable=False),
+        sa.Column("user_id", AutoString(length=255), nullable=False),
         sa.Column("revoked_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("session_id"),
