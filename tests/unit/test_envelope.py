@@ -24,6 +24,12 @@ EVENTS = sorted(CATALOG.values(), key=lambda cls: cls.event_type)
 TRACEPARENT = re.compile(r"^00-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-01$")
 PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 STRINGS = {"date": "2025-03-14", "date-time": "2025-03-14T09:26:53.589793+00:00", "email": "contact@example.org"}
+# A value for each pattern a field of the catalog holds to (brand colour, hostname, tenant id).
+PATTERNED = {
+    "^#[0-9a-fA-F]{6}$": "#0b5cab",
+    "^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$": "map.example.org",
+    "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$": "acme",
+}
 
 
 # --- valid sample events, built from each model's JSON schema ----------------------------------------
@@ -59,6 +65,8 @@ def _value(schema: dict[str, Any], defs: dict[str, Any], *, optional: bool) -> A
     if kind == "string":
         if schema.get("format") == "uuid":
             return str(uuid.uuid4())
+        if "pattern" in schema:
+            return PATTERNED[schema["pattern"]]
         return STRINGS.get(schema.get("format", ""), "text")
     if kind == "integer":
         return 2025
@@ -130,10 +138,16 @@ def test_message_is_binary_mode(event: type[IntegrationEvent]) -> None:
     assert message.header("ce_traceparent") == PARENT
     assert message.header("content-type") == "application/json"
     assert datetime.fromisoformat(message.header("ce_time") or "") == envelope.time
-    # The record key is the subject: the aggregate id, a UUID, so one aggregate keeps its order.
+    # The record key is the subject: the aggregate id, so one aggregate keeps its order. Aggregates are
+    # UUIDs, but a tenant, whose id is its name.
     assert message.key is not None
     assert message.key.decode() == message.header("ce_subject") == data.subject()
-    assert uuid.UUID(data.subject())
+    tenant = getattr(data, "tenant", None)
+    expected = getattr(tenant, "tenant_id", None) or getattr(data, "tenant_id", None)
+    if event.event_type.startswith("org.bluemap.records.tenant-"):
+        assert data.subject() == expected
+    else:
+        assert uuid.UUID(data.subject())
     # The value is the event data alone: no envelope fields in it.
     assert orjson.loads(message.value) == data.model_dump(mode="json")
 

@@ -22,6 +22,7 @@ from portal_testing import (
     published,
     registered,
     snapshot,
+    tenant_configured,
 )
 from sqlalchemy import text
 
@@ -161,6 +162,8 @@ async def test_public_changes_are_entries_whose_proofs_verify(start: Start, tmp_
             assert (await site.get(f"/records/{uuid4()}/history")).status_code == 404
 
         saved = tmp_path / "head.json"
+        # The verifier reaches the portal at 127.0.0.1: the tenant claims that host too.
+        await feed(svc, tenant_configured("ipe", version=2, hostnames=["portal.example.org", "127.0.0.1"]))
         async with served(svc.app) as url:
             code, output = await verify_command(url, "--saved-head", str(saved))
             assert code == 0, output

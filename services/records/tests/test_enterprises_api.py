@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bluemap_records.enterprises.repository import EnterpriseRepository
-from bluemap_shared.db import create_engine
+from bluemap_shared.db import PoolSettings, create_engine
 from bluemap_shared.migrations import alembic_config
 from bluemap_shared.search import bigrams, like_pattern
 from bluemap_shared.testing import fill_and_settle
@@ -180,7 +180,8 @@ async def test_name_search_uses_the_bigram_and_character_indexes(directory: str)
 
 async def test_name_search_is_planned_for_its_words_every_time(directory: str) -> None:
     """A prepared search never falls back to PostgreSQL's one plan for any words (which scans for rare ones)."""
-    engine = create_engine(directory, pool_size=1)  # one connection: its prepared statements are the searches'
+    # One connection: its prepared statements are the searches'.
+    engine = create_engine(directory, pool=PoolSettings(size=1, max_overflow=1))
     try:
         for term in ["永安兴庆门业", "熊猫电子", "5d41402abc", "不存在的企业名称"] * 5:
             async with AsyncSession(engine) as session, session.begin():
@@ -212,7 +213,7 @@ async def test_a_user_names_only_an_enterprise_of_the_tenant(records: Running, t
     theirs = await register(records, f"{tenant}-b", "另一租户的企业")
     for roles in (["admin", "admin"], ["reviewer"], ["enterprise"]):
         for enterprise_id in (str(uuid4()), theirs["id"]):
-            body = {"email": f"u-{uuid4().hex[:8]}@example.org", "password": "x" * 12, "roles": roles}
+            body = {"email": f"u-{uuid4().hex[:8]}@example.org", "password": "quiet-harbour-lantern-42", "roles": roles}
             response = await records.client.post(
                 "/v1/users", json=body | {"enterprise_id": enterprise_id}, headers=records.admin(tenant)
             )
@@ -220,7 +221,7 @@ async def test_a_user_names_only_an_enterprise_of_the_tenant(records: Running, t
             assert response.headers["content-type"] == "application/problem+json"
     created = await records.client.post(
         "/v1/users",
-        json={"email": "ehs@example.org", "password": "x" * 12, "roles": ["enterprise", "enterprise"]}
+        json={"email": "ehs@example.org", "password": "quiet-harbour-lantern-42", "roles": ["enterprise", "enterprise"]}
         | {"enterprise_id": mine["id"]},
         headers=records.admin(tenant),
     )
