@@ -168,7 +168,12 @@ class Platform:
         command = ["tenants", "create", tenant, "--name-zh", "蔚蓝地图", "--name-en", "Blue Map"]
         command += ["--hostname", "127.0.0.1", "--hostname", "localhost"]
         command += ["--mail-sender-name", "Blue Map 蔚蓝地图", "--mail-sender-address", "noreply@bluemap.example.org"]
-        command += ["--admin-email", f"first-admin@{tenant}.example.org", "--admin-password", secrets.token_urlsafe(18)]
+        # `--admin-password=...`: a random password may start with "-", which argparse takes for an option.
+        command += [
+            "--admin-email",
+            f"first-admin@{tenant}.example.org",
+            f"--admin-password={secrets.token_urlsafe(18)}",
+        ]
         result = subprocess.run(
             [sys.executable, "-m", "bluemap_records", *command],
             env=self.env("records"),

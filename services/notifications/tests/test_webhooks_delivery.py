@@ -31,7 +31,11 @@ QUICK = {
     "webhook_timeout": 0.5,
     "webhook_poll_interval": 0.05,
 }
-ADMIN = ISSUER.headers("ipe", ["admin"], subject="admin-1")
+
+
+def admin() -> dict[str, str]:
+    """A fresh admin token: one made at import would expire before a long run reaches these tests."""
+    return ISSUER.headers("ipe", ["admin"], subject="admin-1")
 
 
 @pytest.fixture
@@ -51,7 +55,7 @@ def bearer(token: str) -> dict[str, str]:
 async def new_partner(client: httpx.AsyncClient, email: str = "") -> dict[str, Any]:
     email = email or f"partner-{uuid4().hex[:10]}@example.com"
     answer = await client.post(
-        "/v1/webhooks/partners", json={"name": "Brand Supply Chain", "email": email}, headers=ADMIN
+        "/v1/webhooks/partners", json={"name": "Brand Supply Chain", "email": email}, headers=admin()
     )
     assert answer.status_code == 201, answer.text
     return dict(answer.json())
@@ -59,7 +63,7 @@ async def new_partner(client: httpx.AsyncClient, email: str = "") -> dict[str, A
 
 async def subscribe(client: httpx.AsyncClient, partner: dict[str, Any], url: str, **filters: Any) -> dict[str, Any]:
     answer = await client.post(
-        f"/v1/webhooks/partners/{partner['id']}/subscriptions", json={"url": url, **filters}, headers=ADMIN
+        f"/v1/webhooks/partners/{partner['id']}/subscriptions", json={"url": url, **filters}, headers=admin()
     )
     assert answer.status_code == 201, answer.text
     return dict(answer.json())
@@ -134,7 +138,7 @@ async def test_public_change_arrives_signed_and_logged(start: Start, receiver: R
         assert await log_of(client, other["api_token"]) == []
         answer = await client.get(f"/v1/partner/deliveries/{rows[0]['id']}", headers=bearer(other["api_token"]))
         assert answer.status_code == 404
-        answer = await client.get("/v1/partner/deliveries", headers=ADMIN)  # a staff JWT is no partner token
+        answer = await client.get("/v1/partner/deliveries", headers=admin())  # a staff JWT is no partner token
         assert answer.status_code == 401
         assert answer.headers["content-type"] == "application/problem+json"
         mine = await client.get("/v1/partner/subscriptions", headers=bearer(token))
@@ -319,7 +323,7 @@ async def test_internal_endpoints_are_refused(start: Start, url: str) -> None:
     async with start(**QUICK) as svc, api(svc) as client:
         partner = await new_partner(client)
         answer = await client.post(
-            f"/v1/webhooks/partners/{partner['id']}/subscriptions", json={"url": url}, headers=ADMIN
+            f"/v1/webhooks/partners/{partner['id']}/subscriptions", json={"url": url}, headers=admin()
         )
         assert answer.status_code == 422
         assert answer.json()["type"].endswith("webhook-target-refused")
@@ -331,7 +335,7 @@ async def test_loopback_http_needs_the_setting(start: Start) -> None:
         answer = await client.post(
             f"/v1/webhooks/partners/{partner['id']}/subscriptions",
             json={"url": "http://127.0.0.1:9/hook"},
-            headers=ADMIN,
+            headers=admin(),
         )
         assert answer.status_code == 422
 
