@@ -16,6 +16,7 @@ from bluemap_documents.documents import capabilities
 from bluemap_documents.documents.categories import CATEGORIES
 from bluemap_documents.documents.models import REVIEWED_KINDS, Document, DocumentKind, DocumentStatus
 from bluemap_documents.documents.repository import DocumentRepository
+from bluemap_documents.review.announcements import announce_published, announce_rejected
 from bluemap_documents.review.models import Decision, ReviewDecision
 from bluemap_documents.review.repository import ReviewRepository
 from bluemap_documents.review.schemas import DecisionPublic, ReviewItemPublic
@@ -24,8 +25,7 @@ from bluemap_documents.submissions.models import Submission
 from bluemap_documents.submissions.repository import SubmissionRepository
 from bluemap_shared.auth import Principal
 from bluemap_shared.db import utcnow
-from bluemap_shared.events.catalog import DocumentPublished, DocumentRejected, ScanWarning
-from bluemap_shared.messaging import emit
+from bluemap_shared.events.catalog import ScanWarning
 from bluemap_shared.problems import Conflict, InvalidInput, NotFound
 
 log = structlog.get_logger()
@@ -78,47 +78,11 @@ async def decide(
     except IntegrityError:
         # Two reviewers at once: the unique index lets one decision in.
         raise Conflict("The document was decided meanwhile.", reason="already-decided") from None
-    record_ids = [UUID(r) for r in document.record_ids]
-    assert document.enterprise_id is not None  # reviewed kinds always belong to an enterprise
     if decision == Decision.APPROVED:
-        emit(
-            session,
-            DocumentPublished(
-                document_id=document.id,
-                enterprise_id=document.enterprise_id,
-                kind=document.kind,
-                category=document.category,
-                record_ids=record_ids,
-                submission_id=document.submission_id,
-                filename=document.filename,
-                content_type=document.content_type,
-                size=document.size,
-                sha256=document.sha256,
-                verification_code=None,
-                reviewed_by=principal.subject,
-                comment=comment,
-                published_at=now,
-            ),
-            tenant_id=document.tenant_id,
-        )
+        announce_published(session, document, reviewed_by=principal.subject, comment=comment, at=now)
     else:
         assert comment is not None
-        emit(
-            session,
-            DocumentRejected(
-                document_id=document.id,
-                enterprise_id=document.enterprise_id,
-                kind=document.kind,
-                category=document.category,
-                record_ids=record_ids,
-                submission_id=document.submission_id,
-                filename=document.filename,
-                comment=comment,
-                reviewed_by=principal.subject,
-                rejected_at=now,
-            ),
-            tenant_id=document.tenant_id,
-        )
+        announce_rejected(session, document, reviewed_by=principal.subject, comment=comment, at=now)
     log.info("review.decided", document_id=str(document.id), decision=str(decision))
     return document, review
 

@@ -16,6 +16,7 @@ from bluemap_documents.documents.pdf_checks import PdfFacts
 from bluemap_documents.documents.repository import DocumentRepository
 from bluemap_documents.documents.service import PDF, record_document, store_document
 from bluemap_documents.documents.uploads import ReceivedUpload
+from bluemap_documents.review.announcements import announce_published, announce_rejected
 from bluemap_documents.review.models import Decision, ReviewDecision
 from bluemap_documents.review.repository import ReviewRepository
 from bluemap_documents.settings import DocumentsSettings
@@ -32,8 +33,6 @@ from bluemap_documents.submissions.schemas import VerificationPublic
 from bluemap_shared.auth import Principal, may_read_enterprise
 from bluemap_shared.db import utcnow
 from bluemap_shared.events.catalog import (
-    DocumentPublished,
-    DocumentRejected,
     ExplanationSubmitted,
     PdfRendered,
     PdfSigned,
@@ -340,45 +339,18 @@ async def apply_review(session: AsyncSession, tenant_id: str, event: SubmissionR
     )
     await session.flush()
     if event.outcome == "published":
-        assert scan.enterprise_id is not None
-        emit(
+        announce_published(
             session,
-            DocumentPublished(
-                document_id=scan.id,
-                enterprise_id=scan.enterprise_id,
-                kind=scan.kind,
-                category=scan.category,
-                record_ids=[UUID(r) for r in scan.record_ids],
-                submission_id=submission.id,
-                filename=scan.filename,
-                content_type=scan.content_type,
-                size=scan.size,
-                sha256=scan.sha256,
-                verification_code=submission.verification_code,
-                reviewed_by=event.reviewed_by,
-                comment=event.scan_comment,
-                published_at=event.reviewed_at,
-            ),
-            tenant_id=tenant_id,
+            scan,
+            reviewed_by=event.reviewed_by,
+            comment=event.scan_comment,
+            at=event.reviewed_at,
+            verification_code=submission.verification_code,
         )
     elif event.outcome == "scan_refused":
-        assert scan.enterprise_id is not None
         assert event.scan_comment is not None
         # Only the scan is refused: the enterprise uploads another of the same PDF; notifications says so.
-        emit(
-            session,
-            DocumentRejected(
-                document_id=scan.id,
-                enterprise_id=scan.enterprise_id,
-                kind=scan.kind,
-                category=scan.category,
-                record_ids=[UUID(r) for r in scan.record_ids],
-                submission_id=submission.id,
-                filename=scan.filename,
-                comment=event.scan_comment,
-                reviewed_by=event.reviewed_by,
-                rejected_at=event.reviewed_at,
-            ),
-            tenant_id=tenant_id,
+        announce_rejected(
+            session, scan, reviewed_by=event.reviewed_by, comment=event.scan_comment, at=event.reviewed_at
         )
     log.info("submissions.scan_decided", document_id=str(scan.id), outcome=event.outcome)
