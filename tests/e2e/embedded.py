@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.platform import SERVICES, free_port
 
@@ -91,3 +92,10 @@ def running_embedded(workdir: Path, *, demo: bool = True, timeout: float = 120.0
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def print_log_tail_if_failed(request: pytest.FixtureRequest, embedded: Embedded) -> None:
+    """After a test: the embedded process's log tail when the test failed (a module's `_service_logs_on_failure`)."""
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        print(f"\n----- bluemap_embedded log tail -----\n{embedded.tail()}")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.e2e.embedded import Embedded, running_embedded
+from tests.e2e.embedded import Embedded, print_log_tail_if_failed, running_embedded
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -39,9 +39,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
 def _service_logs_on_failure(request: pytest.FixtureRequest, embedded: Embedded) -> Iterator[None]:
     """Replaces the conftest's fixture of the same name: one process here, no distributed platform."""
     yield
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        print(f"\n----- bluemap_embedded log tail -----\n{embedded.tail()}")
+    print_log_tail_if_failed(request, embedded)
 
 
 @dataclass

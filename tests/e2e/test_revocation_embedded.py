@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import revocation_steps
-from tests.e2e.embedded import Embedded, running_embedded
+from tests.e2e.embedded import Embedded, print_log_tail_if_failed, running_embedded
 from tests.e2e.workflow_steps import Deployment, MaildirInbox, sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -25,9 +25,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
 def _service_logs_on_failure(request: pytest.FixtureRequest, embedded: Embedded) -> Iterator[None]:
     """Replaces the conftest's fixture of the same name: one process here, no distributed platform."""
     yield
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        print(f"\n----- bluemap_embedded log tail -----\n{embedded.tail()}")
+    print_log_tail_if_failed(request, embedded)
 
 
 async def test_logged_out_cookie_and_disabled_user_are_refused_by_all_five_services(embedded: Embedded) -> None:

@@ -8,7 +8,7 @@ import pytest
 from tests.e2e import email_change_steps as email_change
 from tests.e2e import review_steps
 from tests.e2e import workflow_steps as steps
-from tests.e2e.embedded import Embedded, running_embedded
+from tests.e2e.embedded import Embedded, print_log_tail_if_failed, running_embedded
 from tests.e2e.workflow_steps import Deployment, MaildirInbox
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -30,9 +30,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
 def _service_logs_on_failure(request: pytest.FixtureRequest, embedded: Embedded) -> Iterator[None]:
     """Replaces the conftest's fixture of the same name: here there is one process, and no distributed platform."""
     yield
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        print(f"\n----- bluemap_embedded log tail -----\n{embedded.tail()}")
+    print_log_tail_if_failed(request, embedded)
 
 
 async def test_disclosure_workflow_on_the_embedded_default(embedded: Embedded) -> None:
